@@ -1,0 +1,188 @@
+#include "app/commands.h"
+
+#include <filesystem>
+#include <ostream>
+
+#include "app/progress.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace pointsmall::app {
+namespace {
+
+using ledger::Rejection;
+
+// Finds a member by external id, or by "#<id>".
+std::optional<MemberId> find_member(store::LedgerStore& ledger, const std::string& member) {
+  if (member.size() > 1 && member[0] == '#') {
+    try {
+      const MemberId id = std::stoll(member.substr(1));
+      if (ledger.account(id)) return id;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
+  return ledger.member_by_external_id(member);
+}
+
+void print_entries(const ledger::Transaction& tx, std::ostream& out) {
+  for (const ledger::Entry& entry : tx.entries) {
+    out << "    " << (entry.amount > 0 ? "+" : "") << entry.amount << " "
+        << ledger::account_name(entry.account);
+    if (entry.lot_id != 0) out << " (lot " << entry.lot_id << ")";
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+std::string database_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "pointsmall.db").string();
+}
+
+std::string with_commas(std::int64_t value) {
+  const std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out = value < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+std::unique_ptr<store::SqliteLedgerStore> open_ledger(const std::string& data_dir, bool create,
+                                                      store::SqliteOptions options,
+                                                      Console console) {
+  std::error_code error_code;
+  if (create) {
+    std::filesystem::create_directories(data_dir, error_code);
+    if (error_code) {
+      console.err << "error: cannot create data directory " << data_dir << ": "
+                  << error_code.message() << "\n";
+      return nullptr;
+    }
+  }
+  options.path = database_path(data_dir);
+  options.create_if_missing = create;
+  if (!create && !std::filesystem::exists(options.path, error_code)) {
+    console.err << "error: no ledger in " << data_dir << " (" << options.path
+                << " is missing; run `pointsmall import` first)\n";
+    return nullptr;
+  }
+  std::string error;
+  auto ledger = store::open_sqlite_store(options, error);
+  if (!ledger) console.err << "error: cannot open the ledger: " << error << "\n";
+  return ledger;
+}
+
+int check(const std::string& data_dir, Console console) {
+  auto ledger = open_ledger(data_dir, false, {}, console);
+  if (!ledger) return kExitBadInput;
+  const ledger::Audit audit = ledger->audit();
+  const store::ProgramSummary s = ledger->summary();
+  console.out << "checked " << with_commas(audit.members_checked()) << " members, "
+              << with_commas(audit.lots_checked()) << " lots, "
+              << with_commas(audit.transactions_checked()) << " transactions\n";
+  console.out << "issued " << with_commas(s.issued) << " = available " << with_commas(s.available)
+              << " + pending " << with_commas(s.pending) << " + frozen " << with_commas(s.frozen)
+              << " + held " << with_commas(s.held) << " + spent " << with_commas(s.spent)
+              << " + expired " << with_commas(s.expired) << " + clawed back "
+              << with_commas(s.clawed_back) << " + revoked " << with_commas(s.revoked)
+              << " - debt " << with_commas(s.debt) << "\n";
+  if (audit.clean()) {
+    console.out << "ok: every balance re-derives from lots and journal; all invariants hold\n";
+    return kExitOk;
+  }
+  for (const std::string& finding : audit.findings()) console.out << "DIFF " << finding << "\n";
+  console.out << "FAILED: " << with_commas(audit.finding_count()) << " differences\n";
+  return kExitProblem;
+}
+
+int expire(const std::string& data_dir, TimeUs at_us, Console console) {
+  auto ledger = open_ledger(data_dir, false, {}, console);
+  if (!ledger) return kExitBadInput;
+  constexpr std::size_t kPage = 10'000;
+  std::int64_t members = 0, holds = 0, failures = 0;
+  auto count_failure = [&failures](const store::CommandResult& r) { failures += r.ok() ? 0 : 1; };
+  const std::string stamp = std::to_string(at_us);
+  for (auto& [member_id, hold_ref] : ledger->expired_holds(at_us, SIZE_MAX)) {
+    ledger::Command command{"expire-hold:" + std::to_string(member_id) + ":" + hold_ref, member_id,
+                            at_us, "system", "hold timed out", ledger::ReleaseHold{hold_ref}};
+    ledger->submit(std::move(command), count_failure);
+    ++holds;
+  }
+  MemberId after = 0;
+  for (;;) {
+    const auto due = ledger->members_due(at_us, after, kPage);
+    if (due.empty()) break;
+    for (MemberId member_id : due) {
+      ledger::Command command{"expire:" + std::to_string(member_id) + ":" + stamp, member_id, at_us,
+                              "system", "scheduled expiry run", ledger::Settle{}};
+      ledger->submit(std::move(command), count_failure);
+    }
+    members += static_cast<std::int64_t>(due.size());
+    after = due.back();
+    ledger->flush();
+  }
+  ledger->flush();
+  const store::ProgramSummary s = ledger->summary();
+  console.out << "expiry run at " << format_rfc3339_utc(at_us) << ": " << with_commas(members)
+              << " members settled, " << with_commas(holds) << " timed-out holds released\n"
+              << "points expired in total: " << with_commas(s.expired)
+              << ", available now: " << with_commas(s.available) << "\n";
+  if (failures > 0) {
+    console.err << "error: " << failures << " commands failed\n";
+    return kExitProblem;
+  }
+  return kExitOk;
+}
+
+int balance(const std::string& data_dir, const std::string& member, Console console) {
+  auto ledger = open_ledger(data_dir, false, {}, console);
+  if (!ledger) return kExitBadInput;
+  const auto member_id = find_member(*ledger, member);
+  if (!member_id) {
+    console.err << "error: no member " << member << "\n";
+    return kExitBadInput;
+  }
+  const auto a = *ledger->account(*member_id);
+  console.out << "member " << a.member_id << " (" << a.external_id << ")"
+              << (a.account_frozen ? " FROZEN" : "") << "\n"
+              << "  available " << with_commas(a.available) << "\n"
+              << "  pending   " << with_commas(a.pending) << "\n"
+              << "  frozen    " << with_commas(a.frozen) << "\n"
+              << "  held      " << with_commas(a.held) << "\n"
+              << "  debt      " << with_commas(a.debt) << "\n";
+  console.out << "lots (id, state, remaining/amount, earned, expires, source, order):\n";
+  for (const ledger::Lot& lot : ledger->lots(*member_id)) {
+    if (lot.state != ledger::LotState::active && lot.state != ledger::LotState::pending &&
+        lot.state != ledger::LotState::frozen)
+      continue;
+    console.out << "  " << lot.id << " " << ledger::lot_state_name(lot.state) << " "
+                << lot.remaining << "/" << lot.amount << " " << format_rfc3339_utc(lot.earned_at_us)
+                << " "
+                << (lot.expires_at_us == kTimeNever ? "never" : format_rfc3339_utc(lot.expires_at_us))
+                << " " << lot.source << " " << lot.order_id << "\n";
+  }
+  return kExitOk;
+}
+
+int history(const std::string& data_dir, const std::string& member, std::size_t limit,
+            Console console) {
+  auto ledger = open_ledger(data_dir, false, {}, console);
+  if (!ledger) return kExitBadInput;
+  const auto member_id = find_member(*ledger, member);
+  if (!member_id) {
+    console.err << "error: no member " << member << "\n";
+    return kExitBadInput;
+  }
+  for (const ledger::Transaction& tx : ledger->history(*member_id, 0, limit)) {
+    console.out << format_rfc3339_utc(tx.at_us) << "  #" << tx.id << " "
+                << ledger::transaction_kind_name(tx.kind);
+    if (!tx.reference.empty()) console.out << " " << tx.reference;
+    console.out << "  by " << tx.actor << ": " << tx.reason << "\n";
+    print_entries(tx, console.out);
+  }
+  return kExitOk;
+}
+
+}  // namespace pointsmall::app

@@ -1,0 +1,62 @@
+// The `pointsmall` subcommands, callable from main() and from tests. Each returns the process
+// exit code: 0 on success, 1 when the work found a problem (e.g. check found a difference),
+// 2 on bad input (missing or corrupt files, bad arguments).
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/types.h"
+
+namespace pointsmall::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitProblem = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct Console {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// The ledger file inside a data directory.
+std::string database_path(const std::string& data_dir);
+
+struct ImportOptions {
+  std::string file;
+  std::string data_dir;
+  std::string expiry = "days:365";           // used when the data directory is new
+  std::string shortfall = "debt";            // likewise
+  std::string time_zone = "Europe/London";   // the shop's time zone
+  bool quiet = false;                        // no progress bar
+};
+int import_online_retail(const ImportOptions& options, Console console);
+
+int check(const std::string& data_dir, Console console);
+// Matures and expires what is due at `at_us` and releases timed-out holds.
+int expire(const std::string& data_dir, TimeUs at_us, Console console);
+// `member` is the merchant's external id, or "#<member id>".
+int balance(const std::string& data_dir, const std::string& member, Console console);
+int history(const std::string& data_dir, const std::string& member, std::size_t limit,
+            Console console);
+
+}  // namespace pointsmall::app
+
+namespace pointsmall::store {
+class SqliteLedgerStore;
+struct SqliteOptions;
+}  // namespace pointsmall::store
+
+namespace pointsmall::app {
+
+// Opens the ledger of a data directory; prints why and returns nullptr when it cannot.
+std::unique_ptr<store::SqliteLedgerStore> open_ledger(const std::string& data_dir, bool create,
+                                                      store::SqliteOptions options,
+                                                      Console console);
+// 1234567 -> "1,234,567".
+std::string with_commas(std::int64_t value);
+
+}  // namespace pointsmall::app

@@ -1,0 +1,77 @@
+// The ledger's tables on SQLite: loading what a decision needs, writing its effects, and decoding
+// rows for readers. One instance per connection; statements are prepared once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace pointsmall::store::sqlite {
+
+// Decoders shared by the writer and the readers. Column order is the one of the SELECT lists
+// declared in ledger_tables.cc (kAccountColumns, kLotColumns, ...).
+ledger::AccountRow read_account(const Statement& row);
+ledger::Lot read_lot(const Statement& row);
+ledger::Transaction read_transaction(const Statement& row);  // without entries
+ledger::Hold read_hold(const Statement& row);
+ledger::Allocation read_allocation(const Statement& row);
+ledger::Order read_order(const Statement& row);
+
+extern const char* const kAccountColumns;
+extern const char* const kLotColumns;
+extern const char* const kTransactionColumns;
+extern const char* const kHoldColumns;
+extern const char* const kAllocationColumns;
+extern const char* const kOrderColumns;
+
+// The writer's side: the statements a command needs, prepared on the writer's connection.
+class LedgerTables {
+ public:
+  explicit LedgerTables(Connection& connection);
+
+  // For a key used before: its request hash and stored result.
+  struct KeyRecord {
+    std::uint64_t request_hash = 0;
+    std::string result;
+  };
+  std::optional<KeyRecord> find_key(const std::string& key);
+
+  ledger::MemberBook load_book(const ledger::Command& command, const ledger::Policy& policy);
+  void apply(const ledger::Effects& effects);
+
+ private:
+  void load_lots_where(Statement& statement, ledger::MemberBook& book);
+  void load_allocations_of(TransactionId transaction_id, ledger::MemberBook& book);
+  void load_allocated_lots(ledger::MemberBook& book);
+  void insert_transaction(const ledger::Transaction& tx);
+  void write_lot(const ledger::Lot& lot, bool insert);
+  void write_allocation(const ledger::Allocation& allocation, bool insert);
+
+  Statement find_key_;
+  Statement select_account_;
+  Statement select_account_by_external_id_;
+  Statement select_live_lots_;
+  Statement select_order_lots_;
+  Statement select_lot_;
+  Statement select_order_;
+  Statement select_hold_;
+  Statement select_transaction_;
+  Statement select_allocations_;
+  Statement select_order_spend_allocations_;
+  Statement insert_account_;
+  Statement update_account_;
+  Statement update_next_due_;
+  Statement insert_transaction_;
+  Statement insert_entry_;
+  Statement insert_lot_;
+  Statement update_lot_;
+  Statement insert_allocation_;
+  Statement update_allocation_;
+  Statement upsert_order_;
+  Statement upsert_hold_;
+};
+
+}  // namespace pointsmall::store::sqlite

@@ -1,0 +1,459 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "store/migrations.h"
+#include "store/sqlite/ledger_tables.h"
+#include "store/sqlite/sqlite_audit.h"
+
+namespace pointsmall::store {
+
+using sqlite::Connection;
+using sqlite::LedgerTables;
+using sqlite::SqliteError;
+using sqlite::Statement;
+using sqlite::StatementScope;
+
+namespace {
+
+// Counters for new ids, continuing from the largest id in the database. Gaps (from failed
+// batches) are harmless.
+class CounterIds final : public ledger::IdSource {
+ public:
+  explicit CounterIds(Connection& db) { reload(db); }
+  void reload(Connection& db) {
+    member_ = db.query_int("SELECT max(member_id) FROM accounts");
+    transaction_ = db.query_int("SELECT max(id) FROM transactions");
+    lot_ = db.query_int("SELECT max(id) FROM lots");
+  }
+  MemberId next_member_id() override { return ++member_; }
+  TransactionId next_transaction_id() override { return ++transaction_; }
+  LotId next_lot_id() override { return ++lot_; }
+
+ private:
+  MemberId member_ = 0;
+  TransactionId transaction_ = 0;
+  LotId lot_ = 0;
+};
+
+void configure(Connection& db, const SqliteOptions& options, bool writer) {
+  db.exec("PRAGMA foreign_keys = OFF");
+  db.exec("PRAGMA temp_store = MEMORY");
+  if (writer) {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_mib * 1024));
+  } else {
+    db.exec("PRAGMA cache_size = -65536");
+  }
+}
+
+void migrate(Connection& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL)");
+  const std::int64_t current = db.query_int("SELECT max(version) FROM schema_migrations");
+  for (const Migration& migration : migrations()) {
+    if (migration.version <= current) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(migration.sql);
+      Statement record = db.prepare("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)");
+      record.bind(1, migration.version).bind(2, migration.name).run();
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+std::string read_setting(Connection& db, const std::string& name) {
+  Statement s = db.prepare("SELECT value FROM settings WHERE name = $1");
+  s.bind(1, name);
+  return s.step() ? s.column_text(0) : std::string();
+}
+
+void write_setting(Connection& db, const std::string& name, const std::string& value) {
+  Statement s = db.prepare("INSERT INTO settings (name, value) VALUES ($1, $2) "
+                           "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+  s.bind(1, name).bind(2, value).run();
+}
+
+// The program's policy is stored with the ledger so that every command sees the same rules.
+ledger::Policy load_policy(Connection& db, const SqliteOptions& options) {
+  if (read_setting(db, "expiry_policy").empty()) {
+    db.exec("BEGIN IMMEDIATE");
+    write_setting(db, "expiry_policy", ledger::format_expiry_policy(options.policy_if_new.expiry));
+    write_setting(db, "shortfall_policy",
+                  std::string(ledger::shortfall_policy_name(options.policy_if_new.shortfall)));
+    write_setting(db, "time_zone", options.time_zone_if_new);
+    db.exec("COMMIT");
+  }
+  ledger::Policy policy;
+  auto expiry = ledger::parse_expiry_policy(read_setting(db, "expiry_policy"));
+  auto shortfall = ledger::parse_shortfall_policy(read_setting(db, "shortfall_policy"));
+  auto zone = TimeZone::load(read_setting(db, "time_zone"));
+  if (!expiry || !shortfall || !zone)
+    throw SqliteError(SQLITE_CORRUPT, "the stored program settings cannot be read");
+  policy.expiry = *expiry;
+  policy.shortfall = *shortfall;
+  policy.zone = zone;
+  return policy;
+}
+
+}  // namespace
+
+struct SqliteLedgerStore::Impl {
+  struct Pending {
+    ledger::Command command;
+    Callback done;
+  };
+
+  SqliteOptions options;
+  ledger::Policy policy;
+  Connection writer_db;
+  std::unique_ptr<LedgerTables> tables;
+  std::unique_ptr<CounterIds> ids;
+  std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
+
+  std::mutex mutex;
+  std::condition_variable work_ready;     // the writer waits for commands
+  std::condition_variable space_ready;    // submitters wait for room in the queue
+  std::condition_variable batch_settled;  // flush() waits for the writer
+  std::deque<Pending> queue;              // guarded by mutex
+  std::uint64_t submitted = 0;            // guarded by mutex
+  std::uint64_t settled = 0;              // guarded by mutex
+  bool stopping = false;                  // guarded by mutex
+  bool crashed = false;                   // guarded by mutex
+  std::thread writer;
+
+  // Checkpoints copy the write-ahead log into the database file. A thread of their own does them,
+  // so that the writer goes on committing meanwhile; the writer only checkpoints itself when the
+  // log grows past kWalHardLimitPages (the checkpointer cannot keep up).
+  static constexpr int kWalCheckpointPages = 16384;   // 64 MiB of 4 KiB pages
+  static constexpr int kWalHardLimitPages = 262144;   // 1 GiB
+  Connection checkpoint_db;
+  std::thread checkpointer;
+  std::condition_variable checkpoint_wanted;
+  bool checkpoint_requested = false;  // guarded by mutex
+
+  std::mutex readers_mutex;
+  std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by readers_mutex
+  std::condition_variable reader_ready;
+
+  void start() {
+    tables = std::make_unique<LedgerTables>(writer_db);
+    ids = std::make_unique<CounterIds>(writer_db);
+    begin = std::make_unique<Statement>(writer_db.prepare("BEGIN IMMEDIATE"));
+    commit = std::make_unique<Statement>(writer_db.prepare("COMMIT"));
+    rollback = std::make_unique<Statement>(writer_db.prepare("ROLLBACK"));
+    savepoint = std::make_unique<Statement>(writer_db.prepare("SAVEPOINT command"));
+    release = std::make_unique<Statement>(writer_db.prepare("RELEASE command"));
+    rollback_to = std::make_unique<Statement>(writer_db.prepare("ROLLBACK TO command"));
+    sqlite3_wal_hook(writer_db.handle(), &Impl::on_wal_commit, this);
+    writer = std::thread([this] { writer_loop(); });
+    checkpointer = std::thread([this] { checkpoint_loop(); });
+  }
+
+  // Runs on the writer thread after each commit, with the log's size in pages.
+  static int on_wal_commit(void* self, sqlite3* db, const char*, int pages) {
+    auto* impl = static_cast<Impl*>(self);
+    if (pages >= kWalHardLimitPages) {
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kWalCheckpointPages) {
+      {
+        std::lock_guard lock(impl->mutex);
+        impl->checkpoint_requested = true;
+      }
+      impl->checkpoint_wanted.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        checkpoint_wanted.wait(lock, [&] { return checkpoint_requested || stopping; });
+        if (stopping) return;
+        checkpoint_requested = false;
+      }
+      sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+    }
+  }
+
+  void writer_loop() {
+    std::vector<Pending> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        work_ready.wait(lock, [&] { return !queue.empty() || stopping; });
+        if (crashed || (queue.empty() && stopping)) return;
+        const std::size_t n = std::min(queue.size(), options.max_batch);
+        for (std::size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      space_ready.notify_all();
+      run_batch(batch);
+      {
+        std::lock_guard lock(mutex);
+        settled += batch.size();
+      }
+      batch_settled.notify_all();
+      batch.clear();
+    }
+  }
+
+  void run_batch(std::vector<Pending>& batch) {
+    std::vector<CommandResult> results(batch.size());
+    try {
+      begin->run();
+      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = run_command(batch[i].command);
+      commit->run();
+    } catch (const SqliteError& error) {
+      try {
+        rollback->run();
+      } catch (const SqliteError&) {  // already rolled back by SQLite
+      }
+      ids->reload(writer_db);
+      for (CommandResult& result : results) {
+        result = CommandResult{};
+        result.storage_error = error.what();
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].done) batch[i].done(results[i]);
+  }
+
+  CommandResult run_command(const ledger::Command& command) {
+    CommandResult result;
+    if (auto invalid = ledger::validate(command)) {
+      result.rejection = invalid;
+      return result;
+    }
+    if (auto seen = tables->find_key(command.idempotency_key)) {
+      const auto replay = ledger::replay_or_conflict(command, seen->request_hash, seen->result);
+      result.rejection = replay.rejection;
+      result.outcome = replay.outcome;
+      result.replayed = !replay.rejection;
+      return result;
+    }
+    const ledger::MemberBook book = tables->load_book(command, policy);
+    ledger::Decision decision = ledger::decide(book, command, policy, *ids);
+    if (decision.rejection) {
+      result.rejection = decision.rejection;
+      return result;
+    }
+    savepoint->run();
+    try {
+      tables->apply(decision.effects);
+      release->run();
+    } catch (const SqliteError& error) {
+      if (sqlite3_get_autocommit(writer_db.handle())) throw;  // the batch itself is gone
+      rollback_to->run();
+      release->run();
+      result.storage_error = error.what();
+      return result;
+    }
+    result.outcome = decision.effects.outcome;
+    return result;
+  }
+
+  template <typename Fn>
+  auto with_reader(Fn&& fn) {
+    std::unique_ptr<Connection> reader;
+    {
+      std::unique_lock lock(readers_mutex);
+      reader_ready.wait(lock, [&] { return !idle_readers.empty(); });
+      reader = std::move(idle_readers.back());
+      idle_readers.pop_back();
+    }
+    struct Return {
+      Impl& impl;
+      std::unique_ptr<Connection>& reader;
+      ~Return() {
+        try {
+          reader->exec("COMMIT");
+        } catch (const SqliteError&) {
+        }
+        std::lock_guard lock(impl.readers_mutex);
+        impl.idle_readers.push_back(std::move(reader));
+        impl.reader_ready.notify_one();
+      }
+    } give_back{*this, reader};
+    reader->exec("BEGIN");  // one snapshot for the whole read
+    return fn(*reader);
+  }
+
+  void stop(bool crash) {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return;
+      stopping = true;
+      crashed = crash;
+    }
+    work_ready.notify_all();
+    checkpoint_wanted.notify_all();
+    if (writer.joinable()) writer.join();
+    if (checkpointer.joinable()) checkpointer.join();
+    checkpoint_db = Connection();
+    tables.reset();
+    begin.reset(), commit.reset(), rollback.reset();
+    savepoint.reset(), release.reset(), rollback_to.reset();
+    if (crash) writer_db.abandon();
+  }
+};
+
+std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& options,
+                                                     std::string& error) {
+  try {
+    auto impl = std::make_unique<SqliteLedgerStore::Impl>();
+    impl->options = options;
+    impl->writer_db = Connection(options.path, options.create_if_missing, false);
+    configure(impl->writer_db, options, true);
+    migrate(impl->writer_db);
+    impl->policy = load_policy(impl->writer_db, options);
+    impl->checkpoint_db = Connection(options.path, false, false);
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
+      auto reader = std::make_unique<Connection>(options.path, false, true);
+      configure(*reader, options, false);
+      impl->idle_readers.push_back(std::move(reader));
+    }
+    impl->start();
+    return std::make_unique<SqliteLedgerStore>(std::move(impl));
+  } catch (const SqliteError& e) {
+    error = options.path + ": " + e.what();
+    return nullptr;
+  }
+}
+
+SqliteLedgerStore::SqliteLedgerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteLedgerStore::~SqliteLedgerStore() {
+  if (impl_) impl_->stop(false);
+}
+
+void SqliteLedgerStore::crash_for_test() { impl_->stop(true); }
+
+void SqliteLedgerStore::submit(ledger::Command command, Callback done) {
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->space_ready.wait(
+        lock, [&] { return impl_->queue.size() < impl_->options.max_queue || impl_->stopping; });
+    if (impl_->stopping) {
+      lock.unlock();
+      CommandResult result;
+      result.storage_error = "the store is closed";
+      if (done) done(result);
+      return;
+    }
+    impl_->queue.push_back(Impl::Pending{std::move(command), std::move(done)});
+    ++impl_->submitted;
+  }
+  impl_->work_ready.notify_one();
+}
+
+void SqliteLedgerStore::flush() {
+  std::unique_lock lock(impl_->mutex);
+  const std::uint64_t target = impl_->submitted;
+  impl_->batch_settled.wait(lock, [&] { return impl_->settled >= target || impl_->crashed; });
+}
+
+const ledger::Policy& SqliteLedgerStore::policy() const { return impl_->policy; }
+
+std::optional<ledger::AccountRow> SqliteLedgerStore::account(MemberId member_id) {
+  return impl_->with_reader([&](Connection& db) -> std::optional<ledger::AccountRow> {
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kAccountColumns +
+                             " FROM accounts WHERE member_id = $1");
+    s.bind(1, member_id);
+    if (!s.step()) return std::nullopt;
+    return sqlite::read_account(s);
+  });
+}
+
+std::optional<MemberId> SqliteLedgerStore::member_by_external_id(const std::string& external_id) {
+  return impl_->with_reader([&](Connection& db) -> std::optional<MemberId> {
+    Statement s = db.prepare("SELECT member_id FROM accounts WHERE external_id = $1");
+    s.bind(1, external_id);
+    if (!s.step()) return std::nullopt;
+    return s.column_int(0);
+  });
+}
+
+std::vector<ledger::Lot> SqliteLedgerStore::lots(MemberId member_id) {
+  return impl_->with_reader([&](Connection& db) {
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kLotColumns +
+                             " FROM lots WHERE member_id = $1 ORDER BY id");
+    s.bind(1, member_id);
+    std::vector<ledger::Lot> out;
+    while (s.step()) out.push_back(sqlite::read_lot(s));
+    return out;
+  });
+}
+
+std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
+                                                            TransactionId before,
+                                                            std::size_t limit) {
+  limit = std::min(limit, kMaxHistoryPage);
+  return impl_->with_reader([&](Connection& db) {
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kTransactionColumns +
+                             " FROM transactions WHERE member_id = $1 AND id < $2 "
+                             "ORDER BY id DESC LIMIT $3");
+    s.bind(1, member_id).bind(2, before > 0 ? before : INT64_MAX);
+    s.bind(3, static_cast<std::int64_t>(limit));
+    std::vector<ledger::Transaction> out;
+    while (s.step()) out.push_back(sqlite::read_transaction(s));
+    Statement e = db.prepare("SELECT account, amount, lot_id FROM entries "
+                             "WHERE transaction_id = $1 ORDER BY seq");
+    for (ledger::Transaction& tx : out) {
+      e.bind(1, tx.id);
+      StatementScope scope(e);
+      while (e.step()) {
+        auto account = ledger::account_from_name(e.column_text(0));
+        if (!account) throw SqliteError(SQLITE_CORRUPT, "unknown account in database");
+        tx.entries.push_back(ledger::Entry{*account, e.column_int(1), e.column_int(2)});
+      }
+    }
+    return out;
+  });
+}
+
+std::vector<MemberId> SqliteLedgerStore::members_due(TimeUs at_us, MemberId after,
+                                                     std::size_t limit) {
+  return impl_->with_reader([&](Connection& db) {
+    Statement s = db.prepare("SELECT member_id FROM accounts WHERE next_due_us <= $1 "
+                             "AND member_id > $2 ORDER BY member_id LIMIT $3");
+    s.bind(1, at_us).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<MemberId> out;
+    while (s.step()) out.push_back(s.column_int(0));
+    return out;
+  });
+}
+
+std::vector<std::pair<MemberId, std::string>> SqliteLedgerStore::expired_holds(TimeUs at_us,
+                                                                               std::size_t limit) {
+  return impl_->with_reader([&](Connection& db) {
+    Statement s = db.prepare("SELECT member_id, hold_ref FROM holds WHERE state = 'open' "
+                             "AND expires_at_us <= $1 ORDER BY expires_at_us LIMIT $2");
+    s.bind(1, at_us).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::pair<MemberId, std::string>> out;
+    while (s.step()) out.emplace_back(s.column_int(0), s.column_text(1));
+    return out;
+  });
+}
+
+ProgramSummary SqliteLedgerStore::summary() {
+  return impl_->with_reader([&](Connection& db) { return sqlite::summarize(db); });
+}
+
+ledger::Audit SqliteLedgerStore::audit() {
+  return impl_->with_reader([&](Connection& db) { return sqlite::audit_database(db); });
+}
+
+}  // namespace pointsmall::store

@@ -1,0 +1,91 @@
+// The storage interface of the ledger. Engines: SQLite (store/sqlite, the embedded default) and an
+// in-memory one for tests (store/memory); PostgreSQL implements it next. All pass the contract
+// tests in store/store_contract_test.cc.
+//
+// Contract:
+//  1. Commands are applied one at a time in submission order by a single writer; each runs
+//     `ledger::decide` on the member's current state, so no two commands ever act on a stale
+//     balance.
+//  2. A command's callback runs exactly once, after the command's effects are durable (or after it
+//     was rejected and its batch is durable). A storage failure fails the whole batch: every
+//     command in it reports `storage_error` and none of its effects remain.
+//  3. An idempotency key is applied at most once. A repeat with the same request replays the
+//     first outcome (`replayed` set); with a different request it is rejected with
+//     idempotency_conflict. A rejected command leaves nothing, not even its key.
+//  4. Reads see only durable, committed state, each call a consistent snapshot.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/audit.h"
+#include "ledger/ledger.h"
+
+namespace pointsmall::store {
+
+struct CommandResult {
+  std::optional<ledger::Rejection> rejection;  // set: the ledger refused the command
+  std::string storage_error;                   // not empty: the batch failed, nothing was applied
+  ledger::Outcome outcome;                     // when accepted
+  bool replayed = false;                       // the outcome of an earlier command with this key
+
+  [[nodiscard]] bool ok() const { return !rejection && storage_error.empty(); }
+};
+
+// Program-wide figures (journal balances of the program accounts, and counts).
+struct ProgramSummary {
+  std::int64_t members = 0;
+  std::int64_t transactions = 0;
+  std::int64_t lots = 0;
+  Points issued = 0;  // all points ever granted
+  Points available = 0;
+  Points pending = 0;
+  Points frozen = 0;
+  Points held = 0;
+  Points debt = 0;
+  Points spent = 0;
+  Points expired = 0;
+  Points clawed_back = 0;
+  Points revoked = 0;
+};
+
+class LedgerStore {
+ public:
+  using Callback = std::function<void(const CommandResult&)>;
+  static constexpr std::size_t kMaxHistoryPage = 1000;
+
+  virtual ~LedgerStore() = default;
+
+  // Queues a command; `done` runs on the writer thread (keep it short) once the command is
+  // settled as described above. Blocks while the queue is full.
+  virtual void submit(ledger::Command command, Callback done) = 0;
+  // Submits and waits for the result.
+  CommandResult execute(ledger::Command command);
+  // Returns once every command submitted before the call is settled.
+  virtual void flush() = 0;
+
+  [[nodiscard]] virtual const ledger::Policy& policy() const = 0;
+  virtual std::optional<ledger::AccountRow> account(MemberId member_id) = 0;
+  virtual std::optional<MemberId> member_by_external_id(const std::string& external_id) = 0;
+  // Every lot of the member, oldest first.
+  virtual std::vector<ledger::Lot> lots(MemberId member_id) = 0;
+  // The member's transactions, newest first, with ids below `before` (0: from the newest);
+  // at most `limit` (<= kMaxHistoryPage).
+  virtual std::vector<ledger::Transaction> history(MemberId member_id, TransactionId before,
+                                                   std::size_t limit) = 0;
+  // Members with something due (a lot to mature or expire) at or before `at_us`, ids above
+  // `after`, ascending, at most `limit`.
+  virtual std::vector<MemberId> members_due(TimeUs at_us, MemberId after, std::size_t limit) = 0;
+  // Open holds that timed out at or before `at_us`: (member, hold_ref), at most `limit`.
+  virtual std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
+                                                                      std::size_t limit) = 0;
+  virtual ProgramSummary summary() = 0;
+  // Re-derives every balance from lots, holds and journal and checks every invariant.
+  virtual ledger::Audit audit() = 0;
+};
+
+}  // namespace pointsmall::store
