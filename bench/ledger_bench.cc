@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(args.single_earns));
   double grouped = 0, single = 0;
   {
-    auto ledger = open(path, 8192);
+    auto ledger = open(path, getenv("MB") ? std::stoul(getenv("MB")) : 8192);
     open_accounts(*ledger, args.members);
     grouped = group_commit_rate(*ledger, args);
     const auto audit = ledger->audit();

@@ -43,6 +43,7 @@ void configure(Connection& db, const SqliteOptions& options, bool writer) {
   db.exec("PRAGMA foreign_keys = OFF");
   db.exec("PRAGMA temp_store = MEMORY");
   if (writer) {
+    if (getenv("PS")) db.exec(std::string("PRAGMA page_size = ") + getenv("PS"));
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_mib * 1024));
@@ -181,8 +182,11 @@ struct SqliteLedgerStore::Impl {
         if (stopping) return;
         checkpoint_requested = false;
       }
-      sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                nullptr, nullptr);
+      int log = 0, done = 0;
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                &log, &done);
+      if (getenv("CKDEBUG")) fprintf(stderr, "ckpt rc=%d log=%d done=%d\n", rc, log, done);
+
     }
   }
 
@@ -312,6 +316,11 @@ struct SqliteLedgerStore::Impl {
 
 std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& options,
                                                      std::string& error) {
+  static const int configured = [] {
+    // No global memory statistics: they take a process-wide mutex on every allocation.
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  }();
+  (void)configured;
   try {
     auto impl = std::make_unique<SqliteLedgerStore::Impl>();
     impl->options = options;
@@ -320,6 +329,7 @@ std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& option
     migrate(impl->writer_db);
     impl->policy = load_policy(impl->writer_db, options);
     impl->checkpoint_db = Connection(options.path, false, false);
+    impl->checkpoint_db.query_int("SELECT count(*) FROM sqlite_master");  // attaches to the WAL
     for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
       auto reader = std::make_unique<Connection>(options.path, false, true);
       configure(*reader, options, false);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, checks formatting, builds with warnings as errors, runs
+# the unit, property, contract, simulation, concurrency, crash and command-line tests, then runs
+# them again (the simulation shorter) in an AddressSanitizer + UndefinedBehaviorSanitizer build,
+# and finally clang-tidy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== formatting (clang-format)"
+scripts/format.sh --check
+
+echo "== release build"
+scripts/build.sh build
+(cd build && ctest --output-on-failure --timeout 1200)
+
+echo "== sanitizer build (address, undefined)"
+scripts/build.sh build-asan -DPOINTSMALL_SANITIZE=ON
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && POINTSMALL_SIM_STEPS=${POINTSMALL_ASAN_SIM_STEPS:-20000} ctest --output-on-failure --timeout 1200)
+
+echo "== clang-tidy"
+scripts/tidy.sh build
+echo "all tests passed"

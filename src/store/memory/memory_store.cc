@@ -1,0 +1,449 @@
+#include "store/memory/memory_store.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace pointsmall::store {
+
+using ledger::Account;
+using ledger::AccountRow;
+using ledger::Allocation;
+using ledger::Lot;
+using ledger::LotState;
+using ledger::Transaction;
+
+namespace {
+
+constexpr std::int64_t kNoId = INT64_MIN;
+
+void insert_sorted(std::vector<std::int64_t>& ids, std::int64_t id) {
+  ids.insert(std::upper_bound(ids.begin(), ids.end(), id), id);
+}
+
+bool is_live(LotState state) {
+  return state == LotState::pending || state == LotState::active || state == LotState::frozen;
+}
+
+bool is_member_account(Account account) {
+  return static_cast<std::size_t>(account) < ledger::kMemberAccountCount;
+}
+
+Points entry_sum(const Transaction& tx) {
+  Points sum = 0;
+  for (const ledger::Entry& entry : tx.entries) sum += entry.amount;
+  return sum;
+}
+
+}  // namespace
+
+MemoryLedgerStore::MemoryLedgerStore(ledger::Policy policy) : policy_(std::move(policy)) {}
+
+void MemoryLedgerStore::submit(ledger::Command command, Callback done) {
+  CommandResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = run(command);
+  }
+  if (done) done(result);
+}
+
+CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
+  CommandResult result;
+  if (auto invalid = ledger::validate(command)) {
+    result.rejection = invalid;
+    return result;
+  }
+  if (auto key = keys_.find(command.idempotency_key); key != keys_.end()) {
+    const Transaction& first = transactions_.at(key->second);
+    const ledger::Replay replay =
+        ledger::replay_or_conflict(command, first.request_hash, first.result);
+    result.rejection = replay.rejection;
+    result.outcome = replay.outcome;
+    result.replayed = !replay.rejection;
+    return result;
+  }
+  const ledger::MemberBook book = load_book(command);
+  ledger::Decision decision = ledger::decide(book, command, policy_, ids_);
+  if (decision.rejection) {
+    result.rejection = decision.rejection;
+    return result;
+  }
+  if (std::string error = check_effects(decision.effects); !error.empty()) {
+    result.storage_error = std::move(error);
+    return result;
+  }
+  apply(decision.effects);
+  result.outcome = decision.effects.outcome;
+  return result;
+}
+
+ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) const {
+  ledger::MemberBook book;
+  if (const auto* open = std::get_if<ledger::OpenAccount>(&command.body)) {
+    book.external_id_taken = external_ids_.count(open->external_id) > 0;
+    return book;
+  }
+  const auto account = accounts_.find(command.member_id);
+  if (account == accounts_.end()) return book;
+  book.account = account->second;
+  const ledger::Needs needs = ledger::needs_for(command, book.account, policy_);
+  const MemberId member = command.member_id;
+  const MemberRows& rows = member_rows_.at(member);
+
+  std::map<LotId, Lot> lots;  // unique by id
+  std::map<std::pair<TransactionId, LotId>, Allocation> allocations;
+  auto add_lot = [&](LotId id) {
+    const auto lot = lots_.find(id);
+    if (lot != lots_.end() && lot->second.member_id == member) lots.emplace(id, lot->second);
+  };
+  auto add_allocations_of = [&](TransactionId tx) {
+    for (auto it = allocations_.lower_bound({tx, kNoId});
+         it != allocations_.end() && it->first.first == tx; ++it)
+      allocations.emplace(it->first, it->second);
+  };
+  auto load_order = [&](const std::string& order_id) {
+    if (auto order = orders_.find({member, order_id}); order != orders_.end())
+      book.order = order->second;
+  };
+  auto load_hold = [&](const std::string& hold_ref) {
+    if (auto hold = holds_.find({member, hold_ref}); hold != holds_.end()) {
+      book.hold = hold->second;
+      add_allocations_of(hold->second.transaction_id);
+    }
+  };
+
+  if (needs.transaction_id != 0) {
+    const auto target = transactions_.find(needs.transaction_id);
+    if (target != transactions_.end() && target->second.member_id == member) {
+      book.target = target->second;
+      add_allocations_of(target->first);
+      // What the transaction concerns: a spend's order, a redemption's hold.
+      if (target->second.kind == ledger::TransactionKind::spend && !target->second.reference.empty())
+        load_order(target->second.reference);
+      if (target->second.kind == ledger::TransactionKind::hold) load_hold(target->second.reference);
+    }
+  }
+  if (needs.live_lots) {
+    for (LotId id : rows.lots)
+      if (is_live(lots_.at(id).state)) add_lot(id);
+    book.all_live_lots = true;
+  }
+  if (!needs.order_id.empty()) {
+    load_order(needs.order_id);
+    for (LotId id : rows.lots)
+      if (lots_.at(id).order_id == needs.order_id) add_lot(id);
+    if (needs.order_spend_allocations) {
+      for (TransactionId id : rows.transactions) {
+        const Transaction& tx = transactions_.at(id);
+        if (tx.kind == ledger::TransactionKind::spend && tx.reference == needs.order_id)
+          add_allocations_of(id);
+      }
+    }
+  }
+  if (!needs.hold_ref.empty()) load_hold(needs.hold_ref);
+  if (needs.lot_id != 0) add_lot(needs.lot_id);
+  for (const auto& [key, allocation] : allocations) add_lot(allocation.lot_id);
+
+  for (auto& [id, lot] : lots) book.lots.push_back(std::move(lot));
+  for (auto& [key, allocation] : allocations) book.allocations.push_back(allocation);
+  return book;
+}
+
+std::string MemoryLedgerStore::check_effects(const ledger::Effects& effects) const {
+  const AccountRow& row = effects.account;
+  if (effects.account_inserted) {
+    if (accounts_.count(row.member_id)) return "member id " + std::to_string(row.member_id) + " is taken";
+    if (external_ids_.count(row.external_id)) return "external id '" + row.external_id + "' is taken";
+  } else if (!accounts_.count(row.member_id)) {
+    return "update of member " + std::to_string(row.member_id) + ", which has no account";
+  }
+  std::vector<TransactionId> new_transactions;
+  std::vector<std::string> new_keys;
+  for (const Transaction& tx : effects.transactions) {
+    if (transactions_.count(tx.id) ||
+        std::find(new_transactions.begin(), new_transactions.end(), tx.id) != new_transactions.end())
+      return "transaction id " + std::to_string(tx.id) + " is taken";
+    new_transactions.push_back(tx.id);
+    if (tx.idempotency_key.empty()) continue;
+    if (keys_.count(tx.idempotency_key) ||
+        std::find(new_keys.begin(), new_keys.end(), tx.idempotency_key) != new_keys.end())
+      return "idempotency key '" + tx.idempotency_key + "' is taken";
+    new_keys.push_back(tx.idempotency_key);
+  }
+  std::vector<LotId> new_lots;
+  for (const Lot& lot : effects.lots_inserted) {
+    if (lots_.count(lot.id) || std::find(new_lots.begin(), new_lots.end(), lot.id) != new_lots.end())
+      return "lot id " + std::to_string(lot.id) + " is taken";
+    new_lots.push_back(lot.id);
+  }
+  for (const Lot& lot : effects.lots_updated)
+    if (!lots_.count(lot.id)) return "update of lot " + std::to_string(lot.id) + ", which does not exist";
+  std::vector<std::pair<TransactionId, LotId>> new_allocations;
+  for (const Allocation& a : effects.allocations_inserted) {
+    const std::pair key{a.transaction_id, a.lot_id};
+    if (allocations_.count(key) ||
+        std::find(new_allocations.begin(), new_allocations.end(), key) != new_allocations.end())
+      return "allocation of transaction " + std::to_string(a.transaction_id) + " to lot " +
+             std::to_string(a.lot_id) + " exists";
+    new_allocations.push_back(key);
+  }
+  for (const Allocation& a : effects.allocations_updated)
+    if (!allocations_.count({a.transaction_id, a.lot_id}))
+      return "update of allocation of transaction " + std::to_string(a.transaction_id) +
+             " to lot " + std::to_string(a.lot_id) + ", which does not exist";
+  return {};
+}
+
+void MemoryLedgerStore::apply(const ledger::Effects& effects) {
+  const AccountRow& row = effects.account;
+  if (effects.account_inserted) {
+    external_ids_.emplace(row.external_id, row.member_id);
+    member_rows_.try_emplace(row.member_id);
+  }
+  accounts_[row.member_id] = row;
+  for (const Transaction& tx : effects.transactions) {
+    for (const ledger::Entry& entry : tx.entries)
+      program_[static_cast<std::size_t>(entry.account)] += entry.amount;
+    if (!tx.idempotency_key.empty()) keys_.emplace(tx.idempotency_key, tx.id);
+    insert_sorted(member_rows_[tx.member_id].transactions, tx.id);
+    transactions_.emplace(tx.id, tx);
+  }
+  for (const Lot& lot : effects.lots_inserted) {
+    insert_sorted(member_rows_[lot.member_id].lots, lot.id);
+    lots_.emplace(lot.id, lot);
+  }
+  for (const Lot& lot : effects.lots_updated) lots_[lot.id] = lot;
+  for (const Allocation& a : effects.allocations_inserted) allocations_[{a.transaction_id, a.lot_id}] = a;
+  for (const Allocation& a : effects.allocations_updated) allocations_[{a.transaction_id, a.lot_id}] = a;
+  if (const auto& order = effects.order) orders_[{order->member_id, order->order_id}] = *order;
+  if (const auto& hold = effects.hold) holds_[{hold->member_id, hold->hold_ref}] = *hold;
+}
+
+std::optional<ledger::AccountRow> MemoryLedgerStore::account(MemberId member_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = accounts_.find(member_id);
+  if (it == accounts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<MemberId> MemoryLedgerStore::member_by_external_id(const std::string& external_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = external_ids_.find(external_id);
+  if (it == external_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<ledger::Lot> MemoryLedgerStore::lots(MemberId member_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<Lot> out;
+  const auto rows = member_rows_.find(member_id);
+  if (rows == member_rows_.end()) return out;
+  for (LotId id : rows->second.lots) out.push_back(lots_.at(id));
+  return out;
+}
+
+std::vector<ledger::Transaction> MemoryLedgerStore::history(MemberId member_id,
+                                                            TransactionId before,
+                                                            std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  limit = std::min(limit, kMaxHistoryPage);
+  std::vector<Transaction> out;
+  const auto rows = member_rows_.find(member_id);
+  if (rows == member_rows_.end()) return out;
+  const std::vector<TransactionId>& ids = rows->second.transactions;
+  auto it = before > 0 ? std::lower_bound(ids.begin(), ids.end(), before) : ids.end();
+  while (it != ids.begin() && out.size() < limit) out.push_back(transactions_.at(*--it));
+  return out;
+}
+
+std::vector<MemberId> MemoryLedgerStore::members_due(TimeUs at_us, MemberId after,
+                                                     std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<MemberId> out;
+  for (auto it = accounts_.upper_bound(after); it != accounts_.end() && out.size() < limit; ++it)
+    if (it->second.next_due_us <= at_us) out.push_back(it->first);
+  return out;
+}
+
+std::vector<std::pair<MemberId, std::string>> MemoryLedgerStore::expired_holds(TimeUs at_us,
+                                                                               std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<const ledger::Hold*> due;
+  for (const auto& [key, hold] : holds_)
+    if (hold.state == ledger::HoldState::open && hold.expires_at_us <= at_us) due.push_back(&hold);
+  std::sort(due.begin(), due.end(), [](const ledger::Hold* a, const ledger::Hold* b) {
+    return std::tie(a->expires_at_us, a->member_id, a->hold_ref) <
+           std::tie(b->expires_at_us, b->member_id, b->hold_ref);
+  });
+  std::vector<std::pair<MemberId, std::string>> out;
+  for (std::size_t i = 0; i < due.size() && i < limit; ++i)
+    out.emplace_back(due[i]->member_id, due[i]->hold_ref);
+  return out;
+}
+
+ProgramSummary MemoryLedgerStore::summary() {
+  std::lock_guard lock(mutex_);
+  auto at = [&](Account account) { return program_[static_cast<std::size_t>(account)]; };
+  ProgramSummary s;
+  s.members = static_cast<std::int64_t>(accounts_.size());
+  s.transactions = static_cast<std::int64_t>(transactions_.size());
+  s.lots = static_cast<std::int64_t>(lots_.size());
+  s.issued = -at(Account::program_issued);
+  s.available = at(Account::member_available);
+  s.pending = at(Account::member_pending);
+  s.frozen = at(Account::member_frozen);
+  s.held = at(Account::member_held);
+  s.debt = -at(Account::member_debt);
+  s.spent = at(Account::program_spent);
+  s.expired = at(Account::program_expired);
+  s.clawed_back = at(Account::program_clawed_back);
+  s.revoked = at(Account::program_revoked);
+  return s;
+}
+
+ledger::Audit MemoryLedgerStore::audit() {
+  std::lock_guard lock(mutex_);
+  ledger::Audit audit;
+  // The journal, re-summed from the entries (not from program_).
+  ledger::AccountBalances all{};
+  std::unordered_map<MemberId, ledger::MemberTotals> totals;
+  std::unordered_map<LotId, std::int64_t> expiry_entries;
+  std::map<std::string, std::int64_t> key_uses;
+  for (const auto& [id, tx] : transactions_) {
+    audit.check_transaction_sum(id, entry_sum(tx));
+    if (!tx.idempotency_key.empty()) ++key_uses[tx.idempotency_key];
+    for (const ledger::Entry& entry : tx.entries) {
+      const auto index = static_cast<std::size_t>(entry.account);
+      all[index] += entry.amount;
+      if (is_member_account(entry.account)) totals[tx.member_id].journal[index] += entry.amount;
+      if (tx.kind == ledger::TransactionKind::expiry && entry.account == Account::program_expired)
+        ++expiry_entries[entry.lot_id];
+    }
+  }
+  for (const auto& [key, uses] : key_uses)
+    if (uses > 1) audit.check_duplicate_key(key, uses);
+
+  Points expired_lot_remaining = 0;
+  for (const auto& [id, lot] : lots_) {
+    ledger::MemberTotals& t = totals[lot.member_id];
+    switch (lot.state) {
+      case LotState::active: t.active_lots += lot.remaining; break;
+      case LotState::pending: t.pending_lots += lot.remaining; break;
+      case LotState::frozen: t.frozen_lots += lot.remaining; break;
+      case LotState::expired: expired_lot_remaining += lot.remaining; break;
+      case LotState::reversed: break;
+    }
+    const auto expiries = expiry_entries.find(id);
+    audit.check_lot(ledger::LotFacts{lot, expiries == expiry_entries.end() ? 0 : expiries->second});
+  }
+  for (const auto& [key, hold] : holds_) {
+    if (hold.state != ledger::HoldState::open) continue;
+    ledger::MemberTotals& t = totals[hold.member_id];
+    t.open_holds += hold.points;
+    for (auto it = allocations_.lower_bound({hold.transaction_id, kNoId});
+         it != allocations_.end() && it->first.first == hold.transaction_id; ++it)
+      t.open_hold_allocations += it->second.points - it->second.returned;
+  }
+  for (const auto& [member_id, row] : accounts_) {
+    const auto it = totals.find(member_id);
+    ledger::MemberTotals t = it == totals.end() ? ledger::MemberTotals{} : std::move(it->second);
+    if (it != totals.end()) totals.erase(it);
+    t.row = row;
+    audit.check_member(t);
+  }
+  for (auto& [member_id, t] : totals) {  // rows of members that have no account
+    t.row = AccountRow{};
+    t.row.member_id = member_id;
+    audit.check_member(t);
+  }
+  for (const auto& [key, allocation] : allocations_) audit.check_allocation(allocation);
+  for (const auto& [key, order] : orders_) audit.check_order(order);
+  audit.check_program(all, expired_lot_remaining);
+  return audit;
+}
+
+std::vector<ledger::Hold> MemoryLedgerStore::holds(MemberId member_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<ledger::Hold> out;
+  for (auto it = holds_.lower_bound({member_id, std::string()});
+       it != holds_.end() && it->first.first == member_id; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+std::optional<ledger::Order> MemoryLedgerStore::order(MemberId member_id,
+                                                      const std::string& order_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = orders_.find({member_id, order_id});
+  if (it == orders_.end()) return std::nullopt;
+  return it->second;
+}
+
+ledger::Audit MemoryLedgerStore::audit_member(MemberId member_id) {
+  std::lock_guard lock(mutex_);
+  ledger::Audit audit;
+  audit_member_rows(member_id, audit);
+  return audit;
+}
+
+ledger::MemberTotals MemoryLedgerStore::member_totals(MemberId member_id) const {
+  ledger::MemberTotals t;
+  if (auto row = accounts_.find(member_id); row != accounts_.end()) t.row = row->second;
+  else t.row.member_id = member_id;
+  const auto rows = member_rows_.find(member_id);
+  if (rows == member_rows_.end()) return t;
+  for (TransactionId id : rows->second.transactions)
+    for (const ledger::Entry& entry : transactions_.at(id).entries)
+      if (is_member_account(entry.account))
+        t.journal[static_cast<std::size_t>(entry.account)] += entry.amount;
+  for (LotId id : rows->second.lots) {
+    const Lot& lot = lots_.at(id);
+    if (lot.state == LotState::active) t.active_lots += lot.remaining;
+    if (lot.state == LotState::pending) t.pending_lots += lot.remaining;
+    if (lot.state == LotState::frozen) t.frozen_lots += lot.remaining;
+  }
+  for (auto it = holds_.lower_bound({member_id, std::string()});
+       it != holds_.end() && it->first.first == member_id; ++it) {
+    const ledger::Hold& hold = it->second;
+    if (hold.state != ledger::HoldState::open) continue;
+    t.open_holds += hold.points;
+    for (auto a = allocations_.lower_bound({hold.transaction_id, kNoId});
+         a != allocations_.end() && a->first.first == hold.transaction_id; ++a)
+      t.open_hold_allocations += a->second.points - a->second.returned;
+  }
+  return t;
+}
+
+void MemoryLedgerStore::audit_member_rows(MemberId member_id, ledger::Audit& audit) const {
+  audit.check_member(member_totals(member_id));
+  const auto rows = member_rows_.find(member_id);
+  if (rows == member_rows_.end()) return;
+  std::unordered_map<LotId, std::int64_t> expiry_entries;
+  for (TransactionId id : rows->second.transactions) {
+    const Transaction& tx = transactions_.at(id);
+    audit.check_transaction_sum(id, entry_sum(tx));
+    if (tx.kind == ledger::TransactionKind::expiry)
+      for (const ledger::Entry& entry : tx.entries)
+        if (entry.account == Account::program_expired) ++expiry_entries[entry.lot_id];
+    for (auto a = allocations_.lower_bound({id, kNoId});
+         a != allocations_.end() && a->first.first == id; ++a)
+      audit.check_allocation(a->second);
+  }
+  for (LotId id : rows->second.lots) {
+    const auto expiries = expiry_entries.find(id);
+    audit.check_lot(
+        ledger::LotFacts{lots_.at(id), expiries == expiry_entries.end() ? 0 : expiries->second});
+  }
+  for (auto it = orders_.lower_bound({member_id, std::string()});
+       it != orders_.end() && it->first.first == member_id; ++it)
+    audit.check_order(it->second);
+}
+
+void MemoryLedgerStore::restart() {
+  std::lock_guard lock(mutex_);
+  ids_.member = accounts_.empty() ? 0 : accounts_.rbegin()->first;
+  ids_.transaction = transactions_.empty() ? 0 : transactions_.rbegin()->first;
+  ids_.lot = lots_.empty() ? 0 : lots_.rbegin()->first;
+}
+
+}  // namespace pointsmall::store

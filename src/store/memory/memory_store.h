@@ -1,0 +1,109 @@
+// The in-memory engine: the ledger kept in ordinary maps, for tests and as the reference model
+// that the simulation (tests/simulation) compares the SQLite engine against.
+//
+// It implements the contract of store.h with the simplest machinery that can: one mutex, and each
+// command run to the end inside submit(), whose callback runs on the caller's thread before
+// submit() returns. "Durable" means "in the maps"; nothing survives the object.
+//
+// It is written apart from the SQLite engine on purpose: it loads a MemberBook from its maps by
+// reading ledger::Needs itself, so that a mistake in either engine's loading shows up as a
+// difference between the two.
+//
+// Invariants of the maps (kept by apply(), which refuses effects that would break them):
+//  1. Every id is unique: member, external id, transaction, lot, idempotency key, (transaction,
+//     lot) of an allocation, (member, hold_ref) of a hold, (member, order_id) of an order.
+//  2. Effects only update rows that exist; a command's effects are applied all or nothing.
+//  3. program_ is the sum of every entry of the journal per account.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace pointsmall::store {
+
+class MemoryLedgerStore final : public LedgerStore {
+ public:
+  explicit MemoryLedgerStore(ledger::Policy policy = {});
+
+  // Runs the command now and calls `done` before returning.
+  void submit(ledger::Command command, Callback done) override;
+  void flush() override {}  // every command is settled when submit() returns
+
+  [[nodiscard]] const ledger::Policy& policy() const override { return policy_; }
+  std::optional<ledger::AccountRow> account(MemberId member_id) override;
+  std::optional<MemberId> member_by_external_id(const std::string& external_id) override;
+  std::vector<ledger::Lot> lots(MemberId member_id) override;
+  std::vector<ledger::Transaction> history(MemberId member_id, TransactionId before,
+                                           std::size_t limit) override;
+  std::vector<MemberId> members_due(TimeUs at_us, MemberId after, std::size_t limit) override;
+  // Ordered by expiry time, then member, then hold_ref.
+  std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
+                                                              std::size_t limit) override;
+  ProgramSummary summary() override;
+  ledger::Audit audit() override;
+
+  // ---- For tests: what the storage interface does not show ----------------------------------
+
+  // Every hold of the member, by hold_ref.
+  std::vector<ledger::Hold> holds(MemberId member_id);
+  std::optional<ledger::Order> order(MemberId member_id, const std::string& order_id);
+  // ledger::Audit over one member only: its row against its lots, holds and journal, its lots,
+  // its allocations, its orders and the sums of its transactions. Cost is linear in the
+  // member's rows, so a simulation can afford it after every command.
+  ledger::Audit audit_member(MemberId member_id);
+  // Does what reopening a persistent engine does to the id counters: the next ids continue from
+  // the largest stored ones, so the gaps left by rejected commands at the end are reused. The
+  // simulation calls it whenever it reopens the SQLite store, whose counters restart the same way.
+  void restart();
+
+ private:
+  // Next ids; like every engine's, they advance even when the decision is a rejection.
+  class Counters final : public ledger::IdSource {
+   public:
+    MemberId next_member_id() override { return ++member; }
+    TransactionId next_transaction_id() override { return ++transaction; }
+    LotId next_lot_id() override { return ++lot; }
+    MemberId member = 0;
+    TransactionId transaction = 0;
+    LotId lot = 0;
+  };
+
+  // What belongs to one member, as ids into the maps below, ascending.
+  struct MemberRows {
+    std::vector<LotId> lots;
+    std::vector<TransactionId> transactions;
+  };
+
+  using MemberKey = std::pair<MemberId, std::string>;
+
+  CommandResult run(const ledger::Command& command);  // requires mutex_
+  ledger::MemberBook load_book(const ledger::Command& command) const;  // requires mutex_
+  // Checks that `effects` keep the invariants above; empty when they do, else what is wrong.
+  std::string check_effects(const ledger::Effects& effects) const;  // requires mutex_
+  void apply(const ledger::Effects& effects);  // requires mutex_; after check_effects
+  ledger::MemberTotals member_totals(MemberId member_id) const;  // requires mutex_
+  void audit_member_rows(MemberId member_id, ledger::Audit& audit) const;  // requires mutex_
+
+  const ledger::Policy policy_;
+
+  mutable std::mutex mutex_;
+  Counters ids_;                                                   // guarded by mutex_
+  std::map<MemberId, ledger::AccountRow> accounts_;                // guarded by mutex_
+  std::unordered_map<std::string, MemberId> external_ids_;         // guarded by mutex_
+  std::map<TransactionId, ledger::Transaction> transactions_;      // guarded by mutex_
+  std::unordered_map<std::string, TransactionId> keys_;            // guarded by mutex_
+  std::map<LotId, ledger::Lot> lots_;                              // guarded by mutex_
+  std::map<std::pair<TransactionId, LotId>, ledger::Allocation> allocations_;  // guarded by mutex_
+  std::map<MemberKey, ledger::Hold> holds_;                        // guarded by mutex_
+  std::map<MemberKey, ledger::Order> orders_;                      // guarded by mutex_
+  std::unordered_map<MemberId, MemberRows> member_rows_;           // guarded by mutex_
+  ledger::AccountBalances program_{};                              // guarded by mutex_
+};
+
+}  // namespace pointsmall::store
