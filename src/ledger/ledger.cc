@@ -114,8 +114,6 @@ class Work {
     for (std::size_t index : touched_allocations_)
       if (!inserted.count(index)) effects_.allocations_updated.push_back(allocations_[index]);
     effects_.account = account_;
-    effects_.next_due_changed =
-        !book_.account || book_.account->next_due_us != account_.next_due_us;
     outcome.member_id = account_.member_id;
     outcome.transaction_id = effects_.transactions[command_transaction_].id;
     outcome.available_after = account_.available;
@@ -128,7 +126,9 @@ class Work {
 
  private:
   // next_due_us is exact when every live lot is loaded, and otherwise only ever brought forward
-  // by the lots this command created, which keeps it a safe lower bound.
+  // by the lots this command created or changed, which keeps it a safe lower bound. (A release or
+  // cancel gives points back to lots without loading the others; the lot it refills may have been
+  // empty, and so not counted, until then.)
   void update_next_due() {
     auto due = [](const Lot& lot) {
       if (lot.state == LotState::pending) return lot.matures_at_us;
@@ -137,7 +137,8 @@ class Work {
     };
     TimeUs next = book_.all_live_lots ? kTimeNever : account_.next_due_us;
     for (const auto& [id, lot] : lots_)
-      if (book_.all_live_lots || new_lots_.count(id)) next = std::min(next, due(lot));
+      if (book_.all_live_lots || new_lots_.count(id) || touched_lots_.count(id))
+        next = std::min(next, due(lot));
     account_.next_due_us = next;
   }
 

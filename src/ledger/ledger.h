@@ -177,7 +177,6 @@ std::optional<Outcome> decode_outcome(std::string_view text);
 struct Effects {
   std::optional<AccountRow> account_inserted;
   AccountRow account;  // the row after the command
-  bool next_due_changed = false;  // account.next_due_us differs from the loaded row's
   std::vector<Transaction> transactions;
   std::vector<Lot> lots_inserted;
   std::vector<Lot> lots_updated;  // whole rows, each id once

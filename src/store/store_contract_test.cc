@@ -726,13 +726,21 @@ TEST_F(SqliteStoreTest, CrashKeepsEveryAcknowledgedCommand) {
   EXPECT_EQ(row(member).available, count);
   EXPECT_EQ(store().summary().transactions, 1 + count);
   // Acknowledged keys replay; the others run now, for the first time.
+  std::vector<CommandResult> retries(kCount);
   for (int i = 0; i < kCount; ++i) {
-    const CommandResult again = run("earn-" + std::to_string(i), member, kStart + i + 1, earn(1));
+    store().submit(make("earn-" + std::to_string(i), member, kStart + i + 1, earn(1)),
+                   [&retries, i](const CommandResult& r) { retries[static_cast<std::size_t>(i)] = r; });
+  }
+  store().flush();
+  for (int i = 0; i < kCount; ++i) {
+    const CommandResult& again = retries[static_cast<std::size_t>(i)];
     ASSERT_TRUE(again.ok()) << i;
     const auto& first = acknowledged[static_cast<std::size_t>(i)];
     EXPECT_EQ(again.replayed, first.has_value()) << i;
     if (first) {
       EXPECT_EQ(again.outcome, first->outcome) << i;
+    } else {
+      EXPECT_EQ(again.outcome.available_after, i + 1) << i;
     }
   }
   EXPECT_EQ(row(member).available, kCount);

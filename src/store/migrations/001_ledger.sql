@@ -7,7 +7,11 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 
--- The projection of each member's points (re-derivable from lots and entries).
+-- The projection of each member's points (re-derivable from lots and entries). The writer keeps
+-- rows it changed in memory and writes them back in bulk (see sqlite/account_projection.h);
+-- settings 'projection_transaction_id' and 'projection_lot_id' say how far the stored rows are
+-- up to date, and opening the store re-derives anything newer from the journal and lots.
+-- last_transaction_id and last_lot_id anchor the member's chains of transactions and lots.
 CREATE TABLE accounts (
   member_id      INTEGER PRIMARY KEY,
   external_id    TEXT    NOT NULL UNIQUE,
@@ -18,14 +22,19 @@ CREATE TABLE accounts (
   debt           INTEGER NOT NULL,
   account_frozen INTEGER NOT NULL,
   next_due_us    INTEGER NOT NULL,
-  opened_at_us   INTEGER NOT NULL
+  opened_at_us   INTEGER NOT NULL,
+  last_transaction_id INTEGER NOT NULL,
+  last_lot_id    INTEGER NOT NULL
 );
 CREATE INDEX accounts_next_due ON accounts (next_due_us);
 
 -- The append-only journal. The result is the outcome replayed for a repeated idempotency key.
+-- previous_id links a member's transactions newest to oldest (0 ends the chain): history follows
+-- it from accounts.last_transaction_id, so appending a transaction touches no member-keyed index.
 CREATE TABLE transactions (
   id              INTEGER PRIMARY KEY,
   member_id       INTEGER NOT NULL,
+  previous_id     INTEGER NOT NULL,
   kind            TEXT    NOT NULL,
   at_us           INTEGER NOT NULL,
   idempotency_key TEXT,
@@ -36,7 +45,6 @@ CREATE TABLE transactions (
   result          TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX transactions_key ON transactions (idempotency_key);
-CREATE INDEX transactions_member ON transactions (member_id, id);
 
 -- Double entry: a transaction's entries sum to zero.
 CREATE TABLE entries (
@@ -49,9 +57,11 @@ CREATE TABLE entries (
   PRIMARY KEY (transaction_id, seq)
 ) WITHOUT ROWID;
 
+-- previous_lot_id links a member's lots newest to oldest, from accounts.last_lot_id.
 CREATE TABLE lots (
   id             INTEGER PRIMARY KEY,
   member_id      INTEGER NOT NULL,
+  previous_lot_id INTEGER NOT NULL,
   transaction_id INTEGER NOT NULL,
   amount         INTEGER NOT NULL,
   remaining      INTEGER NOT NULL,
@@ -63,7 +73,6 @@ CREATE TABLE lots (
   order_id       TEXT    NOT NULL,
   cost_minor     INTEGER NOT NULL
 );
-CREATE INDEX lots_member ON lots (member_id, order_id);
 
 CREATE TABLE holds (
   member_id      INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 #include "store/sqlite/ledger_tables.h"
 
-#include <map>
+#include <algorithm>
 #include <set>
 
 namespace pointsmall::store::sqlite {
@@ -12,9 +12,10 @@ const char* const kAccountColumns =
     "next_due_us, opened_at_us";
 const char* const kLotColumns =
     "id, member_id, transaction_id, amount, remaining, state, earned_at_us, matures_at_us, "
-    "expires_at_us, source, order_id, cost_minor";
+    "expires_at_us, source, order_id, cost_minor, previous_lot_id";
 const char* const kTransactionColumns =
-    "id, member_id, kind, at_us, idempotency_key, request_hash, reference, reason, actor, result";
+    "id, member_id, kind, at_us, idempotency_key, request_hash, reference, reason, actor, result, "
+    "previous_id";
 const char* const kHoldColumns =
     "member_id, hold_ref, transaction_id, points, state, expires_at_us";
 const char* const kAllocationColumns = "transaction_id, lot_id, member_id, points, returned";
@@ -112,18 +113,15 @@ Order read_order(const Statement& row) {
   return order;
 }
 
-LedgerTables::LedgerTables(Connection& c)
-    : find_key_(c.prepare("SELECT request_hash, result FROM transactions "
+LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
+    : accounts_(accounts),
+      find_key_(c.prepare("SELECT request_hash, result FROM transactions "
                           "WHERE idempotency_key = $1")),
-      select_account_(c.prepare(select(kAccountColumns, "FROM accounts WHERE member_id = $1"))),
       select_account_by_external_id_(
           c.prepare("SELECT member_id FROM accounts WHERE external_id = $1")),
-      select_live_lots_(c.prepare(select(
-          kLotColumns,
-          "FROM lots WHERE member_id = $1 AND state IN ('pending', 'active', 'frozen')"))),
-      select_order_lots_(
-          c.prepare(select(kLotColumns, "FROM lots WHERE member_id = $1 AND order_id = $2"))),
-      select_lot_(c.prepare(select(kLotColumns, "FROM lots WHERE id = $1 AND member_id = $2"))),
+      select_lot_(c.prepare(select(kLotColumns, "FROM lots WHERE id = $1"))),
+      select_transaction_link_(c.prepare(
+          "SELECT kind, reference, previous_id FROM transactions WHERE id = $1")),
       select_order_(c.prepare(
           select(kOrderColumns, "FROM orders WHERE member_id = $1 AND order_id = $2"))),
       select_hold_(c.prepare(
@@ -132,29 +130,17 @@ LedgerTables::LedgerTables(Connection& c)
           select(kTransactionColumns, "FROM transactions WHERE id = $1 AND member_id = $2"))),
       select_allocations_(c.prepare(
           select(kAllocationColumns, "FROM allocations WHERE transaction_id = $1"))),
-      select_order_spend_allocations_(c.prepare(
-          "SELECT a.transaction_id, a.lot_id, a.member_id, a.points, a.returned "
-          "FROM transactions t JOIN allocations a ON a.transaction_id = t.id "
-          "WHERE t.member_id = $1 AND t.kind = 'spend' AND t.reference = $2 ORDER BY t.id")),
-      insert_account_(c.prepare(
-          "INSERT INTO accounts (member_id, external_id, available, pending, frozen, held, debt, "
-          "account_frozen, next_due_us, opened_at_us) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")),
-      update_account_(c.prepare(
-          "UPDATE accounts SET available = $2, pending = $3, frozen = $4, held = $5, debt = $6, "
-          "account_frozen = $7 WHERE member_id = $1")),
-      // Separate, so that the common update does not rewrite the next_due index entry.
-      update_next_due_(c.prepare("UPDATE accounts SET next_due_us = $2 WHERE member_id = $1")),
       insert_transaction_(c.prepare(
-          "INSERT INTO transactions (id, member_id, kind, at_us, idempotency_key, request_hash, "
-          "reference, reason, actor, result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")),
+          "INSERT INTO transactions (id, member_id, previous_id, kind, at_us, idempotency_key, "
+          "request_hash, reference, reason, actor, result) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")),
       insert_entry_(c.prepare(
           "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
           "VALUES ($1, $2, $3, $4, $5, $6)")),
       insert_lot_(c.prepare(
-          "INSERT INTO lots (id, member_id, transaction_id, amount, remaining, state, "
-          "earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")),
+          "INSERT INTO lots (id, member_id, previous_lot_id, transaction_id, amount, remaining, "
+          "state, earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")),
       update_lot_(c.prepare("UPDATE lots SET remaining = $2, state = $3, expires_at_us = $4 "
                             "WHERE id = $1")),
       insert_allocation_(c.prepare(
@@ -182,14 +168,38 @@ std::optional<LedgerTables::KeyRecord> LedgerTables::find_key(const std::string&
   return KeyRecord{static_cast<std::uint64_t>(find_key_.column_int(0)), find_key_.column_text(1)};
 }
 
-void LedgerTables::load_lots_where(Statement& statement, MemberBook& book) {
-  StatementScope scope(statement);
-  while (statement.step()) {
-    Lot lot = read_lot(statement);
-    bool seen = false;
-    for (const Lot& existing : book.lots) seen = seen || existing.id == lot.id;
-    if (!seen) book.lots.push_back(std::move(lot));
+namespace {
+
+bool has_lot(const MemberBook& book, LotId id) {
+  return std::any_of(book.lots.begin(), book.lots.end(), [id](const Lot& l) { return l.id == id; });
+}
+
+bool is_live(LotState state) {
+  return state == LotState::pending || state == LotState::active || state == LotState::frozen;
+}
+
+}  // namespace
+
+void LedgerTables::load_chain_lots(LotId last_lot_id, bool live, const std::string& order_id,
+                                   MemberBook& book) {
+  for (LotId id = last_lot_id; id != 0;) {
+    StatementScope scope(select_lot_);
+    select_lot_.bind(1, id);
+    if (!select_lot_.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
+    Lot lot = read_lot(select_lot_);
+    id = select_lot_.column_int(12);
+    const bool wanted = (live && is_live(lot.state)) || (!order_id.empty() && lot.order_id == order_id);
+    if (wanted && !has_lot(book, lot.id)) book.lots.push_back(std::move(lot));
   }
+}
+
+void LedgerTables::load_lot(LotId lot_id, MemberId member_id, MemberBook& book) {
+  if (has_lot(book, lot_id)) return;
+  StatementScope scope(select_lot_);
+  select_lot_.bind(1, lot_id);
+  if (!select_lot_.step()) return;
+  Lot lot = read_lot(select_lot_);
+  if (lot.member_id == member_id) book.lots.push_back(std::move(lot));
 }
 
 void LedgerTables::load_allocations_of(TransactionId transaction_id, MemberBook& book) {
@@ -198,14 +208,26 @@ void LedgerTables::load_allocations_of(TransactionId transaction_id, MemberBook&
   while (select_allocations_.step()) book.allocations.push_back(read_allocation(select_allocations_));
 }
 
+void LedgerTables::load_order_spend_allocations(TransactionId last_transaction_id,
+                                                const std::string& order_id, MemberBook& book) {
+  std::vector<TransactionId> spends;
+  for (TransactionId id = last_transaction_id; id != 0;) {
+    StatementScope scope(select_transaction_link_);
+    select_transaction_link_.bind(1, id);
+    if (!select_transaction_link_.step()) throw SqliteError(SQLITE_CORRUPT, "broken journal chain");
+    if (select_transaction_link_.column_text(0) == "spend" &&
+        select_transaction_link_.column_text(1) == order_id)
+      spends.push_back(id);
+    id = select_transaction_link_.column_int(2);
+  }
+  // Oldest spend first, as the points were taken.
+  for (auto it = spends.rbegin(); it != spends.rend(); ++it) load_allocations_of(*it, book);
+}
+
 void LedgerTables::load_allocated_lots(MemberBook& book) {
   std::set<LotId> wanted;
   for (const Allocation& allocation : book.allocations) wanted.insert(allocation.lot_id);
-  for (const Lot& lot : book.lots) wanted.erase(lot.id);
-  for (LotId id : wanted) {
-    select_lot_.bind(1, id).bind(2, book.account->member_id);
-    load_lots_where(select_lot_, book);
-  }
+  for (LotId id : wanted) load_lot(id, book.account->member_id, book);
 }
 
 MemberBook LedgerTables::load_book(const Command& command, const Policy& policy) {
@@ -216,12 +238,9 @@ MemberBook LedgerTables::load_book(const Command& command, const Policy& policy)
     book.external_id_taken = select_account_by_external_id_.step();
     return book;
   }
-  {
-    StatementScope scope(select_account_);
-    select_account_.bind(1, command.member_id);
-    if (!select_account_.step()) return book;
-    book.account = read_account(select_account_);
-  }
+  const auto stored = accounts_.get(command.member_id);
+  if (!stored) return book;
+  book.account = stored->row;
   Needs needs = needs_for(command, book.account, policy);
   const MemberId member = command.member_id;
   if (needs.transaction_id != 0) {
@@ -234,26 +253,17 @@ MemberBook LedgerTables::load_book(const Command& command, const Policy& policy)
       if (book.target->kind == TransactionKind::hold) needs.hold_ref = book.target->reference;
     }
   }
-  if (needs.live_lots) {
-    select_live_lots_.bind(1, member);
-    load_lots_where(select_live_lots_, book);
-    book.all_live_lots = true;
+  if (needs.live_lots || !needs.order_id.empty()) {
+    load_chain_lots(stored->last_lot_id, needs.live_lots, needs.order_id, book);
+    book.all_live_lots = needs.live_lots;
   }
   if (!needs.order_id.empty()) {
-    {
-      StatementScope scope(select_order_);
-      select_order_.bind(1, member).bind(2, needs.order_id);
-      if (select_order_.step()) book.order = read_order(select_order_);
-    }
-    select_order_lots_.bind(1, member).bind(2, needs.order_id);
-    load_lots_where(select_order_lots_, book);
-    if (needs.order_spend_allocations) {
-      StatementScope scope(select_order_spend_allocations_);
-      select_order_spend_allocations_.bind(1, member).bind(2, needs.order_id);
-      while (select_order_spend_allocations_.step())
-        book.allocations.push_back(read_allocation(select_order_spend_allocations_));
-    }
+    StatementScope scope(select_order_);
+    select_order_.bind(1, member).bind(2, needs.order_id);
+    if (select_order_.step()) book.order = read_order(select_order_);
   }
+  if (needs.order_spend_allocations && !needs.order_id.empty())
+    load_order_spend_allocations(stored->last_transaction_id, needs.order_id, book);
   if (!needs.hold_ref.empty()) {
     {
       StatementScope scope(select_hold_);
@@ -262,21 +272,19 @@ MemberBook LedgerTables::load_book(const Command& command, const Policy& policy)
     }
     if (book.hold && !book.target) load_allocations_of(book.hold->transaction_id, book);
   }
-  if (needs.lot_id != 0) {
-    select_lot_.bind(1, needs.lot_id).bind(2, member);
-    load_lots_where(select_lot_, book);
-  }
+  if (needs.lot_id != 0) load_lot(needs.lot_id, member, book);
   load_allocated_lots(book);
   return book;
 }
 
-void LedgerTables::insert_transaction(const Transaction& tx) {
+void LedgerTables::insert_transaction(const Transaction& tx, TransactionId previous_id) {
   Statement& s = insert_transaction_;
-  s.bind(1, tx.id).bind(2, tx.member_id).bind(3, transaction_kind_name(tx.kind)).bind(4, tx.at_us);
-  if (tx.idempotency_key.empty()) s.bind_null(5);
-  else s.bind(5, tx.idempotency_key);
-  s.bind(6, static_cast<std::int64_t>(tx.request_hash)).bind(7, tx.reference).bind(8, tx.reason);
-  s.bind(9, tx.actor).bind(10, tx.result);
+  s.bind(1, tx.id).bind(2, tx.member_id).bind(3, previous_id);
+  s.bind(4, transaction_kind_name(tx.kind)).bind(5, tx.at_us);
+  if (tx.idempotency_key.empty()) s.bind_null(6);
+  else s.bind(6, tx.idempotency_key);
+  s.bind(7, static_cast<std::int64_t>(tx.request_hash)).bind(8, tx.reference).bind(9, tx.reason);
+  s.bind(10, tx.actor).bind(11, tx.result);
   s.run();
   std::int64_t seq = 0;
   for (const Entry& entry : tx.entries) {
@@ -289,17 +297,17 @@ void LedgerTables::insert_transaction(const Transaction& tx) {
   }
 }
 
-void LedgerTables::write_lot(const Lot& lot, bool insert) {
+void LedgerTables::write_lot(const Lot& lot, bool insert, LotId previous_lot_id) {
   if (!insert) {
     update_lot_.bind(1, lot.id).bind(2, lot.remaining).bind(3, lot_state_name(lot.state));
     update_lot_.bind(4, lot.expires_at_us).run();
     return;
   }
   Statement& s = insert_lot_;
-  s.bind(1, lot.id).bind(2, lot.member_id).bind(3, lot.transaction_id).bind(4, lot.amount);
-  s.bind(5, lot.remaining).bind(6, lot_state_name(lot.state)).bind(7, lot.earned_at_us);
-  s.bind(8, lot.matures_at_us).bind(9, lot.expires_at_us).bind(10, lot.source);
-  s.bind(11, lot.order_id).bind(12, lot.cost_minor);
+  s.bind(1, lot.id).bind(2, lot.member_id).bind(3, previous_lot_id).bind(4, lot.transaction_id);
+  s.bind(5, lot.amount).bind(6, lot.remaining).bind(7, lot_state_name(lot.state));
+  s.bind(8, lot.earned_at_us).bind(9, lot.matures_at_us).bind(10, lot.expires_at_us);
+  s.bind(11, lot.source).bind(12, lot.order_id).bind(13, lot.cost_minor);
   s.run();
 }
 
@@ -313,21 +321,18 @@ void LedgerTables::write_allocation(const Allocation& a, bool insert) {
 }
 
 void LedgerTables::apply(const Effects& effects) {
-  const AccountRow& a = effects.account;
-  if (effects.account_inserted) {
-    Statement& s = insert_account_;
-    s.bind(1, a.member_id).bind(2, a.external_id).bind(3, a.available).bind(4, a.pending);
-    s.bind(5, a.frozen).bind(6, a.held).bind(7, a.debt).bind(8, a.account_frozen ? 1 : 0);
-    s.bind(9, a.next_due_us).bind(10, a.opened_at_us).run();
-  } else {
-    Statement& s = update_account_;
-    s.bind(1, a.member_id).bind(2, a.available).bind(3, a.pending).bind(4, a.frozen);
-    s.bind(5, a.held).bind(6, a.debt).bind(7, a.account_frozen ? 1 : 0).run();
-    if (effects.next_due_changed) update_next_due_.bind(1, a.member_id).bind(2, a.next_due_us).run();
+  StoredAccount account;
+  if (!effects.account_inserted) account = *accounts_.get(effects.account.member_id);
+  account.row = effects.account;
+  for (const Transaction& tx : effects.transactions) {
+    insert_transaction(tx, account.last_transaction_id);
+    account.last_transaction_id = tx.id;
   }
-  for (const Transaction& tx : effects.transactions) insert_transaction(tx);
-  for (const Lot& lot : effects.lots_inserted) write_lot(lot, true);
-  for (const Lot& lot : effects.lots_updated) write_lot(lot, false);
+  for (const Lot& lot : effects.lots_inserted) {
+    write_lot(lot, true, account.last_lot_id);
+    account.last_lot_id = lot.id;
+  }
+  for (const Lot& lot : effects.lots_updated) write_lot(lot, false, 0);
   for (const Allocation& allocation : effects.allocations_inserted) write_allocation(allocation, true);
   for (const Allocation& allocation : effects.allocations_updated) write_allocation(allocation, false);
   if (const auto& o = effects.order) {
@@ -341,6 +346,8 @@ void LedgerTables::apply(const Effects& effects) {
     s.bind(1, h->member_id).bind(2, h->hold_ref).bind(3, h->transaction_id).bind(4, h->points);
     s.bind(5, hold_state_name(h->state)).bind(6, h->expires_at_us).run();
   }
+  if (effects.account_inserted) accounts_.insert(account);
+  else accounts_.update(account);
 }
 
 }  // namespace pointsmall::store::sqlite

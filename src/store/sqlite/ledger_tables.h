@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "store/sqlite/account_projection.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace pointsmall::store::sqlite {
@@ -30,7 +31,7 @@ extern const char* const kOrderColumns;
 // The writer's side: the statements a command needs, prepared on the writer's connection.
 class LedgerTables {
  public:
-  explicit LedgerTables(Connection& connection);
+  LedgerTables(Connection& connection, AccountProjection& accounts);
 
   // For a key used before: its request hash and stored result.
   struct KeyRecord {
@@ -43,27 +44,27 @@ class LedgerTables {
   void apply(const ledger::Effects& effects);
 
  private:
-  void load_lots_where(Statement& statement, ledger::MemberBook& book);
+  // Walks the member's lot chain once, keeping live lots (when `live`) and the order's lots.
+  void load_chain_lots(LotId last_lot_id, bool live, const std::string& order_id,
+                       ledger::MemberBook& book);
+  void load_lot(LotId lot_id, MemberId member_id, ledger::MemberBook& book);
   void load_allocations_of(TransactionId transaction_id, ledger::MemberBook& book);
+  void load_order_spend_allocations(TransactionId last_transaction_id,
+                                    const std::string& order_id, ledger::MemberBook& book);
   void load_allocated_lots(ledger::MemberBook& book);
-  void insert_transaction(const ledger::Transaction& tx);
-  void write_lot(const ledger::Lot& lot, bool insert);
+  void insert_transaction(const ledger::Transaction& tx, TransactionId previous_id);
+  void write_lot(const ledger::Lot& lot, bool insert, LotId previous_lot_id);
   void write_allocation(const ledger::Allocation& allocation, bool insert);
 
+  AccountProjection& accounts_;
   Statement find_key_;
-  Statement select_account_;
   Statement select_account_by_external_id_;
-  Statement select_live_lots_;
-  Statement select_order_lots_;
   Statement select_lot_;
+  Statement select_transaction_link_;
   Statement select_order_;
   Statement select_hold_;
   Statement select_transaction_;
   Statement select_allocations_;
-  Statement select_order_spend_allocations_;
-  Statement insert_account_;
-  Statement update_account_;
-  Statement update_next_due_;
   Statement insert_transaction_;
   Statement insert_entry_;
   Statement insert_lot_;

@@ -1,17 +1,23 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 
 #include "store/migrations.h"
+#include "store/sqlite/account_projection.h"
 #include "store/sqlite/ledger_tables.h"
 #include "store/sqlite/sqlite_audit.h"
 
 namespace pointsmall::store {
 
+using sqlite::AccountProjection;
 using sqlite::Connection;
+using sqlite::StoredAccount;
 using sqlite::LedgerTables;
 using sqlite::SqliteError;
 using sqlite::Statement;
@@ -43,7 +49,6 @@ void configure(Connection& db, const SqliteOptions& options, bool writer) {
   db.exec("PRAGMA foreign_keys = OFF");
   db.exec("PRAGMA temp_store = MEMORY");
   if (writer) {
-    if (getenv("PS")) db.exec(std::string("PRAGMA page_size = ") + getenv("PS"));
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_mib * 1024));
@@ -111,11 +116,13 @@ struct SqliteLedgerStore::Impl {
   struct Pending {
     ledger::Command command;
     Callback done;
+    bool write_back_barrier = false;  // not a command: write the account rows back now
   };
 
   SqliteOptions options;
   ledger::Policy policy;
   Connection writer_db;
+  std::unique_ptr<AccountProjection> accounts;
   std::unique_ptr<LedgerTables> tables;
   std::unique_ptr<CounterIds> ids;
   std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
@@ -141,12 +148,18 @@ struct SqliteLedgerStore::Impl {
   std::condition_variable checkpoint_wanted;
   bool checkpoint_requested = false;  // guarded by mutex
 
+  // Account rows changed by committed batches and not yet written back; readers look here first.
+  std::mutex overlay_mutex;
+  std::unordered_map<MemberId, StoredAccount> overlay;  // guarded by overlay_mutex
+
   std::mutex readers_mutex;
   std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by readers_mutex
   std::condition_variable reader_ready;
 
   void start() {
-    tables = std::make_unique<LedgerTables>(writer_db);
+    accounts = std::make_unique<AccountProjection>(writer_db);
+    accounts->recover();
+    tables = std::make_unique<LedgerTables>(writer_db, *accounts);
     ids = std::make_unique<CounterIds>(writer_db);
     begin = std::make_unique<Statement>(writer_db.prepare("BEGIN IMMEDIATE"));
     commit = std::make_unique<Statement>(writer_db.prepare("COMMIT"));
@@ -182,11 +195,8 @@ struct SqliteLedgerStore::Impl {
         if (stopping) return;
         checkpoint_requested = false;
       }
-      int log = 0, done = 0;
-      int rc = sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                &log, &done);
-      if (getenv("CKDEBUG")) fprintf(stderr, "ckpt rc=%d log=%d done=%d\n", rc, log, done);
-
+      sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
     }
   }
 
@@ -196,7 +206,8 @@ struct SqliteLedgerStore::Impl {
       {
         std::unique_lock lock(mutex);
         work_ready.wait(lock, [&] { return !queue.empty() || stopping; });
-        if (crashed || (queue.empty() && stopping)) return;
+        if (crashed) return;
+        if (queue.empty() && stopping) break;
         const std::size_t n = std::min(queue.size(), options.max_batch);
         for (std::size_t i = 0; i < n; ++i) {
           batch.push_back(std::move(queue.front()));
@@ -212,19 +223,28 @@ struct SqliteLedgerStore::Impl {
       batch_settled.notify_all();
       batch.clear();
     }
+    batch.push_back(Pending{{}, nullptr, true});  // write every changed row back before closing
+    run_batch(batch);
   }
 
   void run_batch(std::vector<Pending>& batch) {
     std::vector<CommandResult> results(batch.size());
+    bool barrier = false;
     try {
       begin->run();
-      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = run_command(batch[i].command);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].write_back_barrier) barrier = true;
+        else results[i] = run_command(batch[i].command);
+      }
+      if (barrier || accounts->write_back_due()) accounts->write_back();
       commit->run();
+      publish(*accounts);
     } catch (const SqliteError& error) {
       try {
         rollback->run();
       } catch (const SqliteError&) {  // already rolled back by SQLite
       }
+      accounts->batch_rolled_back();
       ids->reload(writer_db);
       for (CommandResult& result : results) {
         result = CommandResult{};
@@ -233,6 +253,45 @@ struct SqliteLedgerStore::Impl {
     }
     for (std::size_t i = 0; i < batch.size(); ++i)
       if (batch[i].done) batch[i].done(results[i]);
+  }
+
+  // Makes a committed batch's account rows visible to readers.
+  void publish(AccountProjection& projection) {
+    bool wrote_back = false;
+    std::vector<StoredAccount> changed = projection.batch_committed(wrote_back);
+    std::lock_guard lock(overlay_mutex);
+    if (wrote_back) {
+      overlay.clear();  // every row is in the database now
+      return;
+    }
+    for (StoredAccount& account : changed) overlay[account.row.member_id] = std::move(account);
+  }
+
+  // The committed row of a member: from the overlay, else from the database.
+  std::optional<StoredAccount> committed_account(Connection& db, MemberId member_id) {
+    {
+      std::lock_guard lock(overlay_mutex);
+      if (auto it = overlay.find(member_id); it != overlay.end()) return it->second;
+    }
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kStoredAccountColumns +
+                             " FROM accounts WHERE member_id = $1");
+    s.bind(1, member_id);
+    if (!s.step()) return std::nullopt;
+    return sqlite::read_stored_account(s);
+  }
+
+  // Returns once every account row changed so far is written back to the accounts table.
+  void write_back_now() {
+    std::promise<void> done;
+    auto written = done.get_future();
+    {
+      std::unique_lock lock(mutex);
+      if (stopping) return;
+      queue.push_back(Pending{{}, [&done](const CommandResult&) { done.set_value(); }, true});
+      ++submitted;
+    }
+    work_ready.notify_one();
+    written.wait();
   }
 
   CommandResult run_command(const ledger::Command& command) {
@@ -255,6 +314,7 @@ struct SqliteLedgerStore::Impl {
       return result;
     }
     savepoint->run();
+    accounts->begin_command();
     try {
       tables->apply(decision.effects);
       release->run();
@@ -262,6 +322,7 @@ struct SqliteLedgerStore::Impl {
       if (sqlite3_get_autocommit(writer_db.handle())) throw;  // the batch itself is gone
       rollback_to->run();
       release->run();
+      accounts->rollback_command();
       result.storage_error = error.what();
       return result;
     }
@@ -308,6 +369,7 @@ struct SqliteLedgerStore::Impl {
     if (checkpointer.joinable()) checkpointer.join();
     checkpoint_db = Connection();
     tables.reset();
+    accounts.reset();
     begin.reset(), commit.reset(), rollback.reset();
     savepoint.reset(), release.reset(), rollback_to.reset();
     if (crash) writer_db.abandon();
@@ -379,11 +441,9 @@ const ledger::Policy& SqliteLedgerStore::policy() const { return impl_->policy; 
 
 std::optional<ledger::AccountRow> SqliteLedgerStore::account(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) -> std::optional<ledger::AccountRow> {
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kAccountColumns +
-                             " FROM accounts WHERE member_id = $1");
-    s.bind(1, member_id);
-    if (!s.step()) return std::nullopt;
-    return sqlite::read_account(s);
+    auto stored = impl_->committed_account(db, member_id);
+    if (!stored) return std::nullopt;
+    return stored->row;
   });
 }
 
@@ -398,11 +458,18 @@ std::optional<MemberId> SqliteLedgerStore::member_by_external_id(const std::stri
 
 std::vector<ledger::Lot> SqliteLedgerStore::lots(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) {
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kLotColumns +
-                             " FROM lots WHERE member_id = $1 ORDER BY id");
-    s.bind(1, member_id);
     std::vector<ledger::Lot> out;
-    while (s.step()) out.push_back(sqlite::read_lot(s));
+    auto stored = impl_->committed_account(db, member_id);
+    if (!stored) return out;
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kLotColumns + " FROM lots WHERE id = $1");
+    for (LotId id = stored->last_lot_id; id != 0;) {
+      StatementScope scope(s);
+      s.bind(1, id);
+      if (!s.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
+      out.push_back(sqlite::read_lot(s));
+      id = s.column_int(12);
+    }
+    std::reverse(out.begin(), out.end());
     return out;
   });
 }
@@ -412,13 +479,24 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
                                                             std::size_t limit) {
   limit = std::min(limit, kMaxHistoryPage);
   return impl_->with_reader([&](Connection& db) {
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kTransactionColumns +
-                             " FROM transactions WHERE member_id = $1 AND id < $2 "
-                             "ORDER BY id DESC LIMIT $3");
-    s.bind(1, member_id).bind(2, before > 0 ? before : INT64_MAX);
-    s.bind(3, static_cast<std::int64_t>(limit));
     std::vector<ledger::Transaction> out;
-    while (s.step()) out.push_back(sqlite::read_transaction(s));
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kTransactionColumns +
+                             " FROM transactions WHERE id = $1 AND member_id = $2");
+    TransactionId next = 0;
+    if (before > 0) {
+      StatementScope scope(s);
+      s.bind(1, before).bind(2, member_id);
+      if (s.step()) next = s.column_int(10);
+    } else if (auto stored = impl_->committed_account(db, member_id)) {
+      next = stored->last_transaction_id;
+    }
+    while (next != 0 && out.size() < limit) {
+      StatementScope scope(s);
+      s.bind(1, next).bind(2, member_id);
+      if (!s.step()) throw SqliteError(SQLITE_CORRUPT, "broken journal chain");
+      out.push_back(sqlite::read_transaction(s));
+      next = s.column_int(10);
+    }
     Statement e = db.prepare("SELECT account, amount, lot_id FROM entries "
                              "WHERE transaction_id = $1 ORDER BY seq");
     for (ledger::Transaction& tx : out) {
@@ -436,6 +514,7 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
 
 std::vector<MemberId> SqliteLedgerStore::members_due(TimeUs at_us, MemberId after,
                                                      std::size_t limit) {
+  impl_->write_back_now();  // next_due_us is read from the accounts table
   return impl_->with_reader([&](Connection& db) {
     Statement s = db.prepare("SELECT member_id FROM accounts WHERE next_due_us <= $1 "
                              "AND member_id > $2 ORDER BY member_id LIMIT $3");
@@ -463,6 +542,7 @@ ProgramSummary SqliteLedgerStore::summary() {
 }
 
 ledger::Audit SqliteLedgerStore::audit() {
+  impl_->write_back_now();  // the audit compares the stored rows
   return impl_->with_reader([&](Connection& db) { return sqlite::audit_database(db); });
 }
 
