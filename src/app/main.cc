@@ -56,18 +56,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return cli.exit(error) == 0 ? 0 : app::kExitBadInput;
   }
-  if (*retail) return app::import_online_retail(import_options, console);
-  if (*check) return app::check(data_dir, console);
-  if (*expire) {
-    SystemClock clock;
-    const auto at_us = at == "now" ? std::optional<TimeUs>(clock.now_us()) : parse_rfc3339(at);
-    if (!at_us) {
-      std::cerr << "error: --at " << at << " is not an RFC 3339 time or a date\n";
-      return app::kExitBadInput;
+  try {
+    if (*retail) return app::import_online_retail(import_options, console);
+    if (*check) return app::check(data_dir, console);
+    if (*expire) {
+      SystemClock clock;
+      const auto at_us = at == "now" ? std::optional<TimeUs>(clock.now_us()) : parse_rfc3339(at);
+      if (!at_us) {
+        std::cerr << "error: --at " << at << " is not an RFC 3339 time or a date\n";
+        return app::kExitBadInput;
+      }
+      return app::expire(data_dir, *at_us, console);
     }
-    return app::expire(data_dir, *at_us, console);
+    if (*balance) return app::balance(data_dir, member, console);
+    if (*history) return app::history(data_dir, member, limit, console);
+  } catch (const std::exception& error) {  // a ledger file that cannot be read
+    std::cerr << "error: " << error.what() << "\n";
+    return app::kExitBadInput;
   }
-  if (*balance) return app::balance(data_dir, member, console);
-  if (*history) return app::history(data_dir, member, limit, console);
   return app::kExitBadInput;
 }

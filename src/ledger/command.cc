@@ -117,8 +117,9 @@ void add_body(Digest& digest, const CommandBody& body) {
       body);
 }
 
-// Outcome fields in their encoded order. The encoding is "name=value;" pairs: readable in the
-// database, and tolerant of fields added later (unknown names are ignored).
+// Outcome fields in their encoded order. The encoding is "name=value;" pairs for the fields that
+// are not zero: readable in the database, and tolerant of fields added later (unknown names are
+// ignored, missing ones are 0).
 struct OutcomeField {
   std::string_view name;
   std::int64_t Outcome::*member;
@@ -163,12 +164,13 @@ std::optional<Rejection> validate(const Command& command) {
 std::string encode_outcome(const Outcome& outcome) {
   std::string text;
   for (const OutcomeField& field : kOutcomeFields) {
+    if (outcome.*field.member == 0) continue;  // absent fields decode as 0
     text += field.name;
     text += '=';
     text += std::to_string(outcome.*field.member);
     text += ';';
   }
-  text += outcome.pending ? "pending=1;" : "pending=0;";
+  if (outcome.pending) text += "pending=1;";
   return text;
 }
 

@@ -125,10 +125,10 @@ class Work {
   }
 
  private:
-  // next_due_us is exact when every live lot is loaded, and otherwise only ever brought forward
-  // by the lots this command created or changed, which keeps it a safe lower bound. (A release or
-  // cancel gives points back to lots without loading the others; the lot it refills may have been
-  // empty, and so not counted, until then.)
+  // next_due_us is always exact: recomputed from every live lot when they are all loaded, and
+  // otherwise brought forward by the lots this command created or gave points back to. A command
+  // that could make a lot stop being due (spend, expiry, freeze, clawback) loads every live lot
+  // (see needs_for), so no other change can leave it too early.
   void update_next_due() {
     auto due = [](const Lot& lot) {
       if (lot.state == LotState::pending) return lot.matures_at_us;
@@ -212,15 +212,19 @@ void settle(Work& work) {
   }
 }
 
-// Under a rolling policy every earn and spend renews the validity of all active lots.
+// Under a rolling policy every earn and spend renews the validity of all live lots: the policy
+// is "`count` days after the member's latest earn or spend", so points still in their return
+// window or frozen for review must not keep the shorter validity of their own earn.
 void renew_rolling_validity(Work& work) {
   const ExpiryPolicy& expiry = work.policy().expiry;
   if (expiry.kind != ExpiryPolicy::Kind::rolling_days) return;
   const TimeUs until = work.now() + expiry.count * kMicrosPerDay;
-  for (Lot* lot : work.lots_in_state(LotState::active)) {
-    if (lot->expires_at_us >= until) continue;
-    lot->expires_at_us = until;
-    work.touch(*lot);
+  for (LotState state : {LotState::pending, LotState::active, LotState::frozen}) {
+    for (Lot* lot : work.lots_in_state(state)) {
+      if (lot->expires_at_us >= until) continue;
+      lot->expires_at_us = until;
+      work.touch(*lot);
+    }
   }
 }
 
@@ -589,7 +593,7 @@ Needs needs_for(const Command& command, const std::optional<AccountRow>& account
           needs.live_lots = true;
         } else if constexpr (std::is_same_v<T, FreezeLot> || std::is_same_v<T, UnfreezeLot>) {
           needs.lot_id = body.lot_id;
-          needs.live_lots = std::is_same_v<T, UnfreezeLot>;
+          needs.live_lots = true;  // the lot's state changes which lot is due next
         }
       },
       command.body);

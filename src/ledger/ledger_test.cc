@@ -621,6 +621,33 @@ TEST_F(LedgerRefund, PendingPointsAreClawedBackBeforeTheyMature) {
   expect_clean_audit();
 }
 
+TEST_F(LedgerRefund, PendingPointsCoverAClawbackBeforeItBecomesDebt) {
+  const MemberId alice = open();
+  earn(alice, 100, "order-1", 1000);
+  spend(alice, 100);
+  earn_pending(alice, 70, now + 14 * kDay);
+  const Result refunded = refund(alice, "order-1", 1000);
+  EXPECT_EQ(refunded.outcome.points, -100);
+  EXPECT_EQ(refunded.outcome.debt_added, 30);
+  EXPECT_EQ(account(alice).pending, 0);
+  EXPECT_EQ(account(alice).debt, 30);
+  expect_clean_audit();
+}
+
+TEST_F(LedgerRefund, PointsThatPaidForAnOrderComeBackProRataPieceByPiece) {
+  const MemberId alice = open();
+  earn(alice, 500);
+  spend(alice, 200, "order-1");
+  earn(alice, 30, "order-1", 3000);
+  std::vector<Points> returned;
+  for (int i = 0; i < 3; ++i)
+    returned.push_back(refund(alice, "order-1", 1000).outcome.points_returned);
+  // floor(200 * 1/3) = 66, floor(200 * 2/3) = 133, 200.
+  EXPECT_EQ(returned, (std::vector<Points>{66, 67, 67}));
+  EXPECT_EQ(account(alice).available, 500);
+  expect_clean_audit();
+}
+
 TEST_F(LedgerRefund, UnderAbsorbAfterLotsTheMerchantBearsWhatLotsCannotCover) {
   Policy policy;
   policy.shortfall = ShortfallPolicy::other_lots_then_absorb;
@@ -843,6 +870,42 @@ TEST_F(LedgerExpiry, SpendingRenewsRollingValidityOfWhatIsLeft) {
   EXPECT_EQ(account(alice).available, 90);
 }
 
+TEST_F(LedgerExpiry, RollingValidityAlsoCoversPointsStillInTheReturnWindow) {
+  Policy policy;
+  policy.expiry = ExpiryPolicy{ExpiryPolicy::Kind::rolling_days, 30};
+  use_policy(policy);
+  const MemberId alice = open();
+  const TimeUs start = now;
+  const LotId first = lot_of(earn_pending(alice, 100, start + 14 * kDay));
+  now = start + 10 * kDay;
+  earn_pending(alice, 10, now + 14 * kDay);  // the member's latest activity: day 10
+  EXPECT_EQ(lot(first).expires_at_us, start + 40 * kDay);
+  now = start + 35 * kDay;
+  settle(alice);
+  EXPECT_EQ(account(alice).available, 110) << "expired 30 days after earning, not after activity";
+  now = start + 40 * kDay;
+  settle(alice);
+  EXPECT_EQ(account(alice).available, 0);
+  expect_clean_audit();
+}
+
+TEST_F(LedgerExpiry, RollingValidityAlsoCoversFrozenPoints) {
+  Policy policy;
+  policy.expiry = ExpiryPolicy{ExpiryPolicy::Kind::rolling_days, 30};
+  use_policy(policy);
+  const MemberId alice = open();
+  const TimeUs start = now;
+  const LotId suspicious = lot_of(earn(alice, 100));
+  run(alice, FreezeLot{suspicious}, "fraud review");
+  now = start + 20 * kDay;
+  earn(alice, 10);
+  now = start + 35 * kDay;
+  run(alice, UnfreezeLot{suspicious}, "review passed");
+  EXPECT_EQ(lot(suspicious).state, LotState::active);
+  EXPECT_EQ(account(alice).available, 110);
+  expect_clean_audit();
+}
+
 TEST_F(LedgerExpiry, RollingValidityIsNotRenewedByTimeAlone) {
   Policy policy;
   policy.expiry = ExpiryPolicy{ExpiryPolicy::Kind::rolling_days, 30};
@@ -984,10 +1047,10 @@ TEST_F(LedgerValidation, MalformedCommandsAreRefusedAsInvalidAndChangeNothing) {
       {"open account with a member id", Command{"k", alice, now, "a", "r", OpenAccount{"x"}}},
       {"empty external id", Command{"k", 0, now, "a", "r", OpenAccount{""}}},
       {"external id too long", Command{"k", 0, now, "a", "r", OpenAccount{too_long}}},
-      {"zero earn", with(Earn{0, "purchase"})},
-      {"negative earn", with(Earn{-5, "purchase"})},
-      {"absurd earn", with(Earn{1'000'000'000'001, "purchase"})},
-      {"earn without source", with(Earn{5, ""})},
+      {"zero earn", with(Earn{0, "purchase", ""})},
+      {"negative earn", with(Earn{-5, "purchase", ""})},
+      {"absurd earn", with(Earn{1'000'000'000'001, "purchase", ""})},
+      {"earn without source", with(Earn{5, "", ""})},
       {"order without amount", with(Earn{5, "purchase", "order-2", 0})},
       {"negative cost", with(Earn{5, "purchase", "", 0, -1})},
       {"negative maturity", with(Earn{5, "purchase", "", 0, 0, -1, 0})},
@@ -1028,7 +1091,7 @@ TEST_F(LedgerValidation, MalformedCommandsAreRefusedAsInvalidAndChangeNothing) {
 TEST_F(LedgerValidation, WellFormedCommandsPassValidation) {
   const std::vector<Command> fine = {
       Command{"k", 0, now, "", "", OpenAccount{std::string(128, 'x')}},
-      Command{std::string(128, 'k'), 1, now, "", "", Earn{1'000'000'000'000, "purchase"}},
+      Command{std::string(128, 'k'), 1, now, "", "", Earn{1'000'000'000'000, "purchase", ""}},
       Command{"k", 1, now, "", "", Earn{1, "purchase", "order", 1}},
       Command{"k", 1, now, "", "with\ttab", Spend{1, ""}},
       Command{"k", 1, now, "", "why", Adjust{-1}},
@@ -1281,7 +1344,7 @@ TEST_F(LedgerIdempotency, ARefusedCommandLeavesNoKeyBehindSoItsRetryCanSucceed) 
 
 TEST_F(LedgerIdempotency, EveryAcceptedCommandStoresItsOutcomeWithItsKey) {
   const MemberId alice = open();
-  const Command c = command(alice, Earn{42, "checkin"});
+  const Command c = command(alice, Earn{42, "checkin", ""});
   const Result result = keeper.execute(c);
   const Transaction& tx = transaction(result.outcome.transaction_id);
   EXPECT_EQ(tx.idempotency_key, c.idempotency_key);
@@ -1446,8 +1509,12 @@ TEST_F(LedgerDecision, EachChangedLotAppearsOnceWithItsFinalState) {
   std::set<LotId> ids_seen;
   for (const Lot& changed : decision.effects.lots_updated) {
     EXPECT_TRUE(ids_seen.insert(changed.id).second);
-    if (changed.id == a) EXPECT_EQ(changed.state, LotState::expired);
-    if (changed.id == b) EXPECT_EQ(changed.remaining, 6);
+    if (changed.id == a) {
+      EXPECT_EQ(changed.state, LotState::expired);
+    }
+    if (changed.id == b) {
+      EXPECT_EQ(changed.remaining, 6);
+    }
   }
   EXPECT_EQ(ids_seen, (std::set<LotId>{a, b}));
   ASSERT_EQ(decision.effects.transactions.size(), 2u);
@@ -1472,8 +1539,8 @@ TEST_F(LedgerDecision, TheStoreLoadsOnlyWhatEachCommandNeeds) {
   auto needs = [&](CommandBody body, const Policy& policy = Policy{}) {
     return needs_for(Command{"k", 1, now, "", "r", std::move(body)}, row, policy);
   };
-  EXPECT_FALSE(needs(Earn{1, "s"}, fixed).live_lots);
-  EXPECT_TRUE(needs(Earn{1, "s"}, rolling).live_lots);
+  EXPECT_FALSE(needs(Earn{1, "s", ""}, fixed).live_lots);
+  EXPECT_TRUE(needs(Earn{1, "s", ""}, rolling).live_lots);
   EXPECT_EQ(needs(Earn{1, "s", "o", 1}).order_id, "o");
   EXPECT_TRUE(needs(Spend{1, ""}).live_lots);
   EXPECT_TRUE(needs(PlaceHold{"h", 1}).live_lots);
@@ -1488,11 +1555,11 @@ TEST_F(LedgerDecision, TheStoreLoadsOnlyWhatEachCommandNeeds) {
   EXPECT_TRUE(needs(Adjust{-1}).live_lots);
   EXPECT_TRUE(needs(Settle{}).live_lots);
   EXPECT_EQ(needs(FreezeLot{3}).lot_id, 3);
-  EXPECT_FALSE(needs(FreezeLot{3}).live_lots);
+  EXPECT_TRUE(needs(FreezeLot{3}).live_lots);  // the lot may have been the next one due
   EXPECT_TRUE(needs(UnfreezeLot{3}).live_lots);
   EXPECT_FALSE(needs(FreezeAccount{}).live_lots);
   row.next_due_us = now;  // something is due: every command settles it first
-  EXPECT_TRUE(needs(Earn{1, "s"}, fixed).live_lots);
+  EXPECT_TRUE(needs(Earn{1, "s", ""}, fixed).live_lots);
   EXPECT_TRUE(needs(FreezeAccount{}).live_lots);
   EXPECT_TRUE(needs(CaptureHold{"h"}).live_lots);
 }

@@ -170,8 +170,10 @@ struct AccountRow {
   Points held = 0;
   Points debt = 0;          // owed points, >= 0
   bool account_frozen = false;
-  // The earliest time at which a lot of this member matures or expires (kTimeNever for none);
-  // lets an operation skip loading lots when nothing is due.
+  // The earliest time at which a lot of this member matures or expires (kTimeNever for none):
+  // the minimum over pending lots' matures_at and over active lots with points left of their
+  // expires_at. Exact, so that it can be re-derived from the lots; lets an operation skip loading
+  // lots when nothing is due.
   TimeUs next_due_us = kTimeNever;
   TimeUs opened_at_us = 0;
   friend bool operator==(const AccountRow&, const AccountRow&) = default;

@@ -153,7 +153,7 @@ class BookKeeper {
       AccountRow& row = it->second;
       row.available = a.available, row.pending = a.pending, row.frozen = a.frozen;
       row.held = a.held, row.debt = a.debt, row.account_frozen = a.account_frozen;
-      if (effects.next_due_changed) row.next_due_us = a.next_due_us;
+      row.next_due_us = a.next_due_us;
     }
     for (const Transaction& tx : effects.transactions) {
       if (rows.journal.count(tx.id)) fail("transaction id used twice");

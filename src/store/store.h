@@ -13,6 +13,8 @@
 //     first outcome (`replayed` set); with a different request it is rejected with
 //     idempotency_conflict. A rejected command leaves nothing, not even its key.
 //  4. Reads see only durable, committed state, each call a consistent snapshot.
+//  5. A read of a damaged database throws a std::runtime_error saying what is wrong; it never
+//     returns made-up data.
 #pragma once
 
 #include <cstdint>

@@ -74,6 +74,7 @@ class Cli : public ::testing::Test {
     std::vector<std::string> words{POINTSMALL_BINARY};
     words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(words.size() + 1);
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -85,7 +86,8 @@ class Cli : public ::testing::Test {
                                      0644);
     CliRun result;
     pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, POINTSMALL_BINARY, &actions, nullptr, argv.data(), environ);
+    const int spawned =
+        posix_spawn(&pid, POINTSMALL_BINARY, &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (spawned != 0) {
       ADD_FAILURE() << "cannot run " << POINTSMALL_BINARY << ": " << std::strerror(spawned);
@@ -101,7 +103,7 @@ class Cli : public ::testing::Test {
   }
 
   std::string write_gzip(const std::string& name, const std::string& content) {
-    const std::string path = dir_.file(name);
+    std::string path = dir_.file(name);
     gzFile file = gzopen(path.c_str(), "wb");
     if (file == nullptr) {
       ADD_FAILURE() << "cannot create " << path;
@@ -114,12 +116,14 @@ class Cli : public ::testing::Test {
   }
 
   std::string write_plain(const std::string& name, const std::string& content) {
-    const std::string path = dir_.file(name);
+    std::string path = dir_.file(name);
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
 
-  std::string sample_file() { return write_gzip("sample.csv.gz", std::string(kHeader) + kSampleRows); }
+  std::string sample_file() {
+    return write_gzip("sample.csv.gz", std::string(kHeader) + kSampleRows);
+  }
 
   CliRun import(const std::string& file, const std::string& data_dir) {
     return run({"import", "online-retail", file, "--data-dir", data_dir, "--quiet"});
@@ -150,7 +154,7 @@ class Cli : public ::testing::Test {
 
   // A copy of the ledger directory `from`, for tampering.
   std::string copy_ledger(const std::string& from, const std::string& name) {
-    const std::string to = dir_.file(name);
+    std::string to = dir_.file(name);
     fs::copy(from, to, fs::copy_options::recursive);
     return to;
   }
@@ -179,8 +183,9 @@ TEST_F(Cli, ImportSummaryCountsMembersEventsPointsAndSkippedRows) {
   expect_check_ok(ledger_);
   const CliRun check = run({"check", "--data-dir", ledger_});
   EXPECT_TRUE(contains(check.out, "checked 2 members, 3 lots")) << check.out;
-  EXPECT_TRUE(contains(check.out, "issued 201 = available 190 + pending 0 + frozen 0 + held 0 + "
-                                  "spent 0 + expired 0 + clawed back 11 + revoked 0 - debt 0"))
+  EXPECT_TRUE(contains(check.out,
+                       "issued 201 = available 190 + pending 0 + frozen 0 + held 0 + "
+                       "spent 0 + expired 0 + clawed back 11 + revoked 0 - debt 0"))
       << check.out;
 }
 
@@ -198,7 +203,8 @@ TEST_F(Cli, ImportingTheSameFileAgainChangesNothing) {
   EXPECT_TRUE(contains(again.out, "points issued        0\n")) << again.out;
   EXPECT_TRUE(contains(again.out, "points clawed back   0\n")) << again.out;
   // Two accounts, three purchases with points and one refund, all replayed from their keys.
-  EXPECT_TRUE(contains(again.out, "already in the ledger (idempotent replays, not counted again) 6\n"))
+  EXPECT_TRUE(
+      contains(again.out, "already in the ledger (idempotent replays, not counted again) 6\n"))
       << again.out;
   EXPECT_FALSE(contains(again.out, "refused")) << again.out;
 
@@ -217,18 +223,21 @@ TEST_F(Cli, BalanceShowsBalancesAndLotsOfAMember) {
   EXPECT_TRUE(contains(first.out, "  available 26\n")) << first.out;
   EXPECT_TRUE(contains(first.out, "  pending   0\n")) << first.out;
   EXPECT_TRUE(contains(first.out, "  debt      0\n")) << first.out;
-  EXPECT_TRUE(contains(first.out, " active 26/37 2011-01-10T10:00:00Z 2012-01-10T10:00:00Z "
-                                  "purchase 500001\n"))
+  EXPECT_TRUE(contains(first.out,
+                       " active 26/37 2011-01-10T10:00:00Z 2012-01-10T10:00:00Z "
+                       "purchase 500001\n"))
       << first.out;
 
   const CliRun second = run({"balance", "--data-dir", ledger_, "67890"});
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_TRUE(contains(second.out, "  available 164\n")) << second.out;
-  EXPECT_TRUE(contains(second.out, " active 39/39 2011-01-15T14:30:00Z 2012-01-15T14:30:00Z "
-                                   "purchase 500004\n"))
+  EXPECT_TRUE(contains(second.out,
+                       " active 39/39 2011-01-15T14:30:00Z 2012-01-15T14:30:00Z "
+                       "purchase 500004\n"))
       << second.out;
-  EXPECT_TRUE(contains(second.out, " active 125/125 2011-04-01T10:00:00Z 2012-03-31T10:00:00Z "
-                                   "purchase 500005\n"))
+  EXPECT_TRUE(contains(second.out,
+                       " active 125/125 2011-04-01T10:00:00Z 2012-03-31T10:00:00Z "
+                       "purchase 500005\n"))
       << second.out;
 
   // The same member by its id.
@@ -242,7 +251,8 @@ TEST_F(Cli, HistoryShowsTransactionsNewestFirstWithTheirReasons) {
   import_sample(ledger_);
   const CliRun r = run({"history", "--data-dir", ledger_, "12345"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto refund = r.out.find("refund 500001  by import: cancellation C500003 of order 500001\n");
+  const auto refund =
+      r.out.find("refund 500001  by import: cancellation C500003 of order 500001\n");
   const auto earn = r.out.find("earn 500001  by import: purchase 500001: 1 point per whole GBP\n");
   const auto open = r.out.find("open_account 12345  by import: customer in the Online Retail");
   ASSERT_NE(refund, std::string::npos) << r.out;
@@ -288,8 +298,9 @@ TEST_F(Cli, ExpireAtADateAfterExpiryExpiresThePoints) {
   EXPECT_FALSE(contains(balance.out, " active ")) << "no live lot is left\n" << balance.out;
   expect_check_ok(ledger_);
   const CliRun check = run({"check", "--data-dir", ledger_});
-  EXPECT_TRUE(contains(check.out, "issued 201 = available 0 + pending 0 + frozen 0 + held 0 + "
-                                  "spent 0 + expired 190 + clawed back 11"))
+  EXPECT_TRUE(contains(check.out,
+                       "issued 201 = available 0 + pending 0 + frozen 0 + held 0 + "
+                       "spent 0 + expired 190 + clawed back 11"))
       << check.out;
 
   // Running it again at the same time changes nothing.
@@ -321,7 +332,7 @@ class CliTampering : public Cli {
     EXPECT_TRUE(contains(r.out, "FAILED: ")) << r.out;
     EXPECT_FALSE(contains(r.out, "ok: every balance")) << r.out;
     EXPECT_TRUE(contains(r.out, "DIFF " + difference)) << "expected DIFF " << difference << "\n"
-                                                        << r.out;
+                                                       << r.out;
   }
 };
 
@@ -343,19 +354,31 @@ TEST_F(CliTampering, CheckFindsLotsWithMoreRemainingThanTheJournalSays) {
 }
 
 TEST_F(CliTampering, CheckFindsADeletedJournalEntry) {
-  const CliRun r = check_after(
-      "entries",
-      "DELETE FROM entries WHERE account = 'program_clawed_back' AND transaction_id = "
-      "(SELECT id FROM transactions WHERE idempotency_key = 'refund:C500003:500001')");
+  const CliRun r =
+      check_after("entries",
+                  "DELETE FROM entries WHERE account = 'program_clawed_back' AND transaction_id = "
+                  "(SELECT id FROM transactions WHERE idempotency_key = 'refund:C500003:500001')");
   expect_failed(r, "transaction ");
   EXPECT_TRUE(contains(r.out, ": entries sum to -11, not 0")) << r.out;
   expect_failed(r, "program: all accounts sum to -11, not 0");
 }
 
 TEST_F(CliTampering, CheckFindsADeletedTransactionWhoseEntriesRemain) {
-  const CliRun r = check_after(
-      "orphans", "DELETE FROM transactions WHERE idempotency_key = 'purchase:500005'");
+  const CliRun r =
+      check_after("orphans", "DELETE FROM transactions WHERE idempotency_key = 'purchase:500005'");
   expect_failed(r, "2 entries name transaction ");
+}
+
+// A journal line naming an account the ledger does not have is a difference to report like any
+// other, not a reason to crash.
+TEST_F(CliTampering, CheckFindsAnUnknownAccountName) {
+  const CliRun r = check_after(
+      "account-name",
+      "UPDATE entries SET account = 'member_bonus' WHERE account = 'program_clawed_back'");
+  EXPECT_EQ(r.signal, 0) << "check died of signal " << r.signal << ":\n" << r.out << r.err;
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(contains(r.out, "ok: every balance")) << r.out;
+  EXPECT_TRUE(contains(r.out + r.err, "member_bonus")) << r.out << r.err;
 }
 
 // ---- Bad input -------------------------------------------------------------------------------
@@ -444,6 +467,38 @@ TEST_F(Cli, CheckOnADatabaseWithCorruptPagesFailsWithAMessage) {
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_FALSE(contains(r.out, "ok: every balance")) << r.out;
   EXPECT_TRUE(contains(r.err, "error: ")) << "stderr: " << r.err;
+}
+
+// Damage SQLite only meets while reading a table (here the first page of the journal's entries;
+// the schema and settings pages are intact, so the ledger opens). Every command that reads the
+// journal must report it and exit non-zero; none may die of an uncaught exception.
+TEST_F(Cli, CheckOnADatabaseWithACorruptTablePageFailsWithAMessage) {
+  import_sample(ledger_);
+  const std::string db = ledger_ + "/pointsmall.db";
+  std::int64_t page_size = 0, entries_page = 0;
+  {
+    RawDatabase raw(db);
+    page_size = raw.query_int("PRAGMA page_size");
+    entries_page = raw.query_int("SELECT rootpage FROM sqlite_master WHERE name = 'entries'");
+  }
+  ASSERT_GT(page_size, 0);
+  ASSERT_GT(entries_page, 1);
+  {
+    std::fstream file(db, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp((entries_page - 1) * page_size);
+    const std::string garbage(static_cast<std::size_t>(page_size), '\x5a');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"check", "--data-dir", ledger_},
+        std::vector<std::string>{"history", "--data-dir", ledger_, "12345"}}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.signal, 0) << args[0] << " died of signal " << r.signal << ":\n" << r.out << r.err;
+    EXPECT_NE(r.exit_code, 0) << args[0] << ":\n" << r.out << r.err;
+    EXPECT_FALSE(contains(r.out, "ok: every balance")) << r.out;
+    EXPECT_TRUE(contains(r.err, "error: ")) << args[0] << " stderr: " << r.err;
+    EXPECT_TRUE(contains(r.err, "malformed")) << args[0] << " stderr: " << r.err;
+  }
 }
 
 TEST_F(Cli, ExpireAtAGarbageTimeFails) {

@@ -28,8 +28,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "pointsmall_it_" + std::to_string(::getpid()) + "_" +
-                       std::to_string(counter.fetch_add(1));
+    std::string name =
+        "pointsmall_it_" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1));
     if (info != nullptr) name += std::string("_") + info->test_suite_name() + "_" + info->name();
     for (char& c : name)
       if (c == '/') c = '_';  // parameterised test names
@@ -69,7 +69,7 @@ inline std::unique_ptr<store::SqliteLedgerStore> open_store(const std::string& p
 }
 
 inline ledger::Command open_account_command(const std::string& external_id) {
-  return ledger::Command{"open:" + external_id, 0, kTestTimeUs, "test", "test member",
+  return ledger::Command{"open:" + external_id,           0, kTestTimeUs, "test", "test member",
                          ledger::OpenAccount{external_id}};
 }
 
@@ -81,24 +81,25 @@ inline ledger::Command earn_command(std::string key, MemberId member, Points poi
 }
 
 inline ledger::Command spend_command(std::string key, MemberId member, Points points) {
-  return ledger::Command{std::move(key), member, kTestTimeUs, "test", "test spend",
-                         ledger::Spend{points, ""}};
+  return ledger::Command{std::move(key), member,       kTestTimeUs,
+                         "test",         "test spend", ledger::Spend{points, ""}};
 }
 
 inline ledger::Command hold_command(std::string key, MemberId member, std::string hold_ref,
                                     Points points) {
-  return ledger::Command{std::move(key), member, kTestTimeUs, "test", "test hold",
-                         ledger::PlaceHold{std::move(hold_ref), points, kTimeNever}};
+  return ledger::Command{
+      std::move(key), member,      kTestTimeUs,
+      "test",         "test hold", ledger::PlaceHold{std::move(hold_ref), points, kTimeNever}};
 }
 
 inline ledger::Command capture_command(std::string key, MemberId member, std::string hold_ref) {
-  return ledger::Command{std::move(key), member, kTestTimeUs, "test", "test capture",
-                         ledger::CaptureHold{std::move(hold_ref)}};
+  return ledger::Command{std::move(key), member,         kTestTimeUs,
+                         "test",         "test capture", ledger::CaptureHold{std::move(hold_ref)}};
 }
 
 inline ledger::Command release_command(std::string key, MemberId member, std::string hold_ref) {
-  return ledger::Command{std::move(key), member, kTestTimeUs, "test", "test release",
-                         ledger::ReleaseHold{std::move(hold_ref)}};
+  return ledger::Command{std::move(key), member,         kTestTimeUs,
+                         "test",         "test release", ledger::ReleaseHold{std::move(hold_ref)}};
 }
 
 // Opens an account and gives it `points` (as an earn keyed "start:<external id>"); returns its id.

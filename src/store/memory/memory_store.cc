@@ -63,12 +63,15 @@ CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
     return result;
   }
   const ledger::MemberBook book = load_book(command);
+  const Counters before = ids_;  // a command that is not applied gives its ids back
   ledger::Decision decision = ledger::decide(book, command, policy_, ids_);
   if (decision.rejection) {
+    ids_ = before;
     result.rejection = decision.rejection;
     return result;
   }
   if (std::string error = check_effects(decision.effects); !error.empty()) {
+    ids_ = before;
     result.storage_error = std::move(error);
     return result;
   }
@@ -160,6 +163,9 @@ std::string MemoryLedgerStore::check_effects(const ledger::Effects& effects) con
   std::vector<TransactionId> new_transactions;
   std::vector<std::string> new_keys;
   for (const Transaction& tx : effects.transactions) {
+    if (const Points sum = entry_sum(tx); sum != 0)
+      return "the entries of transaction " + std::to_string(tx.id) + " sum to " +
+             std::to_string(sum);
     if (transactions_.count(tx.id) ||
         std::find(new_transactions.begin(), new_transactions.end(), tx.id) != new_transactions.end())
       return "transaction id " + std::to_string(tx.id) + " is taken";
@@ -202,10 +208,16 @@ void MemoryLedgerStore::apply(const ledger::Effects& effects) {
   }
   accounts_[row.member_id] = row;
   for (const Transaction& tx : effects.transactions) {
-    for (const ledger::Entry& entry : tx.entries)
-      program_[static_cast<std::size_t>(entry.account)] += entry.amount;
+    MemberRows& rows = member_rows_[tx.member_id];
+    for (const ledger::Entry& entry : tx.entries) {
+      const auto index = static_cast<std::size_t>(entry.account);
+      program_[index] += entry.amount;
+      if (is_member_account(entry.account)) rows.journal[index] += entry.amount;
+      if (tx.kind == ledger::TransactionKind::expiry && entry.account == Account::program_expired)
+        ++expiry_entries_[entry.lot_id];
+    }
     if (!tx.idempotency_key.empty()) keys_.emplace(tx.idempotency_key, tx.id);
-    insert_sorted(member_rows_[tx.member_id].transactions, tx.id);
+    insert_sorted(rows.transactions, tx.id);
     transactions_.emplace(tx.id, tx);
   }
   for (const Lot& lot : effects.lots_inserted) {
@@ -213,7 +225,10 @@ void MemoryLedgerStore::apply(const ledger::Effects& effects) {
     lots_.emplace(lot.id, lot);
   }
   for (const Lot& lot : effects.lots_updated) lots_[lot.id] = lot;
-  for (const Allocation& a : effects.allocations_inserted) allocations_[{a.transaction_id, a.lot_id}] = a;
+  for (const Allocation& a : effects.allocations_inserted) {
+    member_rows_[a.member_id].allocations.emplace_back(a.transaction_id, a.lot_id);
+    allocations_[{a.transaction_id, a.lot_id}] = a;
+  }
   for (const Allocation& a : effects.allocations_updated) allocations_[{a.transaction_id, a.lot_id}] = a;
   if (const auto& order = effects.order) orders_[{order->member_id, order->order_id}] = *order;
   if (const auto& hold = effects.hold) holds_[{hold->member_id, hold->hold_ref}] = *hold;
@@ -392,10 +407,7 @@ ledger::MemberTotals MemoryLedgerStore::member_totals(MemberId member_id) const 
   else t.row.member_id = member_id;
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return t;
-  for (TransactionId id : rows->second.transactions)
-    for (const ledger::Entry& entry : transactions_.at(id).entries)
-      if (is_member_account(entry.account))
-        t.journal[static_cast<std::size_t>(entry.account)] += entry.amount;
+  t.journal = rows->second.journal;
   for (LotId id : rows->second.lots) {
     const Lot& lot = lots_.at(id);
     if (lot.state == LotState::active) t.active_lots += lot.remaining;
@@ -418,21 +430,11 @@ void MemoryLedgerStore::audit_member_rows(MemberId member_id, ledger::Audit& aud
   audit.check_member(member_totals(member_id));
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return;
-  std::unordered_map<LotId, std::int64_t> expiry_entries;
-  for (TransactionId id : rows->second.transactions) {
-    const Transaction& tx = transactions_.at(id);
-    audit.check_transaction_sum(id, entry_sum(tx));
-    if (tx.kind == ledger::TransactionKind::expiry)
-      for (const ledger::Entry& entry : tx.entries)
-        if (entry.account == Account::program_expired) ++expiry_entries[entry.lot_id];
-    for (auto a = allocations_.lower_bound({id, kNoId});
-         a != allocations_.end() && a->first.first == id; ++a)
-      audit.check_allocation(a->second);
-  }
+  for (const auto& key : rows->second.allocations) audit.check_allocation(allocations_.at(key));
   for (LotId id : rows->second.lots) {
-    const auto expiries = expiry_entries.find(id);
+    const auto expiries = expiry_entries_.find(id);
     audit.check_lot(
-        ledger::LotFacts{lots_.at(id), expiries == expiry_entries.end() ? 0 : expiries->second});
+        ledger::LotFacts{lots_.at(id), expiries == expiry_entries_.end() ? 0 : expiries->second});
   }
   for (auto it = orders_.lower_bound({member_id, std::string()});
        it != orders_.end() && it->first.first == member_id; ++it)

@@ -13,7 +13,10 @@
 //  1. Every id is unique: member, external id, transaction, lot, idempotency key, (transaction,
 //     lot) of an allocation, (member, hold_ref) of a hold, (member, order_id) of an order.
 //  2. Effects only update rows that exist; a command's effects are applied all or nothing.
-//  3. program_ is the sum of every entry of the journal per account.
+//  3. Every transaction's entries sum to zero (the journal never holds an unbalanced one).
+//  4. program_ is the sum of every entry of the journal per account; MemberRows::journal the sum
+//     of the member's entries per member account; expiry_entries_ the count of expiry entries per
+//     lot. audit() re-derives all of them from the rows; audit_member() trusts them.
 #pragma once
 
 #include <map>
@@ -54,8 +57,9 @@ class MemoryLedgerStore final : public LedgerStore {
   std::vector<ledger::Hold> holds(MemberId member_id);
   std::optional<ledger::Order> order(MemberId member_id, const std::string& order_id);
   // ledger::Audit over one member only: its row against its lots, holds and journal, its lots,
-  // its allocations, its orders and the sums of its transactions. Cost is linear in the
-  // member's rows, so a simulation can afford it after every command.
+  // its allocations and its orders. Cost is linear in the member's lots, allocations, holds and
+  // orders (the journal's sums are kept as entries arrive), so a simulation can afford it after
+  // every command.
   ledger::Audit audit_member(MemberId member_id);
   // Does what reopening a persistent engine does to the id counters: the next ids continue from
   // the largest stored ones, so the gaps left by rejected commands at the end are reused. The
@@ -78,6 +82,8 @@ class MemoryLedgerStore final : public LedgerStore {
   struct MemberRows {
     std::vector<LotId> lots;
     std::vector<TransactionId> transactions;
+    std::vector<std::pair<TransactionId, LotId>> allocations;
+    ledger::AccountBalances journal{};  // sum of the member's entries per account
   };
 
   using MemberKey = std::pair<MemberId, std::string>;
@@ -103,6 +109,7 @@ class MemoryLedgerStore final : public LedgerStore {
   std::map<MemberKey, ledger::Hold> holds_;                        // guarded by mutex_
   std::map<MemberKey, ledger::Order> orders_;                      // guarded by mutex_
   std::unordered_map<MemberId, MemberRows> member_rows_;           // guarded by mutex_
+  std::unordered_map<LotId, std::int64_t> expiry_entries_;         // guarded by mutex_
   ledger::AccountBalances program_{};                              // guarded by mutex_
 };
 

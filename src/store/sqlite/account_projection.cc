@@ -73,10 +73,15 @@ std::optional<StoredAccount> AccountProjection::get(MemberId member_id) {
 }
 
 void AccountProjection::remember(MemberId member_id) {
-  std::optional<Cached> before;
-  if (auto it = cache_.find(member_id); it != cache_.end()) before = it->second;
-  batch_undo_.try_emplace(member_id, before);
-  command_undo_.emplace_back(member_id, before);
+  Before before{member_id, false, {}};
+  if (auto it = cache_.find(member_id); it != cache_.end()) before = Before{member_id, true, it->second};
+  if (batch_touched_.try_emplace(member_id, batch_undo_.size()).second) batch_undo_.push_back(before);
+  command_undo_ = std::move(before);
+}
+
+void AccountProjection::restore(const Before& before) {
+  if (before.cached) cache_[before.member_id] = before.value;
+  else cache_.erase(before.member_id);
 }
 
 void AccountProjection::put(const StoredAccount& account, bool dirty) {
@@ -99,14 +104,11 @@ void AccountProjection::insert(const StoredAccount& account) {
 
 void AccountProjection::update(const StoredAccount& account) { put(account, true); }
 
-void AccountProjection::begin_command() { command_undo_.clear(); }
+void AccountProjection::begin_command() { command_undo_.reset(); }
 
 void AccountProjection::rollback_command() {
-  for (auto it = command_undo_.rbegin(); it != command_undo_.rend(); ++it) {
-    if (it->second) cache_[it->first] = *it->second;
-    else cache_.erase(it->first);
-  }
-  command_undo_.clear();
+  if (command_undo_) restore(*command_undo_);
+  command_undo_.reset();
   recount_dirty();
 }
 
@@ -136,29 +138,30 @@ void AccountProjection::write_back() {
 }
 
 std::vector<StoredAccount> AccountProjection::batch_committed(bool& wrote_back) {
-  std::vector<StoredAccount> changed;
-  changed.reserve(batch_undo_.size());
-  for (const auto& [id, before] : batch_undo_)
-    if (auto it = cache_.find(id); it != cache_.end()) changed.push_back(it->second.account);
   wrote_back = wrote_back_in_batch_;
+  std::vector<StoredAccount> changed;
   if (wrote_back_in_batch_) {
     if (cache_.size() > kMaxCachedRows) cache_.clear();
     for (auto& [id, cached] : cache_) cached.dirty = false;
     dirty_count_ = 0;
+  } else {
+    changed.reserve(batch_undo_.size());
+    for (const Before& before : batch_undo_)
+      if (auto it = cache_.find(before.member_id); it != cache_.end())
+        changed.push_back(it->second.account);
   }
   batch_undo_.clear();
-  command_undo_.clear();
+  batch_touched_.clear();
+  command_undo_.reset();
   wrote_back_in_batch_ = false;
   return changed;
 }
 
 void AccountProjection::batch_rolled_back() {
-  for (auto& [id, before] : batch_undo_) {
-    if (before) cache_[id] = *before;
-    else cache_.erase(id);
-  }
+  for (auto it = batch_undo_.rbegin(); it != batch_undo_.rend(); ++it) restore(*it);
   batch_undo_.clear();
-  command_undo_.clear();
+  batch_touched_.clear();
+  command_undo_.reset();
   wrote_back_in_batch_ = false;
   recount_dirty();
 }

@@ -36,7 +36,7 @@ extern const char* const kStoredAccountColumns;
 
 class AccountProjection {
  public:
-  static constexpr std::size_t kWriteBackAfter = 65536;      // dirty rows
+  static constexpr std::size_t kWriteBackAfter = 262144;     // dirty rows
   static constexpr std::size_t kMaxCachedRows = 2'000'000;   // clean rows are dropped beyond
 
   explicit AccountProjection(Connection& db);
@@ -66,7 +66,14 @@ class AccountProjection {
     StoredAccount account;
     bool dirty = false;
   };
+  // A member's state before the open batch or command touched it; `cached` false: not cached.
+  struct Before {
+    MemberId member_id = 0;
+    bool cached = false;
+    Cached value;
+  };
   void remember(MemberId member_id);
+  void restore(const Before& before);
   void put(const StoredAccount& account, bool dirty);
   void write_row(const StoredAccount& account);
   void recount_dirty();
@@ -78,10 +85,9 @@ class AccountProjection {
   Statement write_setting_;
   std::unordered_map<MemberId, Cached> cache_;
   std::size_t dirty_count_ = 0;
-  // The state before the batch (and before the command) of every member they touched;
-  // nullopt: not cached.
-  std::unordered_map<MemberId, std::optional<Cached>> batch_undo_;
-  std::vector<std::pair<MemberId, std::optional<Cached>>> command_undo_;
+  std::vector<Before> batch_undo_;    // first touch of each member in the open batch
+  std::unordered_map<MemberId, std::size_t> batch_touched_;  // member -> index in batch_undo_
+  std::optional<Before> command_undo_;  // a command touches one member
   bool wrote_back_in_batch_ = false;
 };
 

@@ -35,6 +35,19 @@ class CounterIds final : public ledger::IdSource {
     transaction_ = db.query_int("SELECT max(id) FROM transactions");
     lot_ = db.query_int("SELECT max(id) FROM lots");
   }
+  // Ids handed out since a mark are taken back when the command they were for is not applied,
+  // so that replays and rejections leave no gaps.
+  struct Mark {
+    MemberId member;
+    TransactionId transaction;
+    LotId lot;
+  };
+  [[nodiscard]] Mark mark() const { return Mark{member_, transaction_, lot_}; }
+  void reset(const Mark& mark) {
+    member_ = mark.member;
+    transaction_ = mark.transaction;
+    lot_ = mark.lot;
+  }
   MemberId next_member_id() override { return ++member_; }
   TransactionId next_transaction_id() override { return ++transaction_; }
   LotId next_lot_id() override { return ++lot_; }
@@ -264,6 +277,7 @@ struct SqliteLedgerStore::Impl {
       overlay.clear();  // every row is in the database now
       return;
     }
+    overlay.reserve(AccountProjection::kWriteBackAfter + options.max_batch);
     for (StoredAccount& account : changed) overlay[account.row.member_id] = std::move(account);
   }
 
@@ -294,22 +308,22 @@ struct SqliteLedgerStore::Impl {
     written.wait();
   }
 
+  // Decides and applies one command inside its own savepoint. The idempotency key is not looked
+  // up first: the unique index on it reports a repeated key when the transaction is inserted (or
+  // the key is looked up when the decision is a rejection, since a repeat may be refused now),
+  // which saves an index probe on every new command.
   CommandResult run_command(const ledger::Command& command) {
     CommandResult result;
     if (auto invalid = ledger::validate(command)) {
       result.rejection = invalid;
       return result;
     }
-    if (auto seen = tables->find_key(command.idempotency_key)) {
-      const auto replay = ledger::replay_or_conflict(command, seen->request_hash, seen->result);
-      result.rejection = replay.rejection;
-      result.outcome = replay.outcome;
-      result.replayed = !replay.rejection;
-      return result;
-    }
     const ledger::MemberBook book = tables->load_book(command, policy);
+    const CounterIds::Mark mark = ids->mark();
     ledger::Decision decision = ledger::decide(book, command, policy, *ids);
     if (decision.rejection) {
+      ids->reset(mark);
+      if (auto replayed = replay(command)) return *replayed;
       result.rejection = decision.rejection;
       return result;
     }
@@ -323,10 +337,24 @@ struct SqliteLedgerStore::Impl {
       rollback_to->run();
       release->run();
       accounts->rollback_command();
+      ids->reset(mark);
+      if (auto replayed = replay(command)) return *replayed;
       result.storage_error = error.what();
       return result;
     }
     result.outcome = decision.effects.outcome;
+    return result;
+  }
+
+  // For a key used before: the first outcome, or idempotency_conflict; nullopt for a new key.
+  std::optional<CommandResult> replay(const ledger::Command& command) {
+    auto seen = tables->find_key(command.idempotency_key);
+    if (!seen) return std::nullopt;
+    const auto replay = ledger::replay_or_conflict(command, seen->request_hash, seen->result);
+    CommandResult result;
+    result.rejection = replay.rejection;
+    result.outcome = replay.outcome;
+    result.replayed = !replay.rejection;
     return result;
   }
 
