@@ -14,11 +14,14 @@ namespace {
 
 using testing::BookKeeper;
 
-TimeUs utc(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs utc(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 bool mentions(const Audit& audit, std::string_view text) {
-  return std::any_of(audit.findings().begin(), audit.findings().end(),
-                     [&](const std::string& finding) { return finding.find(text) != std::string::npos; });
+  return std::any_of(
+      audit.findings().begin(), audit.findings().end(),
+      [&](const std::string& finding) { return finding.find(text) != std::string::npos; });
 }
 
 // A book with a little of everything: pending and active lots, a spend, an open and a captured
@@ -49,7 +52,8 @@ class AuditTest : public ::testing::Test {
   }
 
   MemberId open(const std::string& external_id) {
-    return keeper.execute(Command{"open-" + external_id, 0, now, "a", "r", OpenAccount{external_id}})
+    return keeper
+        .execute(Command{"open-" + external_id, 0, now, "a", "r", OpenAccount{external_id}})
         .outcome.member_id;
   }
   void run(MemberId member, CommandBody body) {

@@ -46,7 +46,8 @@ void check_property(Testable&& testable, int cases) {
     params.seed = kSeed;
     params.maxSuccess = cases;
   }
-  const TestResult result = checkProperty(toProperty(std::forward<Testable>(testable)), metadata, params);
+  const TestResult result =
+      checkProperty(toProperty(std::forward<Testable>(testable)), metadata, params);
   if (!result.is<SuccessResult>()) {
     std::ostringstream message;
     printResultMessage(result, message);
@@ -56,7 +57,9 @@ void check_property(Testable&& testable, int cases) {
 
 __extension__ using Int128 = __int128;  // products of points and money exceed 64 bits
 
-TimeUs utc(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs utc(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 // ---- Random histories --------------------------------------------------------------------------
 
@@ -82,9 +85,11 @@ constexpr int kStepKinds = 20;
 // histories use every command, and only the history's length grows.
 rc::Gen<Step> step_gen() {
   return rc::gen::map(
-      rc::gen::resize(rc::kNominalSize, rc::gen::tuple(rc::gen::inRange(0, kStepKinds), rc::gen::inRange(0, 2),
-                     rc::gen::inRange(1, 400), rc::gen::inRange(0, 1000),
-                     rc::gen::element(0, 0, 0, 1, 5, 24, 72, 240, 840), rc::gen::inRange(0, 8))),
+      rc::gen::resize(rc::kNominalSize,
+                      rc::gen::tuple(rc::gen::inRange(0, kStepKinds), rc::gen::inRange(0, 2),
+                                     rc::gen::inRange(1, 400), rc::gen::inRange(0, 1000),
+                                     rc::gen::element(0, 0, 0, 1, 5, 24, 72, 240, 840),
+                                     rc::gen::inRange(0, 8))),
       [](const std::tuple<int, int, int, int, int, int>& t) {
         return Step{std::get<0>(t), std::get<1>(t), std::get<2>(t),
                     std::get<3>(t), std::get<4>(t), std::get<5>(t)};
@@ -98,8 +103,8 @@ struct ProgramSetup {
   bool london = false;
 };
 
-constexpr std::array<const char*, 6> kExpiries = {"days:30",     "end-of-month:0", "end-of-month:1",
-                                                  "end-of-year:0", "rolling:20",     "never"};
+constexpr std::array<const char*, 6> kExpiries = {
+    "days:30", "end-of-month:0", "end-of-month:1", "end-of-year:0", "rolling:20", "never"};
 
 void showValue(const ProgramSetup& s, std::ostream& os) {
   os << "{expiry " << kExpiries[static_cast<std::size_t>(s.expiry)] << ", shortfall " << s.shortfall
@@ -107,12 +112,13 @@ void showValue(const ProgramSetup& s, std::ostream& os) {
 }
 
 rc::Gen<ProgramSetup> setup_gen() {
-  return rc::gen::map(rc::gen::resize(rc::kNominalSize,
-                                      rc::gen::tuple(rc::gen::inRange(0, static_cast<int>(kExpiries.size())),
-                                                     rc::gen::inRange(0, 3), rc::gen::arbitrary<bool>())),
-                      [](const std::tuple<int, int, bool>& t) {
-                        return ProgramSetup{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
-                      });
+  return rc::gen::map(
+      rc::gen::resize(rc::kNominalSize,
+                      rc::gen::tuple(rc::gen::inRange(0, static_cast<int>(kExpiries.size())),
+                                     rc::gen::inRange(0, 3), rc::gen::arbitrary<bool>())),
+      [](const std::tuple<int, int, bool>& t) {
+        return ProgramSetup{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+      });
 }
 
 Policy policy_of(const ProgramSetup& setup) {
@@ -151,14 +157,28 @@ class Simulation {
     Member& m = members_[static_cast<std::size_t>(step.member)];
     const Rows before = keeper_.rows;
     switch (step.kind) {
-      case 0: case 1: case 2: case 3: return earn(step, m);
-      case 4: case 5: case 6: return spend(step, m);
-      case 7: return place_hold(step, m);
-      case 8: return capture_or_release(step, m, true);
-      case 9: return capture_or_release(step, m, false);
-      case 10: case 11: return refund(step, m);
-      case 12: return cancel(step, m);
-      case 13: return adjust(step, m);
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        return earn(step, m);
+      case 4:
+      case 5:
+      case 6:
+        return spend(step, m);
+      case 7:
+        return place_hold(step, m);
+      case 8:
+        return capture_or_release(step, m, true);
+      case 9:
+        return capture_or_release(step, m, false);
+      case 10:
+      case 11:
+        return refund(step, m);
+      case 12:
+        return cancel(step, m);
+      case 13:
+        return adjust(step, m);
       case 14: {
         const Result settled = execute(command(m, Settle{}));
         RC_ASSERT(settled.ok());
@@ -172,9 +192,13 @@ class Simulation {
         RC_ASSERT(keeper_.rows.accounts.at(m.id).account_frozen == freeze);
         return;
       }
-      case 16: case 17: return freeze_lot(step, m, step.kind == 16);
-      case 18: return repeat(step);
-      default: return misuse(step, m, before);
+      case 16:
+      case 17:
+        return freeze_lot(step, m, step.kind == 16);
+      case 18:
+        return repeat(step);
+      default:
+        return misuse(step, m, before);
     }
   }
 
@@ -183,15 +207,19 @@ class Simulation {
  private:
   struct Member {
     MemberId id = 0;
-    std::vector<std::string> orders;         // orders that earned points (refundable)
-    std::vector<std::string> paid_orders;    // orders only paid with points
+    std::vector<std::string> orders;       // orders that earned points (refundable)
+    std::vector<std::string> paid_orders;  // orders only paid with points
     std::vector<std::string> holds;
     std::vector<TransactionId> cancellable;  // spends and holds
     std::vector<TransactionId> others;       // earns and adjustments
   };
 
   Command command(const Member& m, CommandBody body, std::string reason = "simulated") {
-    return Command{"key-" + std::to_string(++keys_), m.id, now_, "simulation", std::move(reason),
+    return Command{"key-" + std::to_string(++keys_),
+                   m.id,
+                   now_,
+                   "simulation",
+                   std::move(reason),
                    std::move(body)};
   }
 
@@ -285,8 +313,8 @@ class Simulation {
     if (auto it = keeper_.rows.holds.find({m.id, ref}); it != keeper_.rows.holds.end())
       hold = it->second;
     const Points held_before = keeper_.rows.accounts.at(m.id).held;
-    const Result result = capture ? execute(command(m, CaptureHold{ref}))
-                                  : execute(command(m, ReleaseHold{ref}));
+    const Result result =
+        capture ? execute(command(m, CaptureHold{ref})) : execute(command(m, ReleaseHold{ref}));
     if (!hold) {
       RC_ASSERT(result.rejection == Rejection::unknown_hold);
     } else if (hold->state != HoldState::open) {
@@ -404,9 +432,9 @@ class Simulation {
     const LotId lot_id = candidates.empty() ? 1'000'000 : candidates[pick(s, candidates.size())];
     std::optional<Lot> lot;
     if (auto it = keeper_.rows.lots.find(lot_id); it != keeper_.rows.lots.end()) lot = it->second;
-    const Result result =
-        execute(command(m, freeze ? CommandBody{FreezeLot{lot_id}} : CommandBody{UnfreezeLot{lot_id}},
-                        "fraud review"));
+    const Result result = execute(
+        command(m, freeze ? CommandBody{FreezeLot{lot_id}} : CommandBody{UnfreezeLot{lot_id}},
+                "fraud review"));
     if (!lot || lot->member_id != m.id) {
       RC_ASSERT(result.rejection == Rejection::unknown_lot);
     } else if (!freeze) {
@@ -505,9 +533,11 @@ class Simulation {
       if (old.state == LotState::expired) RC_ASSERT(now.state == LotState::expired);
     }
     for (const auto& [key, old] : before.holds)
-      if (old.state != HoldState::open) RC_ASSERT(after.holds.at(key).state == old.state ||
-                                                  after.holds.at(key).state == HoldState::released);
-    for (const auto& [key, old] : before.allocations) RC_ASSERT(after.allocations.at(key).returned >= old.returned);
+      if (old.state != HoldState::open)
+        RC_ASSERT(after.holds.at(key).state == old.state ||
+                  after.holds.at(key).state == HoldState::released);
+    for (const auto& [key, old] : before.allocations)
+      RC_ASSERT(after.allocations.at(key).returned >= old.returned);
     for (const auto& [id, tx] : before.journal) RC_ASSERT(after.journal.at(id) == tx);
   }
 
@@ -571,12 +601,12 @@ class Simulation {
       members_total += row.available + row.pending + row.frozen + row.held - row.debt;
     }
     auto program = [&](Account account) { return all[static_cast<std::size_t>(account)]; };
-    // 4. issued == available + pending + frozen + held + spent + expired + clawed back + revoked - debt
+    // 4. issued == available + pending + frozen + held + spent + expired + clawed back + revoked -
+    // debt
     RC_ASSERT(-program(Account::program_issued) == issued_);
-    RC_ASSERT(issued_ == members_total + program(Account::program_spent) +
-                             program(Account::program_expired) +
-                             program(Account::program_clawed_back) +
-                             program(Account::program_revoked));
+    RC_ASSERT(issued_ ==
+              members_total + program(Account::program_spent) + program(Account::program_expired) +
+                  program(Account::program_clawed_back) + program(Account::program_revoked));
     Points expired_remaining = 0;
     for (const auto& [id, lot] : rows.lots)
       if (lot.state == LotState::expired) expired_remaining += lot.remaining;
@@ -631,9 +661,11 @@ struct Grant {
 };
 
 rc::Gen<std::vector<Grant>> grants_gen() {
-  return rc::gen::nonEmpty(rc::gen::container<std::vector<Grant>>(rc::gen::map(
-      rc::gen::tuple(rc::gen::inRange(1, 1000), rc::gen::inRange(1, 400)),
-      [](const std::tuple<int, int>& t) { return Grant{std::get<0>(t), std::get<1>(t)}; })));
+  return rc::gen::nonEmpty(rc::gen::container<std::vector<Grant>>(
+      rc::gen::map(rc::gen::tuple(rc::gen::inRange(1, 1000), rc::gen::inRange(1, 400)),
+                   [](const std::tuple<int, int>& t) {
+                     return Grant{std::get<0>(t), std::get<1>(t)};
+                   })));
 }
 
 void showValue(const Grant& g, std::ostream& os) {
@@ -652,8 +684,9 @@ struct Granted {
       : keeper(std::move(policy)) {
     member = run(OpenAccount{"m"}, 0).outcome.member_id;
     for (const Grant& g : grants) {
-      RC_ASSERT(run(Earn{g.points, "purchase", "", 0, 0, 0, now + g.expires_in_days * kMicrosPerDay})
-                    .ok());
+      RC_ASSERT(
+          run(Earn{g.points, "purchase", "", 0, 0, 0, now + g.expires_in_days * kMicrosPerDay})
+              .ok());
       total += g.points;
     }
   }
@@ -681,7 +714,8 @@ TEST(LedgerProperty, SpendingTakesSoonestExpiryFirstAndCancelPutsEveryPointBack)
         std::vector<Lot> order;
         for (const auto& [id, lot] : g.keeper.rows.lots) order.push_back(lot);
         std::stable_sort(order.begin(), order.end(), [](const Lot& a, const Lot& b) {
-          return a.expires_at_us != b.expires_at_us ? a.expires_at_us < b.expires_at_us : a.id < b.id;
+          return a.expires_at_us != b.expires_at_us ? a.expires_at_us < b.expires_at_us
+                                                    : a.id < b.id;
         });
         Points left = points;
         for (const Lot& lot : order) {

@@ -22,7 +22,9 @@ using testing::Rows;
 constexpr TimeUs kHour = 3600 * kMicrosPerSecond;
 constexpr TimeUs kDay = kMicrosPerDay;
 
-TimeUs utc(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs utc(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 // A program with one keeper and a clock the test moves by hand.
 class LedgerTest : public ::testing::Test {
@@ -34,7 +36,11 @@ class LedgerTest : public ::testing::Test {
     return keeper.execute(command(member, std::move(body), std::move(reason)));
   }
   Command command(MemberId member, CommandBody body, std::string reason = "test") {
-    return Command{"key-" + std::to_string(++keys_), member, now, "api-key:shop", std::move(reason),
+    return Command{"key-" + std::to_string(++keys_),
+                   member,
+                   now,
+                   "api-key:shop",
+                   std::move(reason),
                    std::move(body)};
   }
   MemberId open(const std::string& external_id = "alice") {
@@ -71,7 +77,9 @@ class LedgerTest : public ::testing::Test {
   }
   Result settle(MemberId member) { return run(member, Settle{}, "scheduled expiry run"); }
 
-  [[nodiscard]] AccountRow account(MemberId member) const { return keeper.rows.accounts.at(member); }
+  [[nodiscard]] AccountRow account(MemberId member) const {
+    return keeper.rows.accounts.at(member);
+  }
   [[nodiscard]] Lot lot(LotId id) const { return keeper.rows.lots.at(id); }
   [[nodiscard]] std::vector<Lot> lots(MemberId member) const { return keeper.lots_of(member); }
   [[nodiscard]] const Transaction& transaction(TransactionId id) const {
@@ -111,8 +119,8 @@ void expect_rejected(const Result& result, Rejection expected) {
 }
 
 void expect_ok(const Result& result) {
-  EXPECT_TRUE(result.ok()) << "rejected: " << rejection_name(result.rejection.value_or(
-                                  Rejection::invalid_request));
+  EXPECT_TRUE(result.ok()) << "rejected: "
+                           << rejection_name(result.rejection.value_or(Rejection::invalid_request));
 }
 
 // ---- Opening an account ------------------------------------------------------------------------
@@ -474,8 +482,8 @@ TEST_F(LedgerCancel, PointsGivenBackToALotPastItsExpiryExpireOnTheNextRun) {
   const Result spent = spend(alice, 100);
   now += 20 * kDay;  // the lot's expiry passed while it was empty
   expect_ok(cancel(alice, spent.outcome.transaction_id));
-  // The expiry run finds members by next_due_us: it must not be later than the lot's expiry.
-  EXPECT_LE(account(alice).next_due_us, lot(granted).expires_at_us);
+  // The expiry run finds members by next_due_us: the refilled lot is due again.
+  EXPECT_EQ(account(alice).next_due_us, lot(granted).expires_at_us);
   expect_rejected(spend(alice, 1), Rejection::insufficient_points);
   expect_ok(settle(alice));
   EXPECT_EQ(account(alice).available, 0);
@@ -490,7 +498,7 @@ TEST_F(LedgerCancel, ReleasedPointsOfALotPastItsExpiryExpireOnTheNextRun) {
   hold(alice, "redemption-1", 100);
   now += 20 * kDay;
   expect_ok(run(alice, ReleaseHold{"redemption-1"}));
-  EXPECT_LE(account(alice).next_due_us, lot(granted).expires_at_us);
+  EXPECT_EQ(account(alice).next_due_us, lot(granted).expires_at_us);
   expect_ok(settle(alice));
   EXPECT_EQ(account(alice).available, 0);
   EXPECT_EQ(lot(granted).state, LotState::expired);
@@ -804,6 +812,16 @@ TEST_F(LedgerExpiry, TheAccountKnowsWhenItsNextLotIsDue) {
   EXPECT_EQ(account(alice).next_due_us, start + 30 * kDay);
 }
 
+TEST_F(LedgerExpiry, FreezingTheLotDueNextMovesTheExpiryRunOn) {
+  const MemberId alice = open();
+  const LotId soon = lot_of(earn_expiring(alice, 10, now + 5 * kDay));
+  earn_expiring(alice, 10, now + 9 * kDay);
+  run(alice, FreezeLot{soon}, "fraud review");
+  EXPECT_EQ(account(alice).next_due_us, now + 9 * kDay);
+  run(alice, UnfreezeLot{soon}, "review passed");
+  EXPECT_EQ(account(alice).next_due_us, now + 5 * kDay);
+}
+
 TEST_F(LedgerExpiry, EndOfMonthPointsInLondonExpireAtLocalMidnight) {
   Policy policy;
   policy.expiry = ExpiryPolicy{ExpiryPolicy::Kind::end_of_month, 1};
@@ -932,9 +950,9 @@ TEST_F(LedgerExpiry, SettleMaturesAndExpiresInOneRunWithHousekeepingFirst) {
   std::vector<TransactionKind> kinds;
   for (const auto& [id, tx] : keeper.rows.journal)
     if (id > settled.outcome.transaction_id - 3) kinds.push_back(tx.kind);
-  EXPECT_EQ(kinds, (std::vector<TransactionKind>{TransactionKind::maturation,
-                                                  TransactionKind::expiry,
-                                                  TransactionKind::expiry}));
+  EXPECT_EQ(kinds,
+            (std::vector<TransactionKind>{TransactionKind::maturation, TransactionKind::expiry,
+                                          TransactionKind::expiry}));
   const Transaction& own = transaction(settled.outcome.transaction_id);
   EXPECT_FALSE(own.idempotency_key.empty());
   EXPECT_TRUE(own.entries.empty());
@@ -1263,19 +1281,41 @@ TEST_F(LedgerIdempotency, AnyOtherChangeToTheRequestChangesItsHash) {
   vary("actor", [](Command& c) { c.actor = "api-key:other"; });
   vary("reason", [](Command& c) { c.reason = "because"; });
   const std::vector<CommandBody> bodies = {
-      OpenAccount{"a"}, OpenAccount{"b"},
-      Earn{1, "s", "o", 1, 0, 0, 0}, Earn{2, "s", "o", 1, 0, 0, 0}, Earn{1, "t", "o", 1, 0, 0, 0},
-      Earn{1, "s", "p", 1, 0, 0, 0}, Earn{1, "s", "o", 2, 0, 0, 0}, Earn{1, "s", "o", 1, 1, 0, 0},
-      Earn{1, "s", "o", 1, 0, 1, 0}, Earn{1, "s", "o", 1, 0, 0, 1},
-      Earn{1, "so", "", 1, 0, 0, 0}, Earn{1, "s", "o", 1, 0, 0, 0},  // duplicate of the first
-      Spend{1, ""}, Spend{2, ""}, Spend{1, "o"},
-      PlaceHold{"h", 1, 5}, PlaceHold{"i", 1, 5}, PlaceHold{"h", 2, 5}, PlaceHold{"h", 1, 6},
-      CaptureHold{"h"}, CaptureHold{"i"}, ReleaseHold{"h"},
-      Refund{"o", 1}, Refund{"p", 1}, Refund{"o", 2},
-      CancelTransaction{1}, CancelTransaction{2},
-      Adjust{1}, Adjust{-1},
-      Settle{}, FreezeAccount{}, UnfreezeAccount{},
-      FreezeLot{1}, FreezeLot{2}, UnfreezeLot{1},
+      OpenAccount{"a"},
+      OpenAccount{"b"},
+      Earn{1, "s", "o", 1, 0, 0, 0},
+      Earn{2, "s", "o", 1, 0, 0, 0},
+      Earn{1, "t", "o", 1, 0, 0, 0},
+      Earn{1, "s", "p", 1, 0, 0, 0},
+      Earn{1, "s", "o", 2, 0, 0, 0},
+      Earn{1, "s", "o", 1, 1, 0, 0},
+      Earn{1, "s", "o", 1, 0, 1, 0},
+      Earn{1, "s", "o", 1, 0, 0, 1},
+      Earn{1, "so", "", 1, 0, 0, 0},
+      Earn{1, "s", "o", 1, 0, 0, 0},  // duplicate of the first
+      Spend{1, ""},
+      Spend{2, ""},
+      Spend{1, "o"},
+      PlaceHold{"h", 1, 5},
+      PlaceHold{"i", 1, 5},
+      PlaceHold{"h", 2, 5},
+      PlaceHold{"h", 1, 6},
+      CaptureHold{"h"},
+      CaptureHold{"i"},
+      ReleaseHold{"h"},
+      Refund{"o", 1},
+      Refund{"p", 1},
+      Refund{"o", 2},
+      CancelTransaction{1},
+      CancelTransaction{2},
+      Adjust{1},
+      Adjust{-1},
+      Settle{},
+      FreezeAccount{},
+      UnfreezeAccount{},
+      FreezeLot{1},
+      FreezeLot{2},
+      UnfreezeLot{1},
   };
   for (std::size_t i = 0; i < bodies.size(); ++i) {
     if (i == 11) continue;  // the deliberate duplicate, checked below
@@ -1368,11 +1408,10 @@ TEST(LedgerOutcomeEncoding, EveryFieldSurvivesARoundTrip) {
   EXPECT_EQ(decode_outcome(encode_outcome(outcome)), outcome);
   EXPECT_EQ(decode_outcome(encode_outcome(Outcome{})), Outcome{});
   // Each field on its own, so that two fields sharing a slot cannot hide.
-  for (Points Outcome::*field : {&Outcome::transaction_id, &Outcome::member_id, &Outcome::points,
-                                 &Outcome::points_returned, &Outcome::debt_added,
-                                 &Outcome::absorbed, &Outcome::debt_repaid,
-                                 &Outcome::available_after, &Outcome::pending_after,
-                                 &Outcome::debt_after}) {
+  for (Points Outcome::*field :
+       {&Outcome::transaction_id, &Outcome::member_id, &Outcome::points, &Outcome::points_returned,
+        &Outcome::debt_added, &Outcome::absorbed, &Outcome::debt_repaid, &Outcome::available_after,
+        &Outcome::pending_after, &Outcome::debt_after}) {
     Outcome one;
     one.*field = 17;
     EXPECT_EQ(decode_outcome(encode_outcome(one)), one) << encode_outcome(one);
@@ -1414,13 +1453,15 @@ TEST(LedgerRejectionNames, StoredEnumNamesParseBack) {
     EXPECT_EQ(account_from_name(account_name(account)), account);
   }
   for (std::uint8_t i = 0; i < 5; ++i)
-    EXPECT_EQ(lot_state_from_name(lot_state_name(static_cast<LotState>(i))), static_cast<LotState>(i));
+    EXPECT_EQ(lot_state_from_name(lot_state_name(static_cast<LotState>(i))),
+              static_cast<LotState>(i));
   for (std::uint8_t i = 0; i < 15; ++i) {
     const auto kind = static_cast<TransactionKind>(i);
     EXPECT_EQ(transaction_kind_from_name(transaction_kind_name(kind)), kind);
   }
   for (std::uint8_t i = 0; i < 3; ++i)
-    EXPECT_EQ(hold_state_from_name(hold_state_name(static_cast<HoldState>(i))), static_cast<HoldState>(i));
+    EXPECT_EQ(hold_state_from_name(hold_state_name(static_cast<HoldState>(i))),
+              static_cast<HoldState>(i));
   EXPECT_EQ(account_from_name("member"), std::nullopt);
 }
 

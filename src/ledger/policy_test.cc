@@ -12,7 +12,9 @@ namespace {
 
 constexpr TimeUs kHour = 3600 * kMicrosPerSecond;
 
-TimeUs utc(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs utc(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 std::shared_ptr<const TimeZone> london() {
   auto zone = TimeZone::load("Europe/London");
@@ -20,8 +22,12 @@ std::shared_ptr<const TimeZone> london() {
   return zone;
 }
 
-ExpiryPolicy end_of_month(int count) { return ExpiryPolicy{ExpiryPolicy::Kind::end_of_month, count}; }
-ExpiryPolicy end_of_year(int count) { return ExpiryPolicy{ExpiryPolicy::Kind::end_of_year, count}; }
+ExpiryPolicy end_of_month(int count) {
+  return ExpiryPolicy{ExpiryPolicy::Kind::end_of_month, count};
+}
+ExpiryPolicy end_of_year(int count) {
+  return ExpiryPolicy{ExpiryPolicy::Kind::end_of_year, count};
+}
 
 // ---- Configuration text ------------------------------------------------------------------------
 
@@ -47,11 +53,27 @@ TEST(PolicyText, ParsedPoliciesMeanWhatTheySay) {
 }
 
 TEST(PolicyText, MalformedOrOutOfRangeExpiryPoliciesAreRefused) {
-  for (const char* text :
-       {"", "never:1", "days", "days:", "days:0", "days:-1", "days:36501", "days:abc", "days:1x",
-        " days:1", "days:1 ", "days: 1", "DAYS:1", "weeks:2", "rolling:0", "end-of-month:-1",
-        "end-of-month:1201", "end-of-year:-1", "end-of-year:101", "end_of_month:1",
-        "days:99999999999999999999"}) {
+  for (const char* text : {"",
+                           "never:1",
+                           "days",
+                           "days:",
+                           "days:0",
+                           "days:-1",
+                           "days:36501",
+                           "days:abc",
+                           "days:1x",
+                           " days:1",
+                           "days:1 ",
+                           "days: 1",
+                           "DAYS:1",
+                           "weeks:2",
+                           "rolling:0",
+                           "end-of-month:-1",
+                           "end-of-month:1201",
+                           "end-of-year:-1",
+                           "end-of-year:101",
+                           "end_of_month:1",
+                           "days:99999999999999999999"}) {
     EXPECT_EQ(parse_expiry_policy(text), std::nullopt) << '"' << text << '"';
   }
 }
@@ -88,8 +110,9 @@ TEST(PolicyExpiry, DaysAfterEarningIsAFixedTermToTheMicrosecond) {
                        *TimeZone::utc()),
             earned + 30 * kMicrosPerDay);
   // A fixed term counts elapsed time, so a summer-time change does not move it.
-  EXPECT_EQ(expires_at(ExpiryPolicy{ExpiryPolicy::Kind::days_after_earning, 365}, earned, *london()),
-            earned + 365 * kMicrosPerDay);
+  EXPECT_EQ(
+      expires_at(ExpiryPolicy{ExpiryPolicy::Kind::days_after_earning, 365}, earned, *london()),
+      earned + 365 * kMicrosPerDay);
   EXPECT_EQ(expires_at(ExpiryPolicy{ExpiryPolicy::Kind::rolling_days, 7}, earned, *london()),
             earned + 7 * kMicrosPerDay);
 }
@@ -197,8 +220,9 @@ TEST(PolicyExpiry, EarnedDuringTheHourThatRepeatsCountsInThatDay) {
 
 TEST(PolicyExpiry, ExpiryIsAlwaysAfterEarning) {
   const auto zone = london();
-  const std::vector<ExpiryPolicy> policies = {end_of_month(0), end_of_month(1), end_of_year(0),
-                                              ExpiryPolicy{ExpiryPolicy::Kind::days_after_earning, 1}};
+  const std::vector<ExpiryPolicy> policies = {
+      end_of_month(0), end_of_month(1), end_of_year(0),
+      ExpiryPolicy{ExpiryPolicy::Kind::days_after_earning, 1}};
   // Every hour of 2024, which crosses both summer-time changes and the leap day.
   for (TimeUs at = utc("2024-01-01T00:00:00Z"); at < utc("2025-01-01T00:00:00Z"); at += kHour) {
     for (const ExpiryPolicy& policy : policies) {

@@ -182,7 +182,8 @@ class BookKeeper {
       if (it == rows.allocations.end()) fail("update of a missing allocation");
       it->second.returned = allocation.returned;
     }
-    if (const auto& order = effects.order) rows.orders[{order->member_id, order->order_id}] = *order;
+    if (const auto& order = effects.order)
+      rows.orders[{order->member_id, order->order_id}] = *order;
     if (const auto& hold = effects.hold) {
       auto [it, inserted] = rows.holds.try_emplace({hold->member_id, hold->hold_ref}, *hold);
       if (!inserted) it->second.state = hold->state;
@@ -201,7 +202,8 @@ class BookKeeper {
     AccountBalances sums{};
     for (const auto& [id, tx] : rows.journal)
       if (member == 0 || tx.member_id == member)
-        for (const Entry& entry : tx.entries) sums[static_cast<std::size_t>(entry.account)] += entry.amount;
+        for (const Entry& entry : tx.entries)
+          sums[static_cast<std::size_t>(entry.account)] += entry.amount;
     return sums;
   }
 

@@ -485,8 +485,9 @@ void Simulation::settle_in_flight() {
 }
 
 // A batch with a crash in the middle of it: the commands are generated from the model's state
-// before the batch and all queued to SQLite, which is crashed at once. What SQLite acknowledged
-// runs on the model; the rest is re-sent to both after reopening, as a client would.
+// before the batch and queued to SQLite, which is crashed while the last part is still queued or
+// being committed. What SQLite acknowledged runs on the model; the rest is re-sent to both after
+// reopening, as a client would.
 void Simulation::run_batch_with_crash(std::int64_t size) {
   settle_in_flight();
   std::vector<Command> commands;
@@ -498,7 +499,9 @@ void Simulation::run_batch_with_crash(std::int64_t size) {
     steps.push_back(step_);
   }
   std::vector<std::optional<CommandResult>> answers(commands.size());
+  const auto settled = static_cast<std::size_t>(random_.between(0, size));
   for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (i == settled) sqlite_->flush();  // the first part is surely acknowledged
     auto* answer = &answers[i];
     sqlite_->submit(commands[i], [answer](const CommandResult& r) { *answer = r; });
   }
@@ -518,6 +521,7 @@ void Simulation::run_batch_with_crash(std::int64_t size) {
   sqlite_.reset();
   open_sqlite();
   model_->restart();
+  if (acknowledged < settled) fail(steps[acknowledged], &commands[acknowledged], "never answered");
   counters_.unacknowledged += static_cast<std::int64_t>(commands.size() - acknowledged);
   compare_everything(false, "after a crash with " + std::to_string(acknowledged) + " of " +
                                 std::to_string(commands.size()) + " commands acknowledged");

@@ -127,14 +127,14 @@ ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) 
     }
   }
   if (needs.live_lots) {
-    for (LotId id : rows.lots)
-      if (is_live(lots_.at(id).state)) add_lot(id);
+    for (const Lot* lot : rows.lots)
+      if (is_live(lot->state)) lots.emplace(lot->id, *lot);
     book.all_live_lots = true;
   }
   if (!needs.order_id.empty()) {
     load_order(needs.order_id);
-    for (LotId id : rows.lots)
-      if (lots_.at(id).order_id == needs.order_id) add_lot(id);
+    for (const Lot* lot : rows.lots)
+      if (lot->order_id == needs.order_id) lots.emplace(lot->id, *lot);
     if (needs.order_spend_allocations) {
       for (TransactionId id : rows.transactions) {
         const Transaction& tx = transactions_.at(id);
@@ -221,13 +221,16 @@ void MemoryLedgerStore::apply(const ledger::Effects& effects) {
     transactions_.emplace(tx.id, tx);
   }
   for (const Lot& lot : effects.lots_inserted) {
-    insert_sorted(member_rows_[lot.member_id].lots, lot.id);
-    lots_.emplace(lot.id, lot);
+    std::vector<const Lot*>& member_lots = member_rows_[lot.member_id].lots;
+    const Lot* stored = &lots_.emplace(lot.id, lot).first->second;
+    member_lots.insert(std::upper_bound(member_lots.begin(), member_lots.end(), stored,
+                                        [](const Lot* a, const Lot* b) { return a->id < b->id; }),
+                       stored);
   }
   for (const Lot& lot : effects.lots_updated) lots_[lot.id] = lot;
   for (const Allocation& a : effects.allocations_inserted) {
-    member_rows_[a.member_id].allocations.emplace_back(a.transaction_id, a.lot_id);
-    allocations_[{a.transaction_id, a.lot_id}] = a;
+    const auto [stored, inserted] = allocations_.emplace(std::pair{a.transaction_id, a.lot_id}, a);
+    member_rows_[a.member_id].allocations.push_back(&stored->second);
   }
   for (const Allocation& a : effects.allocations_updated) allocations_[{a.transaction_id, a.lot_id}] = a;
   if (const auto& order = effects.order) orders_[{order->member_id, order->order_id}] = *order;
@@ -253,7 +256,7 @@ std::vector<ledger::Lot> MemoryLedgerStore::lots(MemberId member_id) {
   std::vector<Lot> out;
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return out;
-  for (LotId id : rows->second.lots) out.push_back(lots_.at(id));
+  for (const Lot* lot : rows->second.lots) out.push_back(*lot);
   return out;
 }
 
@@ -408,8 +411,8 @@ ledger::MemberTotals MemoryLedgerStore::member_totals(MemberId member_id) const 
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return t;
   t.journal = rows->second.journal;
-  for (LotId id : rows->second.lots) {
-    const Lot& lot = lots_.at(id);
+  for (const Lot* stored : rows->second.lots) {
+    const Lot& lot = *stored;
     if (lot.state == LotState::active) t.active_lots += lot.remaining;
     if (lot.state == LotState::pending) t.pending_lots += lot.remaining;
     if (lot.state == LotState::frozen) t.frozen_lots += lot.remaining;
@@ -430,11 +433,11 @@ void MemoryLedgerStore::audit_member_rows(MemberId member_id, ledger::Audit& aud
   audit.check_member(member_totals(member_id));
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return;
-  for (const auto& key : rows->second.allocations) audit.check_allocation(allocations_.at(key));
-  for (LotId id : rows->second.lots) {
-    const auto expiries = expiry_entries_.find(id);
+  for (const Allocation* allocation : rows->second.allocations) audit.check_allocation(*allocation);
+  for (const Lot* lot : rows->second.lots) {
+    const auto expiries = expiry_entries_.find(lot->id);
     audit.check_lot(
-        ledger::LotFacts{lots_.at(id), expiries == expiry_entries_.end() ? 0 : expiries->second});
+        ledger::LotFacts{*lot, expiries == expiry_entries_.end() ? 0 : expiries->second});
   }
   for (auto it = orders_.lower_bound({member_id, std::string()});
        it != orders_.end() && it->first.first == member_id; ++it)

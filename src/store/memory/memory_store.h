@@ -78,11 +78,12 @@ class MemoryLedgerStore final : public LedgerStore {
     LotId lot = 0;
   };
 
-  // What belongs to one member, as ids into the maps below, ascending.
+  // What belongs to one member: ids of its transactions, ascending, and its lots (by ascending
+  // id) and allocations as pointers into the maps below, whose nodes never move.
   struct MemberRows {
-    std::vector<LotId> lots;
     std::vector<TransactionId> transactions;
-    std::vector<std::pair<TransactionId, LotId>> allocations;
+    std::vector<const ledger::Lot*> lots;
+    std::vector<const ledger::Allocation*> allocations;
     ledger::AccountBalances journal{};  // sum of the member's entries per account
   };
 
