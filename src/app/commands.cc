@@ -9,7 +9,6 @@
 namespace pointsmall::app {
 namespace {
 
-using ledger::Rejection;
 
 // Finds a member by external id, or by "#<id>".
 std::optional<MemberId> find_member(store::LedgerStore& ledger, const std::string& member) {

@@ -1,4 +1,5 @@
 // Command validation, request digests and the encoding of outcomes for idempotent replay.
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -58,6 +59,10 @@ std::optional<Rejection> validate_body(const Command& command) {
             return bad;
           if (!body.order_id.empty() &&
               (body.order_amount_minor <= 0 || body.order_amount_minor > kMaxMoney))
+            return bad;
+          // An explicit expiry must leave the points some time to be used.
+          if (body.expires_at_us != 0 &&
+              body.expires_at_us <= std::max(command.at_us, body.matures_at_us))
             return bad;
         } else if constexpr (std::is_same_v<T, Spend>) {
           if (!points_ok(body.points) || !text_ok(body.order_id, kMaxReferenceLength, false))

@@ -84,7 +84,8 @@ struct CancelTransaction {
 struct Adjust {
   Points points = 0;  // != 0; positive grants a lot, negative takes like a spend
 };
-// Matures and expires what is due up to the command's time, and releases timed-out holds.
+// Matures and expires what is due up to the command's time (timed-out holds are released by
+// ReleaseHold commands of the expiry run, see `pointsmall expire`).
 struct Settle {};
 struct FreezeAccount {};
 struct UnfreezeAccount {};

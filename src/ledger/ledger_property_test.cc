@@ -51,7 +51,10 @@ void check_property(Testable&& testable, int cases) {
   if (!result.is<SuccessResult>()) {
     std::ostringstream message;
     printResultMessage(result, message);
-    ADD_FAILURE() << message.str();
+    // rapidcheck prints "Using configuration: seed=..." with its own default seed; this is the
+    // one used.
+    ADD_FAILURE() << "seed " << params.seed << ", up to " << params.maxSuccess << " cases\n"
+                  << message.str();
   }
 }
 

@@ -22,7 +22,7 @@ struct ExpiryPolicy {
     rolling_days,        // `count` days after the member's latest earn or spend
   };
   Kind kind = Kind::days_after_earning;
-  int count = 365;  // 1..36500 for days, 0..1200 for months and years
+  int count = 365;  // 1..36500 for days, 0..1200 for months, 0..100 for years
 };
 
 // What a refund claws back beyond the points left in the refunded order's own lots.

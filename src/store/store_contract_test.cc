@@ -23,9 +23,9 @@
 namespace pointsmall::store {
 namespace {
 
+using ledger::Rejection;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ledger::Rejection;
 
 constexpr TimeUs kStart = 1'709'251'200 * kMicrosPerSecond;  // 2024-03-01T00:00:00Z
 constexpr TimeUs kHour = 3600 * kMicrosPerSecond;
@@ -249,7 +249,8 @@ TYPED_TEST(StoreContractTest, RepeatedKeyReplaysTheFirstOutcome) {
   EXPECT_EQ(this->store().summary().issued, summary.issued);
 
   // Opening an account is idempotent too: the same member comes back.
-  const CommandResult reopened = this->run("open-alice", 0, kStart + 5, ledger::OpenAccount{"alice"});
+  const CommandResult reopened =
+      this->run("open-alice", 0, kStart + 5, ledger::OpenAccount{"alice"});
   EXPECT_TRUE(reopened.replayed);
   EXPECT_EQ(reopened.outcome.member_id, member);
   EXPECT_EQ(this->store().summary().members, 1);
@@ -476,6 +477,43 @@ TYPED_TEST(StoreContractTest, MembersDueListsMembersWithLotsToMatureOrExpire) {
   EXPECT_EQ(this->store().summary().expired, 10);
 }
 
+// Points given back to a lot that a spend had emptied make it due again: a cancel (or a release)
+// must bring next_due_us forward, or members_due never finds the member and its points never
+// expire.
+TYPED_TEST(StoreContractTest, MembersDueSeesPointsGivenBackByACancel) {
+  const MemberId member = this->open_member("alice");
+  this->accept("earn-1", member, kStart, earn(100));  // expires after 365 days
+  const ledger::Outcome spent = this->accept("spend-1", member, kStart + 1, ledger::Spend{100, ""});
+  EXPECT_EQ(this->row(member).next_due_us, kTimeNever);  // nothing left to expire
+  this->accept("cancel-1", member, kStart + 2, ledger::CancelTransaction{spent.transaction_id});
+
+  const TimeUs expiry = kStart + 365 * kMicrosPerDay;
+  EXPECT_EQ(this->row(member).next_due_us, expiry);
+  EXPECT_THAT(this->store().members_due(expiry, 0, 10), ElementsAre(member));
+  this->accept("settle-1", member, expiry, ledger::Settle{});
+  EXPECT_EQ(this->row(member).available, 0);
+  EXPECT_EQ(this->store().summary().expired, 100);
+}
+
+// next_due_us is exact (model.h): freezing the lot that is due first makes the next one the
+// earliest, and unfreezing it brings it back.
+TYPED_TEST(StoreContractTest, NextDueFollowsTheEarliestLot) {
+  const MemberId member = this->open_member("alice");
+  this->accept("earn-1", member, kStart, earn(100));  // expires after 365 days
+  ledger::Earn soon = earn(50);
+  soon.expires_at_us = kStart + 10 * kMicrosPerDay;
+  this->accept("earn-2", member, kStart, soon);
+  EXPECT_EQ(this->row(member).next_due_us, kStart + 10 * kMicrosPerDay);
+
+  const LotId lot = this->store().lots(member).at(1).id;
+  this->accept("freeze-lot", member, kStart + 1, ledger::FreezeLot{lot});
+  EXPECT_EQ(this->row(member).next_due_us, kStart + 365 * kMicrosPerDay);
+  EXPECT_THAT(this->store().members_due(kStart + 10 * kMicrosPerDay, 0, 10), ElementsAre());
+  this->accept("unfreeze-lot", member, kStart + 2, ledger::UnfreezeLot{lot});
+  EXPECT_EQ(this->row(member).next_due_us, kStart + 10 * kMicrosPerDay);
+  EXPECT_THAT(this->store().members_due(kStart + 10 * kMicrosPerDay, 0, 10), ElementsAre(member));
+}
+
 TYPED_TEST(StoreContractTest, ExpiredHoldsListsOpenHoldsPastTheirTime) {
   const MemberId member = this->open_member("alice");
   this->accept("earn-1", member, kStart, earn(1000));
@@ -552,17 +590,21 @@ TYPED_TEST(StoreContractTest, AuditIsCleanAfterAMixedWorkload) {
                          ledger::CancelTransaction{hold2.transaction_id}),
             Rejection::already_cancelled);
   this->accept("a-cancel-spend", alice, at(), ledger::CancelTransaction{spend.transaction_id});
-  EXPECT_EQ(this->reject("a-cancel-again", alice, at(), ledger::CancelTransaction{spend.transaction_id}),
-            Rejection::already_cancelled);
-  EXPECT_EQ(this->reject("a-cancel-bob", bob, at(), ledger::CancelTransaction{spend.transaction_id}),
-            Rejection::unknown_transaction);
+  EXPECT_EQ(
+      this->reject("a-cancel-again", alice, at(), ledger::CancelTransaction{spend.transaction_id}),
+      Rejection::already_cancelled);
+  EXPECT_EQ(
+      this->reject("a-cancel-bob", bob, at(), ledger::CancelTransaction{spend.transaction_id}),
+      Rejection::unknown_transaction);
 
   // Refunds claw back pro rata; the second one makes the order whole.
-  const ledger::Outcome partial = this->accept("a-refund-1", alice, at(), ledger::Refund{"o-1", 2'500});
+  const ledger::Outcome partial =
+      this->accept("a-refund-1", alice, at(), ledger::Refund{"o-1", 2'500});
   EXPECT_EQ(partial.points, -125);
   EXPECT_EQ(this->reject("a-refund-too-much", alice, at(), ledger::Refund{"o-1", 8'000}),
             Rejection::refund_exceeds_order);
-  const ledger::Outcome rest = this->accept("a-refund-2", alice, at(), ledger::Refund{"o-1", 7'500});
+  const ledger::Outcome rest =
+      this->accept("a-refund-2", alice, at(), ledger::Refund{"o-1", 7'500});
   EXPECT_EQ(rest.points, -375);
   EXPECT_EQ(this->reject("a-refund-none", alice, at(), ledger::Refund{"o-9", 1}),
             Rejection::unknown_order);
@@ -571,7 +613,8 @@ TYPED_TEST(StoreContractTest, AuditIsCleanAfterAMixedWorkload) {
   // his next earn repays.
   this->accept("b-earn-1", bob, at(), order_earn(400, "o-3", 4'000));
   this->accept("b-spend-1", bob, at(), ledger::Spend{400, ""});
-  const ledger::Outcome clawed = this->accept("b-refund-1", bob, at(), ledger::Refund{"o-3", 4'000});
+  const ledger::Outcome clawed =
+      this->accept("b-refund-1", bob, at(), ledger::Refund{"o-3", 4'000});
   EXPECT_EQ(clawed.debt_added, 400);
   EXPECT_EQ(clawed.debt_after, 400);
   const ledger::Outcome repaid = this->accept("b-earn-2", bob, at(), earn(500));
@@ -728,8 +771,9 @@ TEST_F(SqliteStoreTest, CrashKeepsEveryAcknowledgedCommand) {
   // Acknowledged keys replay; the others run now, for the first time.
   std::vector<CommandResult> retries(kCount);
   for (int i = 0; i < kCount; ++i) {
-    store().submit(make("earn-" + std::to_string(i), member, kStart + i + 1, earn(1)),
-                   [&retries, i](const CommandResult& r) { retries[static_cast<std::size_t>(i)] = r; });
+    store().submit(
+        make("earn-" + std::to_string(i), member, kStart + i + 1, earn(1)),
+        [&retries, i](const CommandResult& r) { retries[static_cast<std::size_t>(i)] = r; });
   }
   store().flush();
   for (int i = 0; i < kCount; ++i) {
@@ -765,7 +809,8 @@ TEST_F(SqliteStoreTest, StorageFailureLeavesNoEffects) {
       sqlite3_free(error);
     };
     exec(std::string("CREATE TRIGGER inject_failure BEFORE INSERT ON lots WHEN NEW.source = "
-                     "'fail' BEGIN SELECT RAISE(") + raise + ", 'injected failure'); END");
+                     "'fail' BEGIN SELECT RAISE(") +
+         raise + ", 'injected failure'); END");
 
     constexpr int kCount = 41;
     constexpr int kFailing = 20;
@@ -773,13 +818,14 @@ TEST_F(SqliteStoreTest, StorageFailureLeavesNoEffects) {
     for (int i = 0; i < kCount; ++i) {
       ledger::Earn body = earn(1 + i);
       if (i == kFailing) body.source = "fail";
-      commands.push_back(make(std::string(raise) + "-earn-" + std::to_string(i), member,
-                              kStart + i + 1, body));
+      commands.push_back(
+          make(std::string(raise) + "-earn-" + std::to_string(i), member, kStart + i + 1, body));
     }
     std::vector<CommandResult> results(kCount);
     for (int i = 0; i < kCount; ++i)
-      store().submit(commands[static_cast<std::size_t>(i)],
-                     [&results, i](const CommandResult& r) { results[static_cast<std::size_t>(i)] = r; });
+      store().submit(commands[static_cast<std::size_t>(i)], [&results, i](const CommandResult& r) {
+        results[static_cast<std::size_t>(i)] = r;
+      });
     store().flush();
 
     ASSERT_FALSE(results[kFailing].storage_error.empty());

@@ -19,10 +19,11 @@
 // Determinism: one std::mt19937_64 seeded from the seed drives every choice (another one, seeded
 // from it, picks what to spot-check), and nothing depends on the total number of steps, so a
 // failure at step N replays with the same seed and any POINTSMALL_SIM_STEPS >= N:
-//   POINTSMALL_SIM_SEED=7 POINTSMALL_SIM_STEPS=60000 build/system_tests --gtest_filter='Simulation*'
+//   POINTSMALL_SIM_SEED=7 POINTSMALL_SIM_STEPS=60000 build/system_tests
+//   --gtest_filter='Simulation*'
 // One thing only depends on thread timing: how much of an in-flight batch SQLite acknowledged
-// before a crash. The commands left unanswered are re-sent after reopening, so the ledger comes
-// out the same either way; only the numbering of later ids can differ.
+// before a crash. The commands left unanswered are re-sent after reopening, in the same order, so
+// the ledger (ids included) comes out the same either way.
 //
 // Default run: seeds 1..5 (each with a different expiry and shortfall policy and time zone),
 // 200,000 steps in all. POINTSMALL_SIM_STEPS sets the total; with POINTSMALL_SIM_SEED it is that
@@ -60,9 +61,9 @@ constexpr std::uint64_t kDefaultSeeds[] = {1, 2, 3, 4, 5};
 constexpr TimeUs kMinute = 60 * kMicrosPerSecond;
 constexpr TimeUs kHour = 60 * kMinute;
 constexpr TimeUs kEpoch = 1'704'067'200 * kMicrosPerSecond;  // 2024-01-01T00:00:00Z
-constexpr std::size_t kRecentCommands = 4096;  // what retries pick from
-constexpr std::size_t kSweepLimit = 25;        // members settled / holds released per sweep
-constexpr std::size_t kSubmitChunk = 256;      // commands handed to SQLite at once
+constexpr std::size_t kRecentCommands = 4096;                // what retries pick from
+constexpr std::size_t kSweepLimit = 25;    // members settled / holds released per sweep
+constexpr std::size_t kSubmitChunk = 256;  // commands handed to SQLite at once
 
 // ---- Settings from the environment ------------------------------------------------------------
 
@@ -207,7 +208,8 @@ std::string describe(const ledger::Lot& lot) {
 std::string difference(const std::vector<ledger::Lot>& a, const std::vector<ledger::Lot>& b) {
   for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
     if (!(a[i] == b[i])) return "\nSQLite: " + describe(a[i]) + "\nmodel:  " + describe(b[i]);
-  return "\nSQLite has " + std::to_string(a.size()) + " lots, the model " + std::to_string(b.size());
+  return "\nSQLite has " + std::to_string(a.size()) + " lots, the model " +
+         std::to_string(b.size());
 }
 
 bool same_result(const CommandResult& a, const CommandResult& b) {
@@ -230,19 +232,36 @@ ledger::Policy policy_for(std::uint64_t seed, Random& random) {
   using Kind = ledger::ExpiryPolicy::Kind;
   ledger::Policy policy;
   switch (seed % 5) {
-    case 0: policy.expiry = {Kind::end_of_year, static_cast<int>(random.between(0, 1))}; break;
-    case 1: policy.expiry = {Kind::days_after_earning, static_cast<int>(random.between(30, 400))}; break;
-    case 2: policy.expiry = {Kind::end_of_month, static_cast<int>(random.between(0, 12))}; break;
-    case 3: policy.expiry = {Kind::rolling_days, static_cast<int>(random.between(30, 365))}; break;
-    default: policy.expiry = {Kind::never, 0}; break;
+    case 0:
+      policy.expiry = {Kind::end_of_year, static_cast<int>(random.between(0, 1))};
+      break;
+    case 1:
+      policy.expiry = {Kind::days_after_earning, static_cast<int>(random.between(30, 400))};
+      break;
+    case 2:
+      policy.expiry = {Kind::end_of_month, static_cast<int>(random.between(0, 12))};
+      break;
+    case 3:
+      policy.expiry = {Kind::rolling_days, static_cast<int>(random.between(30, 365))};
+      break;
+    default:
+      policy.expiry = {Kind::never, 0};
+      break;
   }
   switch (seed % 3) {
-    case 0: policy.shortfall = ledger::ShortfallPolicy::other_lots_then_absorb; break;
-    case 1: policy.shortfall = ledger::ShortfallPolicy::other_lots_then_debt; break;
-    default: policy.shortfall = ledger::ShortfallPolicy::absorb; break;
+    case 0:
+      policy.shortfall = ledger::ShortfallPolicy::other_lots_then_absorb;
+      break;
+    case 1:
+      policy.shortfall = ledger::ShortfallPolicy::other_lots_then_debt;
+      break;
+    default:
+      policy.shortfall = ledger::ShortfallPolicy::absorb;
+      break;
   }
-  static const char* const kZones[] = {"UTC", "Europe/London", "America/New_York",
-                                       "Australia/Sydney", "Asia/Kolkata", "Pacific/Chatham"};
+  static const char* const kZones[] = {
+      "UTC",          "Europe/London",  "America/New_York", "Australia/Sydney",
+      "Asia/Kolkata", "Pacific/Chatham"};
   policy.zone = TimeZone::load(kZones[seed % std::size(kZones)]);
   return policy;
 }
@@ -258,16 +277,15 @@ struct SimulationFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// What the generator remembers of a member, by position (not by id: ids may be numbered
-// differently after a crash, positions never are).
+// What the generator remembers of a member.
 struct MemberInfo {
   MemberId id = 0;
   std::string external_id;
-  std::vector<std::string> earned_orders;    // orders whose purchase earned points
-  std::vector<std::string> spend_orders;     // orders paid with points that earned nothing yet
-  std::vector<std::string> hold_refs;        // every hold reference sent
-  std::vector<TransactionId> cancellable;    // accepted spends and holds
-  std::vector<TransactionId> others;         // some other accepted transactions
+  std::vector<std::string> earned_orders;  // orders whose purchase earned points
+  std::vector<std::string> spend_orders;   // orders paid with points that earned nothing yet
+  std::vector<std::string> hold_refs;      // every hold reference sent
+  std::vector<TransactionId> cancellable;  // accepted spends and holds
+  std::vector<TransactionId> others;       // some other accepted transactions
 };
 
 struct Sent {
@@ -352,8 +370,8 @@ class Simulation {
   const std::uint64_t seed_;
   const std::int64_t steps_;
   const std::filesystem::path dir_;
-  Random random_;   // every choice of the run
-  Random checks_;   // what to spot-check; apart, so that checking more changes no command
+  Random random_;  // every choice of the run
+  Random checks_;  // what to spot-check; apart, so that checking more changes no command
   const ledger::Policy policy_;
 
   std::unique_ptr<store::MemoryLedgerStore> model_;
@@ -381,11 +399,12 @@ class Simulation {
 
 void Simulation::fail(std::int64_t step, const Command* command, const std::string& what) const {
   std::ostringstream out;
-  out << "simulation failed: seed " << seed_ << ", step " << step << " of " << steps_
-      << ", policy " << describe(policy_) << "\n";
+  out << "simulation failed: seed " << seed_ << ", step " << step << " of " << steps_ << ", policy "
+      << describe(policy_) << "\n";
   if (command != nullptr) out << "command: " << describe(*command) << "\n";
   out << what << "\n";
-  out << "replay: POINTSMALL_SIM_SEED=" << seed_ << " POINTSMALL_SIM_STEPS=" << std::max(step, std::int64_t{1})
+  out << "replay: POINTSMALL_SIM_SEED=" << seed_
+      << " POINTSMALL_SIM_STEPS=" << std::max(step, std::int64_t{1})
       << " system_tests --gtest_filter='Simulation*'\n";
   out << "the database is kept in " << dir_.string();
   throw SimulationFailure(out.str());
@@ -549,8 +568,9 @@ void Simulation::check_audits(const std::string& when) {
   if (!audit.clean()) {
     std::string findings;
     for (const std::string& finding : audit.findings()) findings += "\n  " + finding;
-    fail(step_, nullptr, "SQLite audit " + when + ": " + std::to_string(audit.finding_count()) +
-                             " findings" + findings);
+    fail(step_, nullptr,
+         "SQLite audit " + when + ": " + std::to_string(audit.finding_count()) + " findings" +
+             findings);
   }
   const ledger::Audit model_audit = model_->audit();
   if (!model_audit.clean())
@@ -573,12 +593,12 @@ void Simulation::observe(std::int64_t step, const Command& command, const Comman
   if (valid && first != accepted_.end()) {
     if (first->second.request_hash == ledger::request_hash(command)) {
       if (!result.replayed || result.outcome != first->second.outcome)
-        fail(step, &command, "a repeated key must replay " +
-                                 ledger::encode_outcome(first->second.outcome) + ", got " +
-                                 describe(result));
+        fail(step, &command,
+             "a repeated key must replay " + ledger::encode_outcome(first->second.outcome) +
+                 ", got " + describe(result));
     } else if (result.rejection != Rejection::idempotency_conflict) {
-      fail(step, &command, "a changed request under a used key must conflict, got " +
-                               describe(result));
+      fail(step, &command,
+           "a changed request under a used key must conflict, got " + describe(result));
     }
   } else if (result.replayed || result.rejection == Rejection::idempotency_conflict) {
     fail(step, &command, "a new key must not replay or conflict, got " + describe(result));
@@ -636,7 +656,8 @@ void Simulation::observe(std::int64_t step, const Command& command, const Comman
       command.body);
 }
 
-// ---- Invariants after every command ---------------------------------------------------------------
+// ---- Invariants after every command
+// ---------------------------------------------------------------
 
 void Simulation::check_member(std::int64_t step, const Command& command,
                               const CommandResult& result) {
@@ -663,19 +684,19 @@ void Simulation::check_member(std::int64_t step, const Command& command,
     if (at < due) due = at, due_lot = lot.id;
   }
   if (row->next_due_us != due)
-    fail(step, &command, "member " + std::to_string(member) + " has next_due " +
-                             time_text(row->next_due_us) + " but lot " + std::to_string(due_lot) +
-                             " is due at " + time_text(due));
+    fail(step, &command,
+         "member " + std::to_string(member) + " has next_due " + time_text(row->next_due_us) +
+             " but lot " + std::to_string(due_lot) + " is due at " + time_text(due));
   if (!result.ok() || result.replayed) return;
 
   // What the outcome says is what the account shows.
   const ledger::Outcome& outcome = result.outcome;
   if (outcome.member_id != member || outcome.available_after != row->available ||
       outcome.pending_after != row->pending || outcome.debt_after != row->debt)
-    fail(step, &command, "the outcome " + ledger::encode_outcome(outcome) +
-                             " disagrees with the account: available " +
-                             std::to_string(row->available) + ", pending " +
-                             std::to_string(row->pending) + ", debt " + std::to_string(row->debt));
+    fail(step, &command,
+         "the outcome " + ledger::encode_outcome(outcome) +
+             " disagrees with the account: available " + std::to_string(row->available) +
+             ", pending " + std::to_string(row->pending) + ", debt " + std::to_string(row->debt));
   // What each command promises.
   std::visit(
       [&](const auto& body) {
@@ -683,11 +704,13 @@ void Simulation::check_member(std::int64_t step, const Command& command,
         if constexpr (std::is_same_v<T, ledger::Earn>) {
           const bool pending = body.matures_at_us > command.at_us;
           if (outcome.points != body.points || outcome.pending != pending)
-            fail(step, &command, "an earn must grant its points: " + ledger::encode_outcome(outcome));
+            fail(step, &command,
+                 "an earn must grant its points: " + ledger::encode_outcome(outcome));
         } else if constexpr (std::is_same_v<T, ledger::Spend> ||
                              std::is_same_v<T, ledger::PlaceHold>) {
           if (outcome.points != -body.points)
-            fail(step, &command, "a spend must take its points: " + ledger::encode_outcome(outcome));
+            fail(step, &command,
+                 "a spend must take its points: " + ledger::encode_outcome(outcome));
         } else if constexpr (std::is_same_v<T, ledger::Adjust>) {
           if (outcome.points != body.points)
             fail(step, &command, "an adjustment must move its points");
@@ -703,11 +726,12 @@ void Simulation::check_member(std::int64_t step, const Command& command,
           if (order->refunded_minor == order->amount_minor &&
               (order->points_clawed_back != order->points_earned ||
                order->points_returned != order->points_spent))
-            fail(step, &command, "a whole refund must undo the order: earned " +
-                                     std::to_string(order->points_earned) + ", clawed back " +
-                                     std::to_string(order->points_clawed_back) + ", spent " +
-                                     std::to_string(order->points_spent) + ", returned " +
-                                     std::to_string(order->points_returned));
+            fail(step, &command,
+                 "a whole refund must undo the order: earned " +
+                     std::to_string(order->points_earned) + ", clawed back " +
+                     std::to_string(order->points_clawed_back) + ", spent " +
+                     std::to_string(order->points_spent) + ", returned " +
+                     std::to_string(order->points_returned));
           if (-outcome.points + outcome.absorbed > order->points_earned)
             fail(step, &command, "a refund clawed back more than the order earned");
         } else if constexpr (std::is_same_v<T, ledger::CaptureHold> ||
@@ -717,7 +741,7 @@ void Simulation::check_member(std::int64_t step, const Command& command,
             return h.hold_ref == body.hold_ref;
           });
           const auto state = std::is_same_v<T, ledger::CaptureHold> ? ledger::HoldState::captured
-                                                                   : ledger::HoldState::released;
+                                                                    : ledger::HoldState::released;
           if (hold == holds.end() || hold->state != state)
             fail(step, &command, "the hold is not " + std::string(ledger::hold_state_name(state)));
         }
@@ -731,8 +755,8 @@ void Simulation::check_program(std::int64_t step, const Command& command) {
                       s.clawed_back + s.revoked - s.debt)
     fail(step, &command, "issued points do not add up: " + describe(s));
   if (s.issued < issued_) fail(step, &command, "issued points went down: " + describe(s));
-  if (s.available < 0 || s.pending < 0 || s.frozen < 0 || s.held < 0 || s.debt < 0 ||
-      s.spent < 0 || s.expired < 0 || s.clawed_back < 0 || s.revoked < 0)
+  if (s.available < 0 || s.pending < 0 || s.frozen < 0 || s.held < 0 || s.debt < 0 || s.spent < 0 ||
+      s.expired < 0 || s.clawed_back < 0 || s.revoked < 0)
     fail(step, &command, "a program balance is negative: " + describe(s));
   issued_ = s.issued;
 }
@@ -753,20 +777,23 @@ void Simulation::compare_member(MemberId member, const std::string& when) {
   const auto a = sqlite_->account(member);
   const auto b = model_->account(member);
   if (a != b)
-    fail(step_, nullptr, "account " + std::to_string(member) + " differs " + when +
-                             "\nSQLite: " + describe(a) + "\nmodel:  " + describe(b));
+    fail(step_, nullptr,
+         "account " + std::to_string(member) + " differs " + when + "\nSQLite: " + describe(a) +
+             "\nmodel:  " + describe(b));
   const auto lots_a = sqlite_->lots(member);
   const auto lots_b = model_->lots(member);
   if (lots_a != lots_b)
-    fail(step_, nullptr, "lots of member " + std::to_string(member) + " differ " + when +
-                             difference(lots_a, lots_b));
+    fail(step_, nullptr,
+         "lots of member " + std::to_string(member) + " differ " + when +
+             difference(lots_a, lots_b));
 }
 
 void Simulation::compare_everything(bool histories, const std::string& when) {
   const store::ProgramSummary a = sqlite_->summary();
   const store::ProgramSummary b = model_->summary();
   if (describe(a) != describe(b))
-    fail(step_, nullptr, "summary " + when + ":\nSQLite: " + describe(a) + "\nmodel:  " + describe(b));
+    fail(step_, nullptr,
+         "summary " + when + ":\nSQLite: " + describe(a) + "\nmodel:  " + describe(b));
   for (const MemberInfo& member : members_) {
     compare_member(member.id, when);
     if (!histories) continue;
@@ -787,7 +814,8 @@ void Simulation::compare_everything(bool histories, const std::string& when) {
   }
 }
 
-// ---- Generating commands ----------------------------------------------------------------------------
+// ---- Generating commands
+// ----------------------------------------------------------------------------
 
 // Time moves forward: mostly by seconds, sometimes by days, now and then by months.
 void Simulation::advance_clock() {
@@ -861,11 +889,27 @@ Command Simulation::next_command() {
   if (members_.empty() || (members_.size() < target_members_ && random_.per_mille(150)))
     return open_account();
   enum Kind : std::uint8_t {
-    kOpen, kEarn, kSpend, kHold, kCapture, kRelease, kCancel, kRefund, kAdjust, kSettle,
-    kFreezeAccount, kFreezeLot, kUnfreezeLot, kInvalid, kUnknownMember, kRetry, kConflict, kKinds
+    kOpen,
+    kEarn,
+    kSpend,
+    kHold,
+    kCapture,
+    kRelease,
+    kCancel,
+    kRefund,
+    kAdjust,
+    kSettle,
+    kFreezeAccount,
+    kFreezeLot,
+    kUnfreezeLot,
+    kInvalid,
+    kUnknownMember,
+    kRetry,
+    kConflict,
+    kKinds
   };
-  static constexpr std::int64_t kWeights[kKinds] = {
-      3, 300, 140, 60, 30, 20, 40, 60, 30, 20, 8, 15, 15, 5, 3, 50, 20};
+  static constexpr std::int64_t kWeights[kKinds] = {3,  300, 140, 60, 30, 20, 40, 60, 30,
+                                                    20, 8,   15,  15, 5,  3,  50, 20};
   std::int64_t total = 0;
   for (std::int64_t weight : kWeights) total += weight;
   std::int64_t draw = random_.between(0, total - 1);
@@ -881,26 +925,42 @@ Command Simulation::next_command() {
   auto has_orders = [](const MemberInfo& m) { return !m.earned_orders.empty(); };
 
   switch (kind) {
-    case kOpen: return open_account();
-    case kEarn: return earn(pick_member());
-    case kSpend: return spend(pick_member(has_points));
-    case kHold: return place_hold(pick_member(has_points));
-    case kCapture: return settle_hold(pick_member(has_holds), true);
-    case kRelease: return settle_hold(pick_member(has_holds), false);
-    case kCancel: return cancel(pick_member(has_cancellable));
-    case kRefund: return refund(pick_member(has_orders));
-    case kAdjust: return adjust(pick_member());
-    case kSettle: return make(members_[pick_member()].id, ledger::Settle{}, "settle");
-    case kFreezeAccount: return freeze_account(pick_member());
-    case kFreezeLot: return freeze_lot(pick_member(), true);
-    case kUnfreezeLot: return freeze_lot(pick_member(), false);
-    case kInvalid: return invalid_command();
+    case kOpen:
+      return open_account();
+    case kEarn:
+      return earn(pick_member());
+    case kSpend:
+      return spend(pick_member(has_points));
+    case kHold:
+      return place_hold(pick_member(has_points));
+    case kCapture:
+      return settle_hold(pick_member(has_holds), true);
+    case kRelease:
+      return settle_hold(pick_member(has_holds), false);
+    case kCancel:
+      return cancel(pick_member(has_cancellable));
+    case kRefund:
+      return refund(pick_member(has_orders));
+    case kAdjust:
+      return adjust(pick_member());
+    case kSettle:
+      return make(members_[pick_member()].id, ledger::Settle{}, "settle");
+    case kFreezeAccount:
+      return freeze_account(pick_member());
+    case kFreezeLot:
+      return freeze_lot(pick_member(), true);
+    case kUnfreezeLot:
+      return freeze_lot(pick_member(), false);
+    case kInvalid:
+      return invalid_command();
     case kUnknownMember: {
       const MemberId unknown = 1'000'000'000 + random_.between(0, 1000);
       return make(unknown, ledger::Earn{10, "checkin", "", 0, 0, 0, 0});
     }
-    case kRetry: return retry(false);
-    default: return retry(true);
+    case kRetry:
+      return retry(false);
+    default:
+      return retry(true);
   }
 }
 
@@ -925,15 +985,17 @@ Command Simulation::earn(std::size_t who) {
     if (!member.earned_orders.empty() && random_.per_mille(30)) {
       body.order_id = random_.pick(member.earned_orders);  // duplicate_order
     } else if (!member.spend_orders.empty() && random_.per_mille(300)) {
-      body.order_id = random_.pick(member.spend_orders);   // paid partly with points
+      body.order_id = random_.pick(member.spend_orders);  // paid partly with points
     } else {
       body.order_id = "order-" + std::to_string(next_reference_++);
     }
     body.order_amount_minor = random_.between(100, 200'000);
     body.cost_minor = body.points * random_.between(0, 5);
   }
-  if (random_.per_mille(300)) body.matures_at_us = now_ + random_.between(kHour, 30 * kMicrosPerDay);
-  if (random_.per_mille(100)) body.expires_at_us = now_ + random_.between(kHour, 90 * kMicrosPerDay);
+  if (random_.per_mille(300))
+    body.matures_at_us = now_ + random_.between(kHour, 30 * kMicrosPerDay);
+  if (random_.per_mille(100))
+    body.expires_at_us = now_ + random_.between(kHour, 90 * kMicrosPerDay);
   return make(member.id, body, body.source);
 }
 
@@ -987,7 +1049,8 @@ Command Simulation::settle_hold(std::size_t who, bool capture) {
 
 Command Simulation::cancel(std::size_t who) {
   MemberInfo& member = members_[who];
-  TransactionId id = 1 + random_.between(0, std::max<std::int64_t>(1, model_->summary().transactions));
+  TransactionId id =
+      1 + random_.between(0, std::max<std::int64_t>(1, model_->summary().transactions));
   const std::int64_t choice = random_.between(0, 99);
   if (choice < 85 && !member.cancellable.empty()) {
     id = random_.pick(member.cancellable);
@@ -1044,8 +1107,9 @@ Command Simulation::freeze_account(std::size_t who) {
       return command;
     }
   }
-  Command command = random_.per_mille(800) ? make(member.id, ledger::FreezeAccount{}, "fraud review")
-                                           : make(member.id, ledger::UnfreezeAccount{}, "no review");
+  Command command = random_.per_mille(800)
+                        ? make(member.id, ledger::FreezeAccount{}, "fraud review")
+                        : make(member.id, ledger::UnfreezeAccount{}, "no review");
   command.actor = "operator:bob";
   return command;
 }
@@ -1078,12 +1142,18 @@ Command Simulation::invalid_command() {
       command.idempotency_key.clear();
       return command;
     }
-    case 1: return make(member, ledger::Spend{0, ""});
-    case 2: return make(member, ledger::Earn{-5, "checkin", "", 0, 0, 0, 0});
-    case 3: return make(member, ledger::Earn{5, "purchase", "order-x", 0, 0, 0, 0});
-    case 4: return make(member, ledger::Adjust{0}, "nothing");
-    case 5: return make(member, ledger::FreezeAccount{}, "");
-    default: return make(0, ledger::Spend{5, ""});
+    case 1:
+      return make(member, ledger::Spend{0, ""});
+    case 2:
+      return make(member, ledger::Earn{-5, "checkin", "", 0, 0, 0, 0});
+    case 3:
+      return make(member, ledger::Earn{5, "purchase", "order-x", 0, 0, 0, 0});
+    case 4:
+      return make(member, ledger::Adjust{0}, "nothing");
+    case 5:
+      return make(member, ledger::FreezeAccount{}, "");
+    default:
+      return make(0, ledger::Spend{5, ""});
   }
 }
 
@@ -1129,9 +1199,9 @@ std::string Simulation::summary_line(double seconds) const {
     out << separator << name << ":" << count;
     separator = " ";
   }
-  out << "} sweeps=" << counters_.sweeps << " crashes=" << counters_.crashes
-      << " (in flight " << counters_.crashes_in_flight << ", unacknowledged re-sent "
-      << counters_.unacknowledged << ") audits=" << counters_.audits << " seconds=" << seconds;
+  out << "} sweeps=" << counters_.sweeps << " crashes=" << counters_.crashes << " (in flight "
+      << counters_.crashes_in_flight << ", unacknowledged re-sent " << counters_.unacknowledged
+      << ") audits=" << counters_.audits << " seconds=" << seconds;
   return out.str();
 }
 
@@ -1141,9 +1211,9 @@ class SimulationTest : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(SimulationTest, SqliteAgreesWithTheModel) {
   const std::uint64_t seed = GetParam();
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / ("pointsmall-sim-" + std::to_string(seed) + "-XXXXXX"))
-          .string();
+  std::string pattern = (std::filesystem::temp_directory_path() /
+                         ("pointsmall-sim-" + std::to_string(seed) + "-XXXXXX"))
+                            .string();
   ASSERT_NE(mkdtemp(pattern.data()), nullptr);
   const std::filesystem::path dir = pattern;
   const auto start = std::chrono::steady_clock::now();  // for the report only

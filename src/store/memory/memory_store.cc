@@ -121,7 +121,8 @@ ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) 
       book.target = target->second;
       add_allocations_of(target->first);
       // What the transaction concerns: a spend's order, a redemption's hold.
-      if (target->second.kind == ledger::TransactionKind::spend && !target->second.reference.empty())
+      if (target->second.kind == ledger::TransactionKind::spend &&
+          !target->second.reference.empty())
         load_order(target->second.reference);
       if (target->second.kind == ledger::TransactionKind::hold) load_hold(target->second.reference);
     }
@@ -155,8 +156,10 @@ ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) 
 std::string MemoryLedgerStore::check_effects(const ledger::Effects& effects) const {
   const AccountRow& row = effects.account;
   if (effects.account_inserted) {
-    if (accounts_.count(row.member_id)) return "member id " + std::to_string(row.member_id) + " is taken";
-    if (external_ids_.count(row.external_id)) return "external id '" + row.external_id + "' is taken";
+    if (accounts_.count(row.member_id))
+      return "member id " + std::to_string(row.member_id) + " is taken";
+    if (external_ids_.count(row.external_id))
+      return "external id '" + row.external_id + "' is taken";
   } else if (!accounts_.count(row.member_id)) {
     return "update of member " + std::to_string(row.member_id) + ", which has no account";
   }
@@ -166,8 +169,8 @@ std::string MemoryLedgerStore::check_effects(const ledger::Effects& effects) con
     if (const Points sum = entry_sum(tx); sum != 0)
       return "the entries of transaction " + std::to_string(tx.id) + " sum to " +
              std::to_string(sum);
-    if (transactions_.count(tx.id) ||
-        std::find(new_transactions.begin(), new_transactions.end(), tx.id) != new_transactions.end())
+    if (transactions_.count(tx.id) || std::find(new_transactions.begin(), new_transactions.end(),
+                                                tx.id) != new_transactions.end())
       return "transaction id " + std::to_string(tx.id) + " is taken";
     new_transactions.push_back(tx.id);
     if (tx.idempotency_key.empty()) continue;
@@ -178,12 +181,14 @@ std::string MemoryLedgerStore::check_effects(const ledger::Effects& effects) con
   }
   std::vector<LotId> new_lots;
   for (const Lot& lot : effects.lots_inserted) {
-    if (lots_.count(lot.id) || std::find(new_lots.begin(), new_lots.end(), lot.id) != new_lots.end())
+    if (lots_.count(lot.id) ||
+        std::find(new_lots.begin(), new_lots.end(), lot.id) != new_lots.end())
       return "lot id " + std::to_string(lot.id) + " is taken";
     new_lots.push_back(lot.id);
   }
   for (const Lot& lot : effects.lots_updated)
-    if (!lots_.count(lot.id)) return "update of lot " + std::to_string(lot.id) + ", which does not exist";
+    if (!lots_.count(lot.id))
+      return "update of lot " + std::to_string(lot.id) + ", which does not exist";
   std::vector<std::pair<TransactionId, LotId>> new_allocations;
   for (const Allocation& a : effects.allocations_inserted) {
     const std::pair key{a.transaction_id, a.lot_id};
@@ -232,7 +237,8 @@ void MemoryLedgerStore::apply(const ledger::Effects& effects) {
     const auto [stored, inserted] = allocations_.emplace(std::pair{a.transaction_id, a.lot_id}, a);
     member_rows_[a.member_id].allocations.push_back(&stored->second);
   }
-  for (const Allocation& a : effects.allocations_updated) allocations_[{a.transaction_id, a.lot_id}] = a;
+  for (const Allocation& a : effects.allocations_updated)
+    allocations_[{a.transaction_id, a.lot_id}] = a;
   if (const auto& order = effects.order) orders_[{order->member_id, order->order_id}] = *order;
   if (const auto& hold = effects.hold) holds_[{hold->member_id, hold->hold_ref}] = *hold;
 }
@@ -345,11 +351,20 @@ ledger::Audit MemoryLedgerStore::audit() {
   for (const auto& [id, lot] : lots_) {
     ledger::MemberTotals& t = totals[lot.member_id];
     switch (lot.state) {
-      case LotState::active: t.active_lots += lot.remaining; break;
-      case LotState::pending: t.pending_lots += lot.remaining; break;
-      case LotState::frozen: t.frozen_lots += lot.remaining; break;
-      case LotState::expired: expired_lot_remaining += lot.remaining; break;
-      case LotState::reversed: break;
+      case LotState::active:
+        t.active_lots += lot.remaining;
+        break;
+      case LotState::pending:
+        t.pending_lots += lot.remaining;
+        break;
+      case LotState::frozen:
+        t.frozen_lots += lot.remaining;
+        break;
+      case LotState::expired:
+        expired_lot_remaining += lot.remaining;
+        break;
+      case LotState::reversed:
+        break;
     }
     const auto expiries = expiry_entries.find(id);
     audit.check_lot(ledger::LotFacts{lot, expiries == expiry_entries.end() ? 0 : expiries->second});
@@ -406,8 +421,10 @@ ledger::Audit MemoryLedgerStore::audit_member(MemberId member_id) {
 
 ledger::MemberTotals MemoryLedgerStore::member_totals(MemberId member_id) const {
   ledger::MemberTotals t;
-  if (auto row = accounts_.find(member_id); row != accounts_.end()) t.row = row->second;
-  else t.row.member_id = member_id;
+  if (auto row = accounts_.find(member_id); row != accounts_.end())
+    t.row = row->second;
+  else
+    t.row.member_id = member_id;
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return t;
   t.journal = rows->second.journal;

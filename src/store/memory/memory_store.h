@@ -62,8 +62,8 @@ class MemoryLedgerStore final : public LedgerStore {
   // every command.
   ledger::Audit audit_member(MemberId member_id);
   // Does what reopening a persistent engine does to the id counters: the next ids continue from
-  // the largest stored ones, so the gaps left by rejected commands at the end are reused. The
-  // simulation calls it whenever it reopens the SQLite store, whose counters restart the same way.
+  // the largest stored ones. (Commands that are not applied give their ids back, so this only
+  // matters after a storage error.) The simulation calls it whenever it reopens the SQLite store.
   void restart();
 
  private:
@@ -89,29 +89,29 @@ class MemoryLedgerStore final : public LedgerStore {
 
   using MemberKey = std::pair<MemberId, std::string>;
 
-  CommandResult run(const ledger::Command& command);  // requires mutex_
+  CommandResult run(const ledger::Command& command);                   // requires mutex_
   ledger::MemberBook load_book(const ledger::Command& command) const;  // requires mutex_
   // Checks that `effects` keep the invariants above; empty when they do, else what is wrong.
   std::string check_effects(const ledger::Effects& effects) const;  // requires mutex_
   void apply(const ledger::Effects& effects);  // requires mutex_; after check_effects
-  ledger::MemberTotals member_totals(MemberId member_id) const;  // requires mutex_
+  ledger::MemberTotals member_totals(MemberId member_id) const;            // requires mutex_
   void audit_member_rows(MemberId member_id, ledger::Audit& audit) const;  // requires mutex_
 
   const ledger::Policy policy_;
 
   mutable std::mutex mutex_;
-  Counters ids_;                                                   // guarded by mutex_
-  std::map<MemberId, ledger::AccountRow> accounts_;                // guarded by mutex_
-  std::unordered_map<std::string, MemberId> external_ids_;         // guarded by mutex_
-  std::map<TransactionId, ledger::Transaction> transactions_;      // guarded by mutex_
-  std::unordered_map<std::string, TransactionId> keys_;            // guarded by mutex_
-  std::map<LotId, ledger::Lot> lots_;                              // guarded by mutex_
+  Counters ids_;                                                               // guarded by mutex_
+  std::map<MemberId, ledger::AccountRow> accounts_;                            // guarded by mutex_
+  std::unordered_map<std::string, MemberId> external_ids_;                     // guarded by mutex_
+  std::map<TransactionId, ledger::Transaction> transactions_;                  // guarded by mutex_
+  std::unordered_map<std::string, TransactionId> keys_;                        // guarded by mutex_
+  std::map<LotId, ledger::Lot> lots_;                                          // guarded by mutex_
   std::map<std::pair<TransactionId, LotId>, ledger::Allocation> allocations_;  // guarded by mutex_
-  std::map<MemberKey, ledger::Hold> holds_;                        // guarded by mutex_
-  std::map<MemberKey, ledger::Order> orders_;                      // guarded by mutex_
-  std::unordered_map<MemberId, MemberRows> member_rows_;           // guarded by mutex_
-  std::unordered_map<LotId, std::int64_t> expiry_entries_;         // guarded by mutex_
-  ledger::AccountBalances program_{};                              // guarded by mutex_
+  std::map<MemberKey, ledger::Hold> holds_;                                    // guarded by mutex_
+  std::map<MemberKey, ledger::Order> orders_;                                  // guarded by mutex_
+  std::unordered_map<MemberId, MemberRows> member_rows_;                       // guarded by mutex_
+  std::unordered_map<LotId, std::int64_t> expiry_entries_;                     // guarded by mutex_
+  ledger::AccountBalances program_{};                                          // guarded by mutex_
 };
 
 }  // namespace pointsmall::store

@@ -137,6 +137,9 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
       insert_entry_(c.prepare(
           "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
           "VALUES ($1, $2, $3, $4, $5, $6)")),
+      insert_entry_pair_(c.prepare(
+          "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
+          "VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)")),
       insert_lot_(c.prepare(
           "INSERT INTO lots (id, member_id, previous_lot_id, transaction_id, amount, remaining, "
           "state, earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) "
@@ -286,15 +289,21 @@ void LedgerTables::insert_transaction(const Transaction& tx, TransactionId previ
   s.bind(7, static_cast<std::int64_t>(tx.request_hash)).bind(8, tx.reference).bind(9, tx.reason);
   s.bind(10, tx.actor).bind(11, tx.result);
   s.run();
-  std::int64_t seq = 0;
-  for (const Entry& entry : tx.entries) {
-    Statement& e = insert_entry_;
-    e.bind(1, tx.id).bind(2, seq++).bind(3, tx.member_id).bind(4, account_name(entry.account));
-    e.bind(5, entry.amount);
-    if (entry.lot_id == 0) e.bind_null(6);
-    else e.bind(6, entry.lot_id);
-    e.run();
+  // Two entries (the common case: a grant or a one-lot spend) go in one statement.
+  const std::size_t paired = tx.entries.size() == 2 ? 2 : 0;
+  Statement& pair = insert_entry_pair_;
+  for (std::size_t seq = 0; seq < tx.entries.size(); ++seq) {
+    Statement& e = paired ? pair : insert_entry_;
+    const int base = paired ? static_cast<int>(seq) * 6 : 0;
+    const Entry& entry = tx.entries[seq];
+    e.bind(base + 1, tx.id).bind(base + 2, static_cast<std::int64_t>(seq));
+    e.bind(base + 3, tx.member_id).bind(base + 4, account_name(entry.account));
+    e.bind(base + 5, entry.amount);
+    if (entry.lot_id == 0) e.bind_null(base + 6);
+    else e.bind(base + 6, entry.lot_id);
+    if (!paired) e.run();
   }
+  if (paired) pair.run();
 }
 
 void LedgerTables::write_lot(const Lot& lot, bool insert, LotId previous_lot_id) {

@@ -67,6 +67,7 @@ class LedgerTables {
   Statement select_allocations_;
   Statement insert_transaction_;
   Statement insert_entry_;
+  Statement insert_entry_pair_;
   Statement insert_lot_;
   Statement update_lot_;
   Statement insert_allocation_;
