@@ -169,7 +169,8 @@ std::optional<Rejection> validate(const Command& command) {
 std::string encode_outcome(const Outcome& outcome) {
   std::string text;
   for (const OutcomeField& field : kOutcomeFields) {
-    if (outcome.*field.member == 0) continue;  // absent fields decode as 0
+    // Absent fields decode as 0; the transaction is always written, so no result is empty.
+    if (outcome.*field.member == 0 && field.member != &Outcome::transaction_id) continue;
     text += field.name;
     text += '=';
     text += std::to_string(outcome.*field.member);
@@ -180,6 +181,7 @@ std::string encode_outcome(const Outcome& outcome) {
 }
 
 std::optional<Outcome> decode_outcome(std::string_view text) {
+  if (text.empty()) return std::nullopt;  // every stored outcome names its transaction
   Outcome outcome;
   while (!text.empty()) {
     const auto equals = text.find('=');

@@ -173,8 +173,9 @@ struct Outcome {
 std::string encode_outcome(const Outcome& outcome);
 std::optional<Outcome> decode_outcome(std::string_view text);
 
-// Everything a decision changes. Transactions are in order: housekeeping done on the way
-// (maturation, expiry) first, the command's own transaction last.
+// Everything a decision changes. Transactions are in the order they happened: housekeeping done
+// on the way (maturation, expiry) before the command's own transaction, except that unfreezing a
+// lot that is due matures or expires it right after.
 struct Effects {
   std::optional<AccountRow> account_inserted;
   AccountRow account;  // the row after the command

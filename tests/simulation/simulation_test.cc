@@ -5,7 +5,8 @@
 //  1. Every command gets the same result from SQLite as from the model: the same rejection, or
 //     the same outcome (ids, points, balances after), replayed or not.
 //  2. After every command, on the model: the touched member's balances re-derive from its lots,
-//     holds and journal (MemoryLedgerStore::audit_member); program-wide, issued == available +
+//     holds and journal (MemoryLedgerStore::audit_member), and its next_due_us is exactly when
+//     its first lot matures or expires; program-wide, issued == available +
 //     pending + frozen + held + spent + expired + clawed back + revoked - debt, and issued never
 //     shrinks; the outcome's balances are the account's; what the command promises (an earn's
 //     points, a full refund giving back the whole order, ...) holds.
@@ -19,8 +20,7 @@
 // Determinism: one std::mt19937_64 seeded from the seed drives every choice (another one, seeded
 // from it, picks what to spot-check), and nothing depends on the total number of steps, so a
 // failure at step N replays with the same seed and any POINTSMALL_SIM_STEPS >= N:
-//   POINTSMALL_SIM_SEED=7 POINTSMALL_SIM_STEPS=60000 build/system_tests
-//   --gtest_filter='Simulation*'
+//   POINTSMALL_SIM_SEED=7 POINTSMALL_SIM_STEPS=60000 build/system_tests --gtest_filter=Simul*
 // One thing only depends on thread timing: how much of an in-flight batch SQLite acknowledged
 // before a crash. The commands left unanswered are re-sent after reopening, in the same order, so
 // the ledger (ids included) comes out the same either way.
@@ -463,7 +463,7 @@ void Simulation::run_batch(std::int64_t size) {
 }
 
 CommandResult Simulation::execute_on_model(std::int64_t step, const Command& command) {
-  const CommandResult result = model_->execute(command);
+  CommandResult result = model_->execute(command);
   observe(step, command, result);
   check_member(step, command, result);
   check_program(step, command);
