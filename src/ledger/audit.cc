@@ -38,6 +38,10 @@ void Audit::check_member(const MemberTotals& t) {
     report(who + differs("open holds' points", t.open_holds, t.open_hold_allocations));
   if (row.debt != -at(t.journal, Account::member_debt))
     report(who + differs("debt (journal)", row.debt, -at(t.journal, Account::member_debt)));
+  if (t.next_due_us && *t.next_due_us != row.next_due_us)
+    report(who + differs("next_due_us", row.next_due_us, *t.next_due_us));
+  if (t.live_lots_from_id && *t.live_lots_from_id != row.live_lots_from_id)
+    report(who + differs("live_lots_from_id", row.live_lots_from_id, *t.live_lots_from_id));
   if (row.available < 0) report(who + "available balance is negative");
   if (row.pending < 0 || row.frozen < 0 || row.held < 0) report(who + "a balance is negative");
   if (row.debt < 0) report(who + "debt is negative");

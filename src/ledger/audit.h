@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct MemberTotals {
   Points frozen_lots = 0;
   Points open_holds = 0;      // sum of points of open holds
   Points open_hold_allocations = 0;  // points taken for open holds, less what was given back
+  // When the engine derives them: next_due_us and live_lots_from_id as the lots say they are.
+  std::optional<TimeUs> next_due_us;
+  std::optional<LotId> live_lots_from_id;
 };
 
 // The smallest figures a check has seen of a lot.

@@ -105,6 +105,7 @@ class Work {
   // command's own transaction for replay).
   Effects finish(Outcome outcome) {
     update_next_due();
+    update_live_lots_from();
     for (const auto& [id, lot] : lots_) {
       if (new_lots_.count(id)) effects_.lots_inserted.push_back(lot);
       else if (touched_lots_.count(id)) effects_.lots_updated.push_back(lot);
@@ -129,6 +130,19 @@ class Work {
   // otherwise brought forward by the lots this command created or gave points back to. A command
   // that could make a lot stop being due (spend, expiry, freeze, clawback) loads every live lot
   // (see needs_for), so no other change can leave it too early.
+  // live_lots_from_id is kept exact the same way as next_due_us.
+  void update_live_lots_from() {
+    LotId from = book_.all_live_lots ? kNoLiveLot : account_.live_lots_from_id;
+    for (const auto& [id, lot] : lots_) {
+      const bool live = (lot.state == LotState::pending || lot.state == LotState::active ||
+                         lot.state == LotState::frozen) &&
+                        lot.remaining > 0;
+      if (live && (book_.all_live_lots || new_lots_.count(id) || touched_lots_.count(id)))
+        from = std::min(from, id);
+    }
+    account_.live_lots_from_id = from;
+  }
+
   void update_next_due() {
     auto due = [](const Lot& lot) {
       if (lot.state == LotState::pending) return lot.matures_at_us;
@@ -320,6 +334,7 @@ Result earn(Work& work, const Earn& earn) {
   Outcome outcome;
   outcome.points = earn.points;
   Lot& added = work.add_lot(std::move(lot));
+  if (work.effects().order) work.effects().order->lot_id = added.id;
   if (added.matures_at_us > work.now()) {
     added.state = LotState::pending;
     work.post(tx, Account::program_issued, -earn.points, added.id);

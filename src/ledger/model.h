@@ -26,6 +26,8 @@
 
 namespace pointsmall::ledger {
 
+inline constexpr LotId kNoLiveLot = INT64_MAX;
+
 // The accounts of the double-entry journal. The first five belong to a member; the others to the
 // program as a whole. A grant moves points from program_issued to a member; a spend from the member
 // to program_spent; and so on.
@@ -157,6 +159,7 @@ struct Order {
   Points points_clawed_back = 0;     // includes any part absorbed by the merchant
   Points points_spent = 0;           // points used to pay for the order
   Points points_returned = 0;
+  LotId lot_id = 0;                  // the lot the purchase granted; 0 before the purchase
   friend bool operator==(const Order&, const Order&) = default;
 };
 
@@ -175,6 +178,9 @@ struct AccountRow {
   // expires_at. Exact, so that it can be re-derived from the lots; lets an operation skip loading
   // lots when nothing is due.
   TimeUs next_due_us = kTimeNever;
+  // Every pending, active or frozen lot of the member with points left has an id at least this
+  // (kNoLiveLot: none has). Exact like next_due_us; lets a store skip the member's dead lots.
+  LotId live_lots_from_id = kNoLiveLot;
   TimeUs opened_at_us = 0;
   friend bool operator==(const AccountRow&, const AccountRow&) = default;
 };

@@ -22,6 +22,7 @@ CREATE TABLE accounts (
   debt           INTEGER NOT NULL,
   account_frozen INTEGER NOT NULL,
   next_due_us    INTEGER NOT NULL,
+  live_lots_from_id INTEGER NOT NULL,
   opened_at_us   INTEGER NOT NULL,
   last_transaction_id INTEGER NOT NULL,
   last_lot_id    INTEGER NOT NULL
@@ -45,6 +46,8 @@ CREATE TABLE transactions (
   result          TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX transactions_key ON transactions (idempotency_key);
+-- Spends that paid for an order, found when the order is refunded.
+CREATE INDEX transactions_spends ON transactions (member_id, reference) WHERE kind = 'spend';
 
 -- Double entry: a transaction's entries sum to zero.
 CREATE TABLE entries (
@@ -103,5 +106,6 @@ CREATE TABLE orders (
   points_clawed_back INTEGER NOT NULL,
   points_spent       INTEGER NOT NULL,
   points_returned    INTEGER NOT NULL,
+  lot_id             INTEGER NOT NULL,
   PRIMARY KEY (member_id, order_id)
 ) WITHOUT ROWID;

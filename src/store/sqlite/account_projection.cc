@@ -8,13 +8,13 @@ namespace pointsmall::store::sqlite {
 
 const char* const kStoredAccountColumns =
     "member_id, external_id, available, pending, frozen, held, debt, account_frozen, "
-    "next_due_us, opened_at_us, last_transaction_id, last_lot_id";
+    "next_due_us, opened_at_us, live_lots_from_id, last_transaction_id, last_lot_id";
 
 StoredAccount read_stored_account(const Statement& row) {
   StoredAccount account;
   account.row = read_account(row);
-  account.last_transaction_id = row.column_int(10);
-  account.last_lot_id = row.column_int(11);
+  account.last_transaction_id = row.column_int(11);
+  account.last_lot_id = row.column_int(12);
   return account;
 }
 
@@ -29,20 +29,24 @@ std::int64_t read_watermark(Connection& db, const char* name) {
   return s.step() ? std::stoll(s.column_text(0)) : 0;
 }
 
-// The earliest time anything in the member's lots is due (see AccountRow::next_due_us).
-TimeUs next_due_from_lots(Statement& select_lot, LotId last_lot_id) {
-  TimeUs next = kTimeNever;
+// The exact next_due_us and live_lots_from_id of a member, from all of its lots.
+void derive_from_lots(Statement& select_lot, LotId last_lot_id, ledger::AccountRow& row) {
+  row.next_due_us = kTimeNever;
+  row.live_lots_from_id = ledger::kNoLiveLot;
   for (LotId id = last_lot_id; id != 0;) {
     StatementScope scope(select_lot);
     select_lot.bind(1, id);
-    if (!select_lot.step()) break;
+    if (!select_lot.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
     const auto state = ledger::lot_state_from_name(select_lot.column_text(1));
-    if (state == ledger::LotState::pending) next = std::min(next, select_lot.column_int(2));
-    if (state == ledger::LotState::active && select_lot.column_int(4) > 0)
-      next = std::min(next, select_lot.column_int(3));
+    const Points remaining = select_lot.column_int(4);
+    if (state == ledger::LotState::pending) row.next_due_us = std::min(row.next_due_us, select_lot.column_int(2));
+    if (state == ledger::LotState::active && remaining > 0)
+      row.next_due_us = std::min(row.next_due_us, select_lot.column_int(3));
+    const bool live = state == ledger::LotState::pending || state == ledger::LotState::active ||
+                      state == ledger::LotState::frozen;
+    if (live && remaining > 0) row.live_lots_from_id = id;  // the walk goes to older lots
     id = select_lot.column_int(0);
   }
-  return next;
 }
 
 }  // namespace
@@ -53,12 +57,12 @@ AccountProjection::AccountProjection(Connection& db)
                          " FROM accounts WHERE member_id = $1")),
       insert_(db.prepare(
           "INSERT INTO accounts (member_id, external_id, available, pending, frozen, held, debt, "
-          "account_frozen, next_due_us, opened_at_us, last_transaction_id, last_lot_id) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")),
+          "account_frozen, next_due_us, opened_at_us, last_transaction_id, last_lot_id, "
+          "live_lots_from_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")),
       update_(db.prepare(
           "UPDATE accounts SET available = $2, pending = $3, frozen = $4, held = $5, debt = $6, "
-          "account_frozen = $7, next_due_us = $8, last_transaction_id = $9, last_lot_id = $10 "
-          "WHERE member_id = $1")),
+          "account_frozen = $7, next_due_us = $8, last_transaction_id = $9, last_lot_id = $10, "
+          "live_lots_from_id = $11 WHERE member_id = $1")),
       write_setting_(db.prepare("INSERT INTO settings (name, value) VALUES ($1, $2) "
                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {}
 
@@ -98,7 +102,7 @@ void AccountProjection::insert(const StoredAccount& account) {
   s.bind(1, a.member_id).bind(2, a.external_id).bind(3, a.available).bind(4, a.pending);
   s.bind(5, a.frozen).bind(6, a.held).bind(7, a.debt).bind(8, a.account_frozen ? 1 : 0);
   s.bind(9, a.next_due_us).bind(10, a.opened_at_us).bind(11, account.last_transaction_id);
-  s.bind(12, account.last_lot_id).run();
+  s.bind(12, account.last_lot_id).bind(13, a.live_lots_from_id).run();
   put(account, false);
 }
 
@@ -117,7 +121,8 @@ void AccountProjection::write_row(const StoredAccount& account) {
   Statement& s = update_;
   s.bind(1, a.member_id).bind(2, a.available).bind(3, a.pending).bind(4, a.frozen);
   s.bind(5, a.held).bind(6, a.debt).bind(7, a.account_frozen ? 1 : 0).bind(8, a.next_due_us);
-  s.bind(9, account.last_transaction_id).bind(10, account.last_lot_id).run();
+  s.bind(9, account.last_transaction_id).bind(10, account.last_lot_id);
+  s.bind(11, a.live_lots_from_id).run();
 }
 
 void AccountProjection::write_back() {
@@ -225,7 +230,7 @@ void AccountProjection::recover() {
         "SELECT previous_lot_id, state, matures_at_us, expires_at_us, remaining FROM lots "
         "WHERE id = $1");
     for (auto& [id, account] : rows) {
-      account.row.next_due_us = next_due_from_lots(select_lot, account.last_lot_id);
+      derive_from_lots(select_lot, account.last_lot_id, account.row);
       write_row(account);
     }
     cache_.clear();

@@ -9,7 +9,7 @@ using namespace ledger;  // NOLINT(google-build-using-namespace): this file is a
 
 const char* const kAccountColumns =
     "member_id, external_id, available, pending, frozen, held, debt, account_frozen, "
-    "next_due_us, opened_at_us";
+    "next_due_us, opened_at_us, live_lots_from_id";
 const char* const kLotColumns =
     "id, member_id, transaction_id, amount, remaining, state, earned_at_us, matures_at_us, "
     "expires_at_us, source, order_id, cost_minor, previous_lot_id";
@@ -21,7 +21,7 @@ const char* const kHoldColumns =
 const char* const kAllocationColumns = "transaction_id, lot_id, member_id, points, returned";
 const char* const kOrderColumns =
     "member_id, order_id, amount_minor, refunded_minor, points_earned, points_clawed_back, "
-    "points_spent, points_returned";
+    "points_spent, points_returned, lot_id";
 
 namespace {
 
@@ -49,6 +49,7 @@ AccountRow read_account(const Statement& row) {
   a.account_frozen = row.column_int(7) != 0;
   a.next_due_us = row.column_int(8);
   a.opened_at_us = row.column_int(9);
+  a.live_lots_from_id = row.column_int(10);
   return a;
 }
 
@@ -110,6 +111,7 @@ Order read_order(const Statement& row) {
   order.points_clawed_back = row.column_int(5);
   order.points_spent = row.column_int(6);
   order.points_returned = row.column_int(7);
+  order.lot_id = row.column_int(8);
   return order;
 }
 
@@ -120,8 +122,6 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
       select_account_by_external_id_(
           c.prepare("SELECT member_id FROM accounts WHERE external_id = $1")),
       select_lot_(c.prepare(select(kLotColumns, "FROM lots WHERE id = $1"))),
-      select_transaction_link_(c.prepare(
-          "SELECT kind, reference, previous_id FROM transactions WHERE id = $1")),
       select_order_(c.prepare(
           select(kOrderColumns, "FROM orders WHERE member_id = $1 AND order_id = $2"))),
       select_hold_(c.prepare(
@@ -153,12 +153,16 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
                                    "WHERE transaction_id = $1 AND lot_id = $2")),
       upsert_order_(c.prepare(
           "INSERT INTO orders (member_id, order_id, amount_minor, refunded_minor, points_earned, "
-          "points_clawed_back, points_spent, points_returned) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (member_id, order_id) DO UPDATE "
+          "points_clawed_back, points_spent, points_returned, lot_id) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (member_id, order_id) DO UPDATE "
           "SET amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor, "
           "points_earned = excluded.points_earned, "
           "points_clawed_back = excluded.points_clawed_back, "
-          "points_spent = excluded.points_spent, points_returned = excluded.points_returned")),
+          "points_spent = excluded.points_spent, points_returned = excluded.points_returned, "
+          "lot_id = excluded.lot_id")),
+      select_order_spends_(c.prepare(
+          "SELECT id FROM transactions WHERE member_id = $1 AND kind = 'spend' AND reference = $2 "
+          "ORDER BY id")),
       upsert_hold_(c.prepare(
           "INSERT INTO holds (member_id, hold_ref, transaction_id, points, state, expires_at_us) "
           "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, hold_ref) DO UPDATE "
@@ -183,16 +187,15 @@ bool is_live(LotState state) {
 
 }  // namespace
 
-void LedgerTables::load_chain_lots(LotId last_lot_id, bool live, const std::string& order_id,
-                                   MemberBook& book) {
-  for (LotId id = last_lot_id; id != 0;) {
+void LedgerTables::load_live_lots(LotId last_lot_id, LotId live_from, MemberBook& book) {
+  // The chain runs newest to oldest; lots below live_from have no points left that count.
+  for (LotId id = last_lot_id; id != 0 && id >= live_from;) {
     StatementScope scope(select_lot_);
     select_lot_.bind(1, id);
     if (!select_lot_.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
     Lot lot = read_lot(select_lot_);
     id = select_lot_.column_int(12);
-    const bool wanted = (live && is_live(lot.state)) || (!order_id.empty() && lot.order_id == order_id);
-    if (wanted && !has_lot(book, lot.id)) book.lots.push_back(std::move(lot));
+    if (is_live(lot.state) && !has_lot(book, lot.id)) book.lots.push_back(std::move(lot));
   }
 }
 
@@ -211,20 +214,15 @@ void LedgerTables::load_allocations_of(TransactionId transaction_id, MemberBook&
   while (select_allocations_.step()) book.allocations.push_back(read_allocation(select_allocations_));
 }
 
-void LedgerTables::load_order_spend_allocations(TransactionId last_transaction_id,
-                                                const std::string& order_id, MemberBook& book) {
+void LedgerTables::load_order_spend_allocations(MemberId member_id, const std::string& order_id,
+                                                MemberBook& book) {
   std::vector<TransactionId> spends;
-  for (TransactionId id = last_transaction_id; id != 0;) {
-    StatementScope scope(select_transaction_link_);
-    select_transaction_link_.bind(1, id);
-    if (!select_transaction_link_.step()) throw SqliteError(SQLITE_CORRUPT, "broken journal chain");
-    if (select_transaction_link_.column_text(0) == "spend" &&
-        select_transaction_link_.column_text(1) == order_id)
-      spends.push_back(id);
-    id = select_transaction_link_.column_int(2);
+  {
+    StatementScope scope(select_order_spends_);
+    select_order_spends_.bind(1, member_id).bind(2, order_id);
+    while (select_order_spends_.step()) spends.push_back(select_order_spends_.column_int(0));
   }
-  // Oldest spend first, as the points were taken.
-  for (auto it = spends.rbegin(); it != spends.rend(); ++it) load_allocations_of(*it, book);
+  for (TransactionId spend : spends) load_allocations_of(spend, book);  // oldest first
 }
 
 void LedgerTables::load_allocated_lots(MemberBook& book) {
@@ -256,17 +254,19 @@ MemberBook LedgerTables::load_book(const Command& command, const Policy& policy)
       if (book.target->kind == TransactionKind::hold) needs.hold_ref = book.target->reference;
     }
   }
-  if (needs.live_lots || !needs.order_id.empty()) {
-    load_chain_lots(stored->last_lot_id, needs.live_lots, needs.order_id, book);
-    book.all_live_lots = needs.live_lots;
+  if (needs.live_lots) {
+    load_live_lots(stored->last_lot_id, stored->row.live_lots_from_id, book);
+    book.all_live_lots = true;
   }
   if (!needs.order_id.empty()) {
-    StatementScope scope(select_order_);
-    select_order_.bind(1, member).bind(2, needs.order_id);
-    if (select_order_.step()) book.order = read_order(select_order_);
+    {
+      StatementScope scope(select_order_);
+      select_order_.bind(1, member).bind(2, needs.order_id);
+      if (select_order_.step()) book.order = read_order(select_order_);
+    }
+    if (book.order && book.order->lot_id != 0) load_lot(book.order->lot_id, member, book);
+    if (needs.order_spend_allocations) load_order_spend_allocations(member, needs.order_id, book);
   }
-  if (needs.order_spend_allocations && !needs.order_id.empty())
-    load_order_spend_allocations(stored->last_transaction_id, needs.order_id, book);
   if (!needs.hold_ref.empty()) {
     {
       StatementScope scope(select_hold_);
@@ -348,7 +348,7 @@ void LedgerTables::apply(const Effects& effects) {
     Statement& s = upsert_order_;
     s.bind(1, o->member_id).bind(2, o->order_id).bind(3, o->amount_minor).bind(4, o->refunded_minor);
     s.bind(5, o->points_earned).bind(6, o->points_clawed_back).bind(7, o->points_spent);
-    s.bind(8, o->points_returned).run();
+    s.bind(8, o->points_returned).bind(9, o->lot_id).run();
   }
   if (const auto& h = effects.hold) {
     Statement& s = upsert_hold_;

@@ -44,13 +44,12 @@ class LedgerTables {
   void apply(const ledger::Effects& effects);
 
  private:
-  // Walks the member's lot chain once, keeping live lots (when `live`) and the order's lots.
-  void load_chain_lots(LotId last_lot_id, bool live, const std::string& order_id,
-                       ledger::MemberBook& book);
+  // Walks the member's lot chain from the newest lot down to live_lots_from_id.
+  void load_live_lots(LotId last_lot_id, LotId live_from, ledger::MemberBook& book);
   void load_lot(LotId lot_id, MemberId member_id, ledger::MemberBook& book);
   void load_allocations_of(TransactionId transaction_id, ledger::MemberBook& book);
-  void load_order_spend_allocations(TransactionId last_transaction_id,
-                                    const std::string& order_id, ledger::MemberBook& book);
+  void load_order_spend_allocations(MemberId member_id, const std::string& order_id,
+                                    ledger::MemberBook& book);
   void load_allocated_lots(ledger::MemberBook& book);
   void insert_transaction(const ledger::Transaction& tx, TransactionId previous_id);
   void write_lot(const ledger::Lot& lot, bool insert, LotId previous_lot_id);
@@ -60,7 +59,6 @@ class LedgerTables {
   Statement find_key_;
   Statement select_account_by_external_id_;
   Statement select_lot_;
-  Statement select_transaction_link_;
   Statement select_order_;
   Statement select_hold_;
   Statement select_transaction_;
@@ -73,6 +71,7 @@ class LedgerTables {
   Statement insert_allocation_;
   Statement update_allocation_;
   Statement upsert_order_;
+  Statement select_order_spends_;
   Statement upsert_hold_;
 };
 

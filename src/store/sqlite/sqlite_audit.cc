@@ -32,6 +32,17 @@ std::unordered_map<MemberId, ledger::MemberTotals> derive_member_totals(Connecti
     (state == "active" ? t.active_lots : state == "pending" ? t.pending_lots : t.frozen_lots) =
         lots.column_int(2);
   }
+  Statement due = db.prepare(
+      "SELECT member_id, "
+      "min(CASE WHEN state = 'pending' THEN matures_at_us "
+      "WHEN state = 'active' AND remaining > 0 THEN expires_at_us END), "
+      "min(CASE WHEN state IN ('pending', 'active', 'frozen') AND remaining > 0 THEN id END) "
+      "FROM lots GROUP BY member_id");
+  while (due.step()) {
+    ledger::MemberTotals& t = totals[due.column_int(0)];
+    t.next_due_us = due.column_is_null(1) ? kTimeNever : due.column_int(1);
+    t.live_lots_from_id = due.column_is_null(2) ? ledger::kNoLiveLot : due.column_int(2);
+  }
   Statement holds = db.prepare(
       "SELECT member_id, sum(points) FROM holds WHERE state = 'open' GROUP BY member_id");
   while (holds.step()) totals[holds.column_int(0)].open_holds = holds.column_int(1);
@@ -51,6 +62,8 @@ void audit_members(Connection& db, ledger::Audit& audit) {
     auto it = totals.find(row.member_id);
     ledger::MemberTotals t = it == totals.end() ? ledger::MemberTotals{} : it->second;
     if (it != totals.end()) totals.erase(it);
+    if (!t.next_due_us) t.next_due_us = kTimeNever;  // a member without lots
+    if (!t.live_lots_from_id) t.live_lots_from_id = ledger::kNoLiveLot;
     t.row = row;
     audit.check_member(t);
   }
