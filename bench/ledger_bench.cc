@@ -8,6 +8,8 @@
 // 3. Reference in the same run: the same kind of earn committed one per transaction (max_batch 1),
 //    each waited for before the next, on the same database.
 // Prints both figures and their ratio.
+#include <unistd.h>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,8 +17,6 @@
 #include <random>
 #include <string>
 #include <thread>
-#include <unistd.h>
-#include <atomic>
 
 #include "store/sqlite/sqlite_store.h"
 
@@ -37,10 +37,14 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string name = argv[i];
     const std::string value = argv[i + 1];
-    if (name == "--members") args.members = std::stoll(value);
-    else if (name == "--earns") args.earns = std::stoll(value);
-    else if (name == "--single-earns") args.single_earns = std::stoll(value);
-    else if (name == "--dir") args.dir = value;
+    if (name == "--members")
+      args.members = std::stoll(value);
+    else if (name == "--earns")
+      args.earns = std::stoll(value);
+    else if (name == "--single-earns")
+      args.single_earns = std::stoll(value);
+    else if (name == "--dir")
+      args.dir = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", name.c_str());
       std::exit(2);
@@ -77,7 +81,11 @@ void open_accounts(store::LedgerStore& ledger, std::int64_t members) {
   const auto start = Clock::now();
   std::atomic<std::int64_t> failed{0};
   for (std::int64_t i = 0; i < members; ++i) {
-    ledger::Command command{"open-" + std::to_string(i), 0, 0, "bench", "benchmark member",
+    ledger::Command command{"open-" + std::to_string(i),
+                            0,
+                            0,
+                            "bench",
+                            "benchmark member",
                             ledger::OpenAccount{"m" + std::to_string(i)}};
     ledger.submit(std::move(command), [&failed](const store::CommandResult& r) {
       if (!r.ok()) ++failed;
@@ -107,7 +115,8 @@ double group_commit_rate(store::LedgerStore& ledger, const Args& args) {
   second.join();
   ledger.flush();
   const double elapsed = seconds_since(start);
-  if (failed > 0) std::printf("warning: %lld earns failed\n", static_cast<long long>(failed.load()));
+  if (failed > 0)
+    std::printf("warning: %lld earns failed\n", static_cast<long long>(failed.load()));
   return static_cast<double>(args.earns) / elapsed;
 }
 
@@ -128,9 +137,9 @@ double one_commit_per_event_rate(store::LedgerStore& ledger, const Args& args) {
 int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
   const bool temporary = args.dir.empty();
-  const std::filesystem::path dir =
-      temporary ? std::filesystem::temp_directory_path() / ("pointsmall-bench-" + std::to_string(getpid()))
-                : std::filesystem::path(args.dir);
+  const std::filesystem::path dir = temporary ? std::filesystem::temp_directory_path() /
+                                                    ("pointsmall-bench-" + std::to_string(getpid()))
+                                              : std::filesystem::path(args.dir);
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "bench.db").string();
   std::filesystem::remove(path);

@@ -9,7 +9,6 @@
 namespace pointsmall::app {
 namespace {
 
-
 // Finds a member by external id, or by "#<id>".
 std::optional<MemberId> find_member(store::LedgerStore& ledger, const std::string& member) {
   if (member.size() > 1 && member[0] == '#') {
@@ -85,8 +84,8 @@ int check(const std::string& data_dir, Console console) {
               << " + pending " << with_commas(s.pending) << " + frozen " << with_commas(s.frozen)
               << " + held " << with_commas(s.held) << " + spent " << with_commas(s.spent)
               << " + expired " << with_commas(s.expired) << " + clawed back "
-              << with_commas(s.clawed_back) << " + revoked " << with_commas(s.revoked)
-              << " - debt " << with_commas(s.debt) << "\n";
+              << with_commas(s.clawed_back) << " + revoked " << with_commas(s.revoked) << " - debt "
+              << with_commas(s.debt) << "\n";
   if (audit.clean()) {
     console.out << "ok: every balance re-derives from lots and journal; all invariants hold\n";
     return kExitOk;
@@ -104,8 +103,12 @@ int expire(const std::string& data_dir, TimeUs at_us, Console console) {
   auto count_failure = [&failures](const store::CommandResult& r) { failures += r.ok() ? 0 : 1; };
   const std::string stamp = std::to_string(at_us);
   for (auto& [member_id, hold_ref] : ledger->expired_holds(at_us, SIZE_MAX)) {
-    ledger::Command command{"expire-hold:" + std::to_string(member_id) + ":" + hold_ref, member_id,
-                            at_us, "system", "hold timed out", ledger::ReleaseHold{hold_ref}};
+    ledger::Command command{"expire-hold:" + std::to_string(member_id) + ":" + hold_ref,
+                            member_id,
+                            at_us,
+                            "system",
+                            "hold timed out",
+                            ledger::ReleaseHold{hold_ref}};
     ledger->submit(std::move(command), count_failure);
     ++holds;
   }
@@ -114,8 +117,12 @@ int expire(const std::string& data_dir, TimeUs at_us, Console console) {
     const auto due = ledger->members_due(at_us, after, kPage);
     if (due.empty()) break;
     for (MemberId member_id : due) {
-      ledger::Command command{"expire:" + std::to_string(member_id) + ":" + stamp, member_id, at_us,
-                              "system", "scheduled expiry run", ledger::Settle{}};
+      ledger::Command command{"expire:" + std::to_string(member_id) + ":" + stamp,
+                              member_id,
+                              at_us,
+                              "system",
+                              "scheduled expiry run",
+                              ledger::Settle{}};
       ledger->submit(std::move(command), count_failure);
     }
     members += static_cast<std::int64_t>(due.size());
@@ -159,7 +166,8 @@ int balance(const std::string& data_dir, const std::string& member, Console cons
     console.out << "  " << lot.id << " " << ledger::lot_state_name(lot.state) << " "
                 << lot.remaining << "/" << lot.amount << " " << format_rfc3339_utc(lot.earned_at_us)
                 << " "
-                << (lot.expires_at_us == kTimeNever ? "never" : format_rfc3339_utc(lot.expires_at_us))
+                << (lot.expires_at_us == kTimeNever ? "never"
+                                                    : format_rfc3339_utc(lot.expires_at_us))
                 << " " << lot.source << " " << lot.order_id << "\n";
   }
   return kExitOk;

@@ -28,10 +28,10 @@ std::string database_path(const std::string& data_dir);
 struct ImportOptions {
   std::string file;
   std::string data_dir;
-  std::string expiry = "days:365";           // used when the data directory is new
-  std::string shortfall = "debt";            // likewise
-  std::string time_zone = "Europe/London";   // the shop's time zone
-  bool quiet = false;                        // no progress bar
+  std::string expiry = "days:365";          // used when the data directory is new
+  std::string shortfall = "debt";           // likewise
+  std::string time_zone = "Europe/London";  // the shop's time zone
+  bool quiet = false;                       // no progress bar
 };
 int import_online_retail(const ImportOptions& options, Console console);
 

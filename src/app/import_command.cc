@@ -67,7 +67,10 @@ std::map<std::string, MemberId> open_accounts(store::LedgerStore& ledger,
     const std::string& customer = event.purchase.customer_id;
     if (members.count(customer)) continue;
     members[customer] = 0;
-    ledger::Command command{"member:" + customer, 0, event.purchase.at_us, "import",
+    ledger::Command command{"member:" + customer,
+                            0,
+                            event.purchase.at_us,
+                            "import",
                             "customer in the Online Retail data set",
                             ledger::OpenAccount{customer}};
     auto count = tally.counter(nullptr);
@@ -89,13 +92,20 @@ ledger::Command purchase_command(const online_retail::Purchase& p, MemberId memb
   earn.source = "purchase";
   earn.order_id = p.order_id;
   earn.order_amount_minor = p.amount_minor;
-  return ledger::Command{"purchase:" + p.order_id, member, p.at_us, "import",
-                         "purchase " + p.order_id + ": 1 point per whole GBP", earn};
+  return ledger::Command{"purchase:" + p.order_id,
+                         member,
+                         p.at_us,
+                         "import",
+                         "purchase " + p.order_id + ": 1 point per whole GBP",
+                         earn};
 }
 
 ledger::Command refund_command(const online_retail::Refund& r, MemberId member) {
-  return ledger::Command{"refund:" + r.cancellation_id + ":" + r.order_id, member, r.at_us,
-                         "import", "cancellation " + r.cancellation_id + " of order " + r.order_id,
+  return ledger::Command{"refund:" + r.cancellation_id + ":" + r.order_id,
+                         member,
+                         r.at_us,
+                         "import",
+                         "cancellation " + r.cancellation_id + " of order " + r.order_id,
                          ledger::Refund{r.order_id, r.amount_minor}};
 }
 
@@ -119,7 +129,8 @@ void replay_events(store::LedgerStore& ledger, const online_retail::Plan& plan,
       ++totals.refunds;
       auto it = members.find(event.refund.customer_id);
       const MemberId member = it == members.end() ? 0 : it->second;
-      ledger.submit(refund_command(event.refund, member), tally.counter(&totals.points_clawed_back));
+      ledger.submit(refund_command(event.refund, member),
+                    tally.counter(&totals.points_clawed_back));
     }
     if (progress && submitted % 4096 == 0) progress->update(submitted);
   }

@@ -14,18 +14,21 @@ int main(int argc, char** argv) {
 
   auto* import = cli.add_subcommand("import", "Import a data set into the ledger");
   import->require_subcommand(1);
-  auto* retail = import->add_subcommand(
-      "online-retail", "Replay the UCI Online Retail data set (gzipped CSV) as members, "
-                       "purchases and cancellations");
+  auto* retail =
+      import->add_subcommand("online-retail",
+                             "Replay the UCI Online Retail data set (gzipped CSV) as members, "
+                             "purchases and cancellations");
   app::ImportOptions import_options;
   retail->add_option("FILE", import_options.file, "online_retail.csv.gz")->required();
   retail->add_option("--data-dir", import_options.data_dir, "Ledger directory")->required();
-  retail->add_option("--expiry", import_options.expiry,
-                     "Expiry of a new ledger: never | days:N | end-of-month:N | end-of-year:N | "
-                     "rolling:N")
+  retail
+      ->add_option("--expiry", import_options.expiry,
+                   "Expiry of a new ledger: never | days:N | end-of-month:N | end-of-year:N | "
+                   "rolling:N")
       ->capture_default_str();
-  retail->add_option("--shortfall", import_options.shortfall,
-                     "Clawback a member cannot cover: debt | absorb-after-lots | absorb")
+  retail
+      ->add_option("--shortfall", import_options.shortfall,
+                   "Clawback a member cannot cover: debt | absorb-after-lots | absorb")
       ->capture_default_str();
   retail->add_option("--time-zone", import_options.time_zone, "The shop's time zone")
       ->capture_default_str();

@@ -39,8 +39,8 @@
 //    the purchase it refunds. Otherwise file order is kept.
 //
 // Limits: a line is at most kMaxLineBytes (longer lines are unparseable rows; quoted fields may not
-// span lines, which the data set never needs). A line amount is at most kMaxLineAmountMinor, so sums
-// cannot overflow for any file of fewer than 90 million rows.
+// span lines, which the data set never needs). A line amount is at most kMaxLineAmountMinor, so
+// sums cannot overflow for any file of fewer than 90 million rows.
 
 namespace pointsmall::online_retail {
 namespace {
@@ -105,13 +105,16 @@ bool is_adjustment_code(std::string_view code) {
 // Transparent hashing so that maps keyed by std::string can be searched with a string_view.
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
 };
 template <typename Value>
 using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
 bool is_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +238,8 @@ std::size_t read_quoted(std::string_view line, std::size_t pos, std::string& scr
   field = line.substr(pos + 1, quote - pos - 1);
   if (field.find('"') != std::string_view::npos) {
     scratch.clear();
-    for (std::size_t i = 0; i < field.size(); i += field[i] == '"' ? 2 : 1) scratch.push_back(field[i]);
+    for (std::size_t i = 0; i < field.size(); i += field[i] == '"' ? 2 : 1)
+      scratch.push_back(field[i]);
     field = scratch;
   }
   return quote + 1;
@@ -284,7 +288,8 @@ PriceParse parse_price_minor(std::string_view text, MinorUnits& out) {
   if (dot != std::string_view::npos && !is_digits(fraction)) return PriceParse::malformed;
   MinorUnits pence = 0;
   for (char c : whole) pence = pence * 10 + (c - '0');
-  for (std::size_t i = 0; i < 2; ++i) pence = pence * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+  for (std::size_t i = 0; i < 2; ++i)
+    pence = pence * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
   if (fraction.size() > 2 && fraction.substr(2).find_first_not_of('0') != std::string_view::npos)
     return PriceParse::sub_penny;
   out = negative ? -pence : pence;
@@ -296,7 +301,8 @@ std::optional<std::string_view> normalize_customer_id(std::string_view text) {
   const std::size_t dot = text.find('.');
   const std::string_view digits = text.substr(0, dot);
   if (!is_digits(digits)) return std::nullopt;
-  if (dot != std::string_view::npos && text.find_first_not_of('0', dot + 1) != std::string_view::npos)
+  if (dot != std::string_view::npos &&
+      text.find_first_not_of('0', dot + 1) != std::string_view::npos)
     return std::nullopt;
   return digits;
 }
@@ -422,7 +428,8 @@ void Planner::add_row(std::string_view text, bool too_long) {
 
 // The invoice of `line`, created from it (customer, time) when this is its first usable line.
 Invoice* Planner::invoice_for(const Line& line) {
-  if (!invoices_.empty() && invoices_[last_invoice_].number == line.invoice) return &invoices_[last_invoice_];
+  if (!invoices_.empty() && invoices_[last_invoice_].number == line.invoice)
+    return &invoices_[last_invoice_];
   if (auto found = invoice_index_.find(line.invoice); found != invoice_index_.end()) {
     last_invoice_ = found->second;
     return &invoices_[last_invoice_];
@@ -469,7 +476,8 @@ bool contains_stock(const Invoice& order, std::int32_t stock_id) {
 }
 
 // Refunds one cancellation line against the customer's orders (rule 4 at the top of this file).
-void Planner::refund_line(std::size_t cancellation, const Item& item, std::vector<RefundPart>& parts) {
+void Planner::refund_line(std::size_t cancellation, const Item& item,
+                          std::vector<RefundPart>& parts) {
   const Invoice& cancel = invoices_[cancellation];
   const auto orders = purchases_by_customer_.find(cancel.customer_id);
   if (orders == purchases_by_customer_.end()) return skip(Skip::no_earlier_purchase);
@@ -526,15 +534,15 @@ void Planner::emit_events(const std::vector<RefundPart>& refunds) {
     if (invoice.cancellation) continue;
     Event& event = events.emplace_back();
     event.kind = Event::Kind::purchase;
-    event.purchase = Purchase{invoice.customer_id, invoice.number, invoice.at_us, invoice.amount_minor,
-                              std::int64_t(invoice.items.size())};
+    event.purchase = Purchase{invoice.customer_id, invoice.number, invoice.at_us,
+                              invoice.amount_minor, std::int64_t(invoice.items.size())};
   }
   for (const RefundPart& part : refunds) {
     const Invoice& cancel = invoices_[part.cancellation];
     Event& event = events.emplace_back();
     event.kind = Event::Kind::refund;
-    event.refund = Refund{cancel.customer_id, invoices_[part.order].number, cancel.number, cancel.at_us,
-                          part.amount_minor};
+    event.refund = Refund{cancel.customer_id, invoices_[part.order].number, cancel.number,
+                          cancel.at_us, part.amount_minor};
   }
   // Purchases are in file order, then refunds in cancellation order. A stable sort by time keeps
   // that order among equal times, so a purchase comes before a refund of the same time.
@@ -557,7 +565,8 @@ void Planner::finish() {
 // ---------------------------------------------------------------------------------------------
 // The file.
 
-// Opens `path` for gzip reading; nullptr with `error` filled when it cannot be opened or is not gzip.
+// Opens `path` for gzip reading; nullptr with `error` filled when it cannot be opened or is not
+// gzip.
 gzFile open_gzip(const std::string& path, ReadError& error) {
   if (std::error_code ignored; std::filesystem::is_directory(path, ignored)) {
     error.message = "cannot open " + path + ": it is a directory";
@@ -566,7 +575,8 @@ gzFile open_gzip(const std::string& path, ReadError& error) {
   errno = 0;
   gzFile file = gzopen(path.c_str(), "rb");
   if (file == nullptr) {
-    error.message = "cannot open " + path + ": " + (errno != 0 ? std::strerror(errno) : "out of memory");
+    error.message =
+        "cannot open " + path + ": " + (errno != 0 ? std::strerror(errno) : "out of memory");
     return nullptr;
   }
   gzbuffer(file, kGzipBufferBytes);
@@ -594,8 +604,8 @@ bool read_rows(LineReader& reader, const std::string& path, Planner& planner, Re
   }
   if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a UTF-8 byte order mark
   if (too_long || line != kHeader) {
-    error.message = "unexpected header line in " + path + ": \"" + describe_header(line) + "\" (expected \"" +
-                    std::string(kHeader) + "\")";
+    error.message = "unexpected header line in " + path + ": \"" + describe_header(line) +
+                    "\" (expected \"" + std::string(kHeader) + "\")";
     return false;
   }
   while (reader.next(line, too_long)) planner.add_row(line, too_long);
@@ -609,7 +619,8 @@ std::optional<std::string> zlib_problem(gzFile file, const std::string& path) {
   const char* message = gzerror(file, &code);
   if (code == Z_OK) return std::nullopt;
   std::string_view reason = message;
-  if (const std::string prefix = path + ": "; reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
+  if (const std::string prefix = path + ": "; reason.starts_with(prefix))
+    reason.remove_prefix(prefix.size());
   const char* what = code == Z_BUF_ERROR ? "truncated gzip file " : "cannot read gzip file ";
   return what + path + " (" + std::string(reason) + ")";
 }
@@ -634,7 +645,8 @@ bool read_plan(const std::string& path, const TimeZone& zone, Plan& plan, ReadEr
     ok = false;
   }
   if (const int closed = file.close(); ok && closed != Z_OK) {
-    error.message = "cannot read gzip file " + path + " (gzclose error " + std::to_string(closed) + ")";
+    error.message =
+        "cannot read gzip file " + path + " (gzclose error " + std::to_string(closed) + ")";
     ok = false;
   }
   if (!ok) {

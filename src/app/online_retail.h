@@ -19,9 +19,9 @@ namespace pointsmall::online_retail {
 
 // One purchase invoice of one customer.
 struct Purchase {
-  std::string customer_id;  // "17850" (the data set writes it as "17850.0")
-  std::string order_id;     // the invoice number, e.g. "536365"
-  TimeUs at_us = 0;         // invoice time, converted from the shop's local time to UTC
+  std::string customer_id;      // "17850" (the data set writes it as "17850.0")
+  std::string order_id;         // the invoice number, e.g. "536365"
+  TimeUs at_us = 0;             // invoice time, converted from the shop's local time to UTC
   MinorUnits amount_minor = 0;  // sum of quantity * unit price over the invoice's lines, in pence
   std::int64_t lines = 0;
 };

@@ -21,7 +21,9 @@ constexpr std::string_view kHeader =
 
 using Skipped = std::map<std::string, std::int64_t>;
 
-TimeUs utc(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs utc(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 // One CSV row of the data set's shape (country "United Kingdom"). The arguments are the columns
 // that matter, in file order; `description` comes last and is written as given (quote it yourself).
@@ -29,7 +31,8 @@ std::string row(std::string_view invoice, std::string_view stock_code, std::stri
                 std::string_view date, std::string_view price, std::string_view customer,
                 std::string_view description = "ITEM") {
   std::string text;
-  for (std::string_view part : {invoice, stock_code, description, quantity, date, price, customer}) {
+  for (std::string_view part :
+       {invoice, stock_code, description, quantity, date, price, customer}) {
     text.append(part).push_back(',');
   }
   return text + "United Kingdom\n";
@@ -88,7 +91,8 @@ class OnlineRetailTest : public ::testing::Test {
 
   // Reads header + `rows` from a fresh gzip file; fails the test when the file is refused.
   Plan read(std::string_view rows, std::string_view header = kHeader) const {
-    const std::string file_path = write_gzip("data.csv.gz", std::string(header) + std::string(rows));
+    const std::string file_path =
+        write_gzip("data.csv.gz", std::string(header) + std::string(rows));
     Plan plan;
     ReadError error;
     EXPECT_TRUE(read_plan(file_path, *zone_, plan, error)) << error.message;
@@ -115,7 +119,8 @@ TEST_F(OnlineRetailTest, QuotedDescriptionsKeepCommasAndDoubledQuotes) {
           R"("RECORD FRAME 7"" SINGLE SIZE, BLACK")") +
       row("536477", "85071C", "6", "2010-12-01 12:27:00", "2.55", "16210.0",
           R"("CHARLIE+LOLA""EXTREMELY BUSY"" SIGN")") +
-      row("536477", "22086", "1", "2010-12-01 12:27:00", "2.95", "16210.0", R"("PAPER CHAIN KIT, 50'S")") +
+      row("536477", "22086", "1", "2010-12-01 12:27:00", "2.95", "16210.0",
+          R"("PAPER CHAIN KIT, 50'S")") +
       R"("536477","22087","DOORSTOP, ""RED""",2,2010-12-01 12:27:00,"1.00","16210.0","United Kingdom")"
       "\n" +
       row("536477", "22088", "1", "2010-12-01 12:27:00", "0.01", "16210.0", R"("")") +
@@ -181,7 +186,8 @@ TEST_F(OnlineRetailTest, CountsEverySkippedRowUnderItsReason) {
   // Each row with the reason it must be skipped for; customer 1 bought 22041 in invoice 536100.
   const std::vector<std::pair<std::string, std::string>> skipped = {
       {"536100,22041,ITEM,1,2011-01-03 10:00:00,1.00\n", "unparseable row"},
-      {row("536100", "22041", "1", day, "1.00", "1.0", R"("UNTERMINATED, QUOTE)"), "unparseable row"},
+      {row("536100", "22041", "1", day, "1.00", "1.0", R"("UNTERMINATED, QUOTE)"),
+       "unparseable row"},
       {row("536100", "22041", "1", day, "1.00", "1.0", R"(STRAY"QUOTE)"), "unparseable row"},
       {row("536100", "22041", "1", day, "1.00", "1.0", R"("CLOSED"JUNK)"), "unparseable row"},
       {row("536100", "22041", "1", day, "1.00", "1.0", "TOO,MANY COLUMNS"), "unparseable row"},
@@ -202,12 +208,14 @@ TEST_F(OnlineRetailTest, CountsEverySkippedRowUnderItsReason) {
       {row("536100", "22041", "1", day, "0.00", "1.0"), "zero or negative price"},
       {row("536100", "22041", "1", day, "-5.00", "1.0"), "zero or negative price"},
       {row("536100", "22041", "0", day, "1.00", "1.0"), "zero quantity"},
-      {row("536100", "22041", "-2", day, "1.00", "1.0"), "negative quantity outside a cancellation"},
+      {row("536100", "22041", "-2", day, "1.00", "1.0"),
+       "negative quantity outside a cancellation"},
       {row("C536101", "22041", "2", day, "1.00", "1.0"), "positive quantity in a cancellation"},
       {row("536100", "22041", "2000000000", day, "1.00", "1.0"), "amount out of range"},
       {row("536100", "22041", "1000000", day, "999999999.99", "1.0"), "amount out of range"},
       {row("536100", "22086", "1", day, "1.00", "2.0"), "customer differs within invoice"},
-      {row("C536102", "90214Z", "-1", day, "1.00", "1.0"), "cancellation without an earlier purchase"},
+      {row("C536102", "90214Z", "-1", day, "1.00", "1.0"),
+       "cancellation without an earlier purchase"},
   };
   std::string rows = used;
   Skipped expected;
@@ -232,7 +240,8 @@ TEST_F(OnlineRetailTest, SubPennyDigitsThatAreZerosAreFine) {
                          row("536100", "85071C", "1", "2011-01-03 10:00:00", "1.999", "1.0"));
 
   ASSERT_EQ(purchases(plan).size(), 1u);
-  EXPECT_EQ(purchases(plan)[0].amount_minor, 100);  // 1000 x 0.001 would be one pound, but is refused
+  EXPECT_EQ(purchases(plan)[0].amount_minor,
+            100);  // 1000 x 0.001 would be one pound, but is refused
   EXPECT_EQ(plan.skipped_rows, (Skipped{{"sub-penny price", 2}}));
 }
 
@@ -344,10 +353,11 @@ TEST_F(OnlineRetailTest, OverlongLinesAreUnparseableRows) {
   // Lines over the 64 KiB limit, both within one read buffer and longer than a whole buffer.
   for (const std::size_t length : {100'000u, 1'000'000u}) {
     const std::string description(length, 'x');
-    const Plan plan = read(row("536100", "22041", "1", "2011-01-03 10:00:00", "1.00", "1.0", description) +
-                           row("536100", "22086", "1", "2011-01-03 10:00:00", "1.00", "1.0") +
-                           row("536100", "23254", "1", "2011-01-03 10:00:00", "1.00", "1.0", description) +
-                           row("536100", "23255", "2", "2011-01-03 10:00:00", "1.00", "1.0"));
+    const Plan plan =
+        read(row("536100", "22041", "1", "2011-01-03 10:00:00", "1.00", "1.0", description) +
+             row("536100", "22086", "1", "2011-01-03 10:00:00", "1.00", "1.0") +
+             row("536100", "23254", "1", "2011-01-03 10:00:00", "1.00", "1.0", description) +
+             row("536100", "23255", "2", "2011-01-03 10:00:00", "1.00", "1.0"));
 
     EXPECT_EQ(plan.rows_read, 4);
     EXPECT_EQ(plan.skipped_rows, (Skipped{{"unparseable row", 2}}));
@@ -357,12 +367,15 @@ TEST_F(OnlineRetailTest, OverlongLinesAreUnparseableRows) {
   }
 }
 
-TEST_F(OnlineRetailTest, RefusesAMissingFile) { expect_refused(path("absent.csv.gz"), "cannot open"); }
+TEST_F(OnlineRetailTest, RefusesAMissingFile) {
+  expect_refused(path("absent.csv.gz"), "cannot open");
+}
 
 TEST_F(OnlineRetailTest, RefusesAFileThatIsNotGzip) {
-  expect_refused(write_plain("plain.csv",
-                             std::string(kHeader) + row("1", "22041", "1", "2011-01-03 10:00:00", "1", "1")),
-                 "not a gzip file");
+  expect_refused(
+      write_plain("plain.csv",
+                  std::string(kHeader) + row("1", "22041", "1", "2011-01-03 10:00:00", "1", "1")),
+      "not a gzip file");
 }
 
 TEST_F(OnlineRetailTest, RefusesATruncatedGzipFile) {
@@ -375,9 +388,10 @@ TEST_F(OnlineRetailTest, RefusesATruncatedGzipFile) {
 }
 
 TEST_F(OnlineRetailTest, RefusesAWrongHeader) {
-  expect_refused(write_gzip("wrong.csv.gz",
-                            "Invoice,StockCode\n" + row("1", "22041", "1", "2011-01-03 10:00:00", "1", "1")),
-                 "unexpected header line");
+  expect_refused(
+      write_gzip("wrong.csv.gz",
+                 "Invoice,StockCode\n" + row("1", "22041", "1", "2011-01-03 10:00:00", "1", "1")),
+      "unexpected header line");
   expect_refused(write_gzip("empty.csv.gz", ""), "no header line");
 }
 
@@ -407,8 +421,9 @@ TEST_F(OnlineRetailTest, ReadsTheWholeDataSet) {
   EXPECT_EQ(all_purchases.size(), 18'402u);
   EXPECT_EQ(all_refunds.size(), 3'722u);
   const auto sum = [](const auto& items, auto member) {
-    return std::accumulate(items.begin(), items.end(), std::int64_t{0},
-                           [&](std::int64_t total, const auto& item) { return total + item.*member; });
+    return std::accumulate(
+        items.begin(), items.end(), std::int64_t{0},
+        [&](std::int64_t total, const auto& item) { return total + item.*member; });
   };
   EXPECT_EQ(sum(all_purchases, &Purchase::amount_minor), 876'106'665);
   EXPECT_EQ(sum(all_purchases, &Purchase::lines), 396'337);

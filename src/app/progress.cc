@@ -7,9 +7,13 @@
 namespace pointsmall::app {
 
 Progress::Progress(std::string label, std::int64_t total)
-    : label_(std::move(label)), total_(total > 0 ? total : 1), terminal_(isatty(STDERR_FILENO) != 0) {}
+    : label_(std::move(label)),
+      total_(total > 0 ? total : 1),
+      terminal_(isatty(STDERR_FILENO) != 0) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::update(std::int64_t done) {
   if (finished_) return;

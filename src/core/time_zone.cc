@@ -25,9 +25,9 @@ CivilTime civil_from_local_seconds(date::local_seconds local) {
   const auto day = date::floor<date::days>(local);
   const date::year_month_day ymd{day};
   const date::hh_mm_ss<seconds> hms{local - day};
-  return CivilTime{int(ymd.year()), int(unsigned(ymd.month())), int(unsigned(ymd.day())),
-                   int(hms.hours().count()), int(hms.minutes().count()),
-                   int(hms.seconds().count())};
+  return CivilTime{
+      int(ymd.year()),          int(unsigned(ymd.month())), int(unsigned(ymd.day())),
+      int(hms.hours().count()), int(hms.minutes().count()), int(hms.seconds().count())};
 }
 
 date::local_seconds local_seconds_from_civil(const CivilTime& t) {
@@ -84,14 +84,15 @@ class IanaZone final : public TimeZone {
 
 bool is_valid_date(int year, int month, int day) {
   if (month < 1 || month > 12 || day < 1 || day > 31) return false;
-  return date::year_month_day{date::year{year}, date::month(unsigned(month)), date::day(unsigned(day))}
+  return date::year_month_day{date::year{year}, date::month(unsigned(month)),
+                              date::day(unsigned(day))}
       .ok();
 }
 
 std::optional<CivilTime> parse_civil_time(std::string_view text) {
   // YYYY-MM-DD HH:MM:SS (19 characters); 'T' accepted as separator.
-  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || (text[10] != ' ' && text[10] != 'T') ||
-      text[13] != ':' || text[16] != ':')
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != ' ' && text[10] != 'T') || text[13] != ':' || text[16] != ':')
     return std::nullopt;
   CivilTime t;
   if (!parse_int(text.substr(0, 4), t.year) || !parse_int(text.substr(5, 2), t.month) ||
@@ -115,7 +116,8 @@ std::optional<TimeUs> parse_rfc3339(std::string_view text) {
   if (text.size() == 10) {
     int y = 0, m = 0, d = 0;
     if (text[4] != '-' || text[7] != '-' || !parse_int(text.substr(0, 4), y) ||
-        !parse_int(text.substr(5, 2), m) || !parse_int(text.substr(8, 2), d) || !is_valid_date(y, m, d))
+        !parse_int(text.substr(5, 2), m) || !parse_int(text.substr(8, 2), d) ||
+        !is_valid_date(y, m, d))
       return std::nullopt;
     return TimeZone::utc()->to_utc(CivilTime{y, m, d, 0, 0, 0});
   }
@@ -129,7 +131,8 @@ std::optional<TimeUs> parse_rfc3339(std::string_view text) {
     while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
     if (digits == 1 || digits > 10) return std::nullopt;
     std::string_view frac = rest.substr(1, digits - 1);
-    for (size_t i = 0; i < 6; ++i) fraction_us = fraction_us * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+    for (size_t i = 0; i < 6; ++i)
+      fraction_us = fraction_us * 10 + (i < frac.size() ? frac[i] - '0' : 0);
     rest = rest.substr(digits);
   }
   TimeUs offset_us = 0;
@@ -137,8 +140,8 @@ std::optional<TimeUs> parse_rfc3339(std::string_view text) {
     offset_us = 0;
   } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
     int hours = 0, minutes = 0;
-    if (!parse_int(rest.substr(1, 2), hours) || !parse_int(rest.substr(4, 2), minutes) || hours > 23 ||
-        minutes > 59)
+    if (!parse_int(rest.substr(1, 2), hours) || !parse_int(rest.substr(4, 2), minutes) ||
+        hours > 23 || minutes > 59)
       return std::nullopt;
     offset_us = (hours * 3600 + minutes * 60) * kMicrosPerSecond * (rest[0] == '-' ? -1 : 1);
   } else {

@@ -3,7 +3,9 @@
 namespace pointsmall::ledger {
 namespace {
 
-std::string member_label(MemberId id) { return "member " + std::to_string(id) + ": "; }
+std::string member_label(MemberId id) {
+  return "member " + std::to_string(id) + ": ";
+}
 
 std::string differs(std::string_view what, Points stored, Points derived) {
   return std::string(what) + " is " + std::to_string(stored) + " but re-derives to " +
@@ -28,7 +30,8 @@ void Audit::check_member(const MemberTotals& t) {
   auto compare = [&](std::string_view what, Points stored, Points from_journal, Points from_lots) {
     if (stored != from_journal)
       report(who + differs(std::string(what) + " (journal)", stored, from_journal));
-    if (stored != from_lots) report(who + differs(std::string(what) + " (lots)", stored, from_lots));
+    if (stored != from_lots)
+      report(who + differs(std::string(what) + " (lots)", stored, from_lots));
   };
   compare("available", row.available, at(t.journal, Account::member_available), t.active_lots);
   compare("pending", row.pending, at(t.journal, Account::member_pending), t.pending_lots);
@@ -76,7 +79,8 @@ void Audit::check_allocation(const Allocation& a) {
 }
 
 void Audit::check_order(const Order& o) {
-  const std::string which = "order " + o.order_id + " of member " + std::to_string(o.member_id) + ": ";
+  const std::string which =
+      "order " + o.order_id + " of member " + std::to_string(o.member_id) + ": ";
   if (o.refunded_minor < 0 || o.refunded_minor > o.amount_minor)
     report(which + "refunded " + std::to_string(o.refunded_minor) + " of " +
            std::to_string(o.amount_minor));
@@ -94,10 +98,12 @@ void Audit::check_program(const AccountBalances& all, Points expired_lot_remaini
   for (Points balance : all) total += balance;
   if (total != 0) report("program: all accounts sum to " + std::to_string(total) + ", not 0");
   if (at(all, Account::program_expired) != expired_lot_remaining)
-    report("program: " + differs("expired", at(all, Account::program_expired), expired_lot_remaining));
+    report("program: " +
+           differs("expired", at(all, Account::program_expired), expired_lot_remaining));
   for (Account account : {Account::program_spent, Account::program_expired,
                           Account::program_clawed_back, Account::program_revoked})
-    if (at(all, account) < 0) report("program: " + std::string(account_name(account)) + " is negative");
+    if (at(all, account) < 0)
+      report("program: " + std::string(account_name(account)) + " is negative");
   if (at(all, Account::program_issued) > 0) report("program: more points returned than issued");
 }
 

@@ -18,7 +18,7 @@ struct MemberTotals {
   Points active_lots = 0;     // sum of remaining over active lots
   Points pending_lots = 0;
   Points frozen_lots = 0;
-  Points open_holds = 0;      // sum of points of open holds
+  Points open_holds = 0;             // sum of points of open holds
   Points open_hold_allocations = 0;  // points taken for open holds, less what was given back
   // When the engine derives them: next_due_us and live_lots_from_id as the lots say they are.
   std::optional<TimeUs> next_due_us;

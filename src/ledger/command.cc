@@ -11,7 +11,7 @@ namespace {
 constexpr std::size_t kMaxKeyLength = 128;
 constexpr std::size_t kMaxReferenceLength = 128;
 constexpr std::size_t kMaxSourceLength = 64;
-constexpr std::size_t kMaxTextLength = 500;  // reason and actor
+constexpr std::size_t kMaxTextLength = 500;       // reason and actor
 constexpr Points kMaxPoints = 1'000'000'000'000;  // per command; keeps every sum far from overflow
 constexpr MinorUnits kMaxMoney = 1'000'000'000'000'000;
 
@@ -43,7 +43,9 @@ bool text_ok(const std::string& text, std::size_t max, bool required) {
   return true;
 }
 
-bool points_ok(Points points) { return points > 0 && points <= kMaxPoints; }
+bool points_ok(Points points) {
+  return points > 0 && points <= kMaxPoints;
+}
 
 std::optional<Rejection> validate_body(const Command& command) {
   const auto bad = std::optional<Rejection>(Rejection::invalid_request);
@@ -130,19 +132,24 @@ struct OutcomeField {
   std::int64_t Outcome::*member;
 };
 constexpr OutcomeField kOutcomeFields[] = {
-    {"tx", &Outcome::transaction_id},   {"member", &Outcome::member_id},
-    {"points", &Outcome::points},       {"returned", &Outcome::points_returned},
-    {"debt_added", &Outcome::debt_added}, {"absorbed", &Outcome::absorbed},
-    {"debt_repaid", &Outcome::debt_repaid}, {"available", &Outcome::available_after},
-    {"pending_after", &Outcome::pending_after}, {"debt", &Outcome::debt_after},
+    {"tx", &Outcome::transaction_id},
+    {"member", &Outcome::member_id},
+    {"points", &Outcome::points},
+    {"returned", &Outcome::points_returned},
+    {"debt_added", &Outcome::debt_added},
+    {"absorbed", &Outcome::absorbed},
+    {"debt_repaid", &Outcome::debt_repaid},
+    {"available", &Outcome::available_after},
+    {"pending_after", &Outcome::pending_after},
+    {"debt", &Outcome::debt_after},
 };
 
 }  // namespace
 
 std::string_view command_name(const CommandBody& body) {
   static constexpr std::string_view kNames[] = {
-      "open_account", "earn",   "spend",  "hold",   "capture",        "release",
-      "refund",       "cancel", "adjust", "settle", "freeze_account", "unfreeze_account",
+      "open_account", "earn",        "spend",  "hold",   "capture",        "release",
+      "refund",       "cancel",      "adjust", "settle", "freeze_account", "unfreeze_account",
       "freeze_lot",   "unfreeze_lot"};
   return kNames[body.index()];
 }
@@ -162,7 +169,8 @@ std::optional<Rejection> validate(const Command& command) {
       !text_ok(command.reason, kMaxTextLength, false))
     return Rejection::invalid_request;
   const bool opening = std::holds_alternative<OpenAccount>(command.body);
-  if (opening != (command.member_id == 0) || command.member_id < 0) return Rejection::invalid_request;
+  if (opening != (command.member_id == 0) || command.member_id < 0)
+    return Rejection::invalid_request;
   return validate_body(command);
 }
 

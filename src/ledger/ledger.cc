@@ -53,12 +53,23 @@ class Work {
     if (amount == 0) return;
     effects_.transactions[tx].entries.push_back(Entry{account, amount, lot_id});
     switch (account) {
-      case Account::member_available: account_.available += amount; break;
-      case Account::member_pending: account_.pending += amount; break;
-      case Account::member_frozen: account_.frozen += amount; break;
-      case Account::member_held: account_.held += amount; break;
-      case Account::member_debt: account_.debt -= amount; break;
-      default: break;  // program accounts have no row
+      case Account::member_available:
+        account_.available += amount;
+        break;
+      case Account::member_pending:
+        account_.pending += amount;
+        break;
+      case Account::member_frozen:
+        account_.frozen += amount;
+        break;
+      case Account::member_held:
+        account_.held += amount;
+        break;
+      case Account::member_debt:
+        account_.debt -= amount;
+        break;
+      default:
+        break;  // program accounts have no row
     }
   }
 
@@ -107,8 +118,10 @@ class Work {
     update_next_due();
     update_live_lots_from();
     for (const auto& [id, lot] : lots_) {
-      if (new_lots_.count(id)) effects_.lots_inserted.push_back(lot);
-      else if (touched_lots_.count(id)) effects_.lots_updated.push_back(lot);
+      if (new_lots_.count(id))
+        effects_.lots_inserted.push_back(lot);
+      else if (touched_lots_.count(id))
+        effects_.lots_updated.push_back(lot);
     }
     std::set<std::size_t> inserted(new_allocations_.begin(), new_allocations_.end());
     for (std::size_t index : inserted) effects_.allocations_inserted.push_back(allocations_[index]);
@@ -173,11 +186,16 @@ class Work {
 
 Account account_of(LotState state) {
   switch (state) {
-    case LotState::pending: return Account::member_pending;
-    case LotState::active: return Account::member_available;
-    case LotState::frozen: return Account::member_frozen;
-    case LotState::expired: return Account::program_expired;
-    case LotState::reversed: return Account::member_available;
+    case LotState::pending:
+      return Account::member_pending;
+    case LotState::active:
+      return Account::member_available;
+    case LotState::frozen:
+      return Account::member_frozen;
+    case LotState::expired:
+      return Account::program_expired;
+    case LotState::reversed:
+      return Account::member_available;
   }
   return Account::member_available;
 }
@@ -287,7 +305,8 @@ Points give_back(Work& work, std::size_t tx, TransactionId transaction_id, Accou
 Points unreturned(Work& work, TransactionId transaction_id) {
   Points total = 0;
   for (const Allocation& allocation : work.allocations())
-    if (allocation.transaction_id == transaction_id) total += allocation.points - allocation.returned;
+    if (allocation.transaction_id == transaction_id)
+      total += allocation.points - allocation.returned;
   return total;
 }
 
@@ -368,8 +387,9 @@ Result place_hold(Work& work, const PlaceHold& hold) {
   const std::size_t tx =
       work.begin(TransactionKind::hold, hold.hold_ref, work.command().reason, true);
   take_from_active_lots(work, tx, hold.points, Account::member_held);
-  work.effects().hold = Hold{work.account().member_id, hold.hold_ref, work.transaction_id(tx),
-                             hold.points, HoldState::open, hold.expires_at_us};
+  work.effects().hold =
+      Hold{work.account().member_id, hold.hold_ref,     work.transaction_id(tx), hold.points,
+           HoldState::open,          hold.expires_at_us};
   return Outcome{.points = -hold.points};
 }
 
@@ -406,7 +426,8 @@ Result release_hold(Work& work, const ReleaseHold& release) {
 
 Result cancel(Work& work, const CancelTransaction&) {
   const auto& target = work.book().target;
-  if (!target || target->member_id != work.account().member_id) return Rejection::unknown_transaction;
+  if (!target || target->member_id != work.account().member_id)
+    return Rejection::unknown_transaction;
   const std::string reference = std::to_string(target->id);
   if (target->kind == TransactionKind::hold) {
     if (!work.book().hold) return Rejection::unknown_hold;
@@ -424,7 +445,8 @@ Result cancel(Work& work, const CancelTransaction&) {
   if (target->kind != TransactionKind::spend) return Rejection::not_cancellable;
   const Points left = unreturned(work, target->id);
   if (left == 0) return Rejection::already_cancelled;
-  const std::size_t tx = work.begin(TransactionKind::cancel, reference, work.command().reason, true);
+  const std::size_t tx =
+      work.begin(TransactionKind::cancel, reference, work.command().reason, true);
   const Points given = give_back(work, tx, target->id, Account::program_spent, left);
   if (!target->reference.empty() && work.book().order) {
     // The order's later refunds must not return these points a second time.
@@ -475,9 +497,9 @@ Result refund(Work& work, const Refund& refund) {
   order.refunded_minor += refund.amount_minor;
   const Points claw = pro_rata(order.points_earned, order.refunded_minor, order.amount_minor) -
                       order.points_clawed_back;
-  const Points to_return = std::max<Points>(
-      0, pro_rata(order.points_spent, order.refunded_minor, order.amount_minor) -
-             order.points_returned);
+  const Points to_return =
+      std::max<Points>(0, pro_rata(order.points_spent, order.refunded_minor, order.amount_minor) -
+                              order.points_returned);
   const std::size_t tx =
       work.begin(TransactionKind::refund, refund.order_id, work.command().reason, true);
   Outcome outcome;
@@ -533,8 +555,8 @@ Result freeze_lot(Work& work, LotId lot_id) {
   if (lot == nullptr || lot->member_id != work.account().member_id) return Rejection::unknown_lot;
   if (lot->state != LotState::active && lot->state != LotState::pending)
     return Rejection::lot_not_freezable;
-  const std::size_t tx = work.begin(TransactionKind::freeze_lot, std::to_string(lot_id),
-                                    work.command().reason, true);
+  const std::size_t tx =
+      work.begin(TransactionKind::freeze_lot, std::to_string(lot_id), work.command().reason, true);
   work.post(tx, account_of(lot->state), -lot->remaining, lot->id);
   work.post(tx, Account::member_frozen, lot->remaining, lot->id);
   lot->state = LotState::frozen;

@@ -20,25 +20,25 @@ namespace pointsmall::ledger {
 // Every way the ledger refuses a command. The names are stable: the API returns them as the
 // problem type.
 enum class Rejection : std::uint8_t {
-  invalid_request,        // a field is out of range (non-positive points, empty key, ...)
+  invalid_request,  // a field is out of range (non-positive points, empty key, ...)
   unknown_member,
-  member_exists,          // open_account for an external id that already has an account
+  member_exists,  // open_account for an external id that already has an account
   account_frozen,
   insufficient_points,
   unknown_lot,
-  lot_not_freezable,      // only pending and active lots can be frozen
+  lot_not_freezable,  // only pending and active lots can be frozen
   lot_not_frozen,
   hold_exists,
   unknown_hold,
   hold_not_open,
   hold_expired,
   unknown_order,
-  duplicate_order,        // a second purchase event for an order that already earned points
+  duplicate_order,  // a second purchase event for an order that already earned points
   refund_exceeds_order,
   unknown_transaction,
-  not_cancellable,        // only spends and holds can be cancelled
+  not_cancellable,  // only spends and holds can be cancelled
   already_cancelled,
-  idempotency_conflict,   // the key was used before with a different request
+  idempotency_conflict,  // the key was used before with a different request
 };
 std::string_view rejection_name(Rejection rejection);
 // Inverse of rejection_name; nullopt for an unknown name.
@@ -50,13 +50,13 @@ struct OpenAccount {
   std::string external_id;  // the merchant's member id; 1..128 characters
 };
 struct Earn {
-  Points points = 0;            // > 0
-  std::string source;           // "purchase", "checkin", ...; 1..64 characters
-  std::string order_id;         // for purchases: the order a refund claws back from
+  Points points = 0;                  // > 0
+  std::string source;                 // "purchase", "checkin", ...; 1..64 characters
+  std::string order_id;               // for purchases: the order a refund claws back from
   MinorUnits order_amount_minor = 0;  // the order's amount, > 0 when order_id is set
-  MinorUnits cost_minor = 0;    // the merchant's cost of these points, >= 0
-  TimeUs matures_at_us = 0;     // pending until then; <= now means available at once
-  TimeUs expires_at_us = 0;     // 0: from the program's expiry policy
+  MinorUnits cost_minor = 0;          // the merchant's cost of these points, >= 0
+  TimeUs matures_at_us = 0;           // pending until then; <= now means available at once
+  TimeUs expires_at_us = 0;           // 0: from the program's expiry policy
 };
 struct Spend {
   Points points = 0;     // > 0
@@ -119,14 +119,14 @@ std::optional<Rejection> validate(const Command& command);
 
 // Which parts of a member's state the store must load for a command (the account row always).
 struct Needs {
-  bool live_lots = false;          // every pending, active and frozen lot of the member
-  std::string order_id;            // that order and all of its lots
-  std::string hold_ref;            // that hold, its allocations and their lots
+  bool live_lots = false;  // every pending, active and frozen lot of the member
+  std::string order_id;    // that order and all of its lots
+  std::string hold_ref;    // that hold, its allocations and their lots
   // That transaction, its allocations and their lots, and what it refers to: for a spend its
   // order (by the transaction's reference), for a hold the hold.
   TransactionId transaction_id = 0;
   bool order_spend_allocations = false;  // allocations of spends that paid for order_id (+ lots)
-  LotId lot_id = 0;                // that lot
+  LotId lot_id = 0;                      // that lot
 };
 // `account` is the member's current row (nullopt for OpenAccount).
 Needs needs_for(const Command& command, const std::optional<AccountRow>& account,
@@ -141,7 +141,7 @@ struct MemberBook {
   std::optional<Hold> hold;
   std::optional<Transaction> target;  // the transaction a CancelTransaction names
   std::vector<Allocation> allocations;
-  bool external_id_taken = false;     // for OpenAccount: another member has that external id
+  bool external_id_taken = false;  // for OpenAccount: another member has that external id
 };
 
 // Fresh identifiers for what a decision creates. The store hands them out; gaps are allowed.
@@ -184,8 +184,8 @@ struct Effects {
   std::vector<Lot> lots_updated;  // whole rows, each id once
   std::vector<Allocation> allocations_inserted;
   std::vector<Allocation> allocations_updated;
-  std::optional<Order> order;     // insert or replace
-  std::optional<Hold> hold;       // insert or replace
+  std::optional<Order> order;  // insert or replace
+  std::optional<Hold> hold;    // insert or replace
   Outcome outcome;
 };
 

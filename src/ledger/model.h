@@ -11,7 +11,8 @@
 //     and frozen likewise over pending and frozen lots; held == points of the member's open holds.
 //     Debt is its own account: AccountRow::debt == -(sum of the member_debt entries) >= 0.
 //  3. For every lot 0 <= remaining <= amount; a lot expires at most once.
-//  4. issued == available + pending + frozen + held + spent + expired + clawed back + revoked - debt.
+//  4. issued == available + pending + frozen + held + spent + expired + clawed back + revoked -
+//  debt.
 //  5. One effect per idempotency key.
 #pragma once
 
@@ -32,14 +33,14 @@ inline constexpr LotId kNoLiveLot = INT64_MAX;
 // program as a whole. A grant moves points from program_issued to a member; a spend from the member
 // to program_spent; and so on.
 enum class Account : std::uint8_t {
-  member_available,  // spendable now
-  member_pending,    // earned, waiting for the return window to close
-  member_frozen,     // set aside by an operator (fraud review)
-  member_held,       // reserved for a redemption, not yet captured
-  member_debt,       // negative balance: points clawed back after they were spent
-  program_issued,    // every grant comes from here (its balance is minus all points ever issued)
-  program_spent,     // redeemed points
-  program_expired,   // expired points
+  member_available,     // spendable now
+  member_pending,       // earned, waiting for the return window to close
+  member_frozen,        // set aside by an operator (fraud review)
+  member_held,          // reserved for a redemption, not yet captured
+  member_debt,          // negative balance: points clawed back after they were spent
+  program_issued,       // every grant comes from here (its balance is minus all points ever issued)
+  program_spent,        // redeemed points
+  program_expired,      // expired points
   program_clawed_back,  // points taken back because an order was refunded
   program_revoked,      // points removed by an operator's negative adjustment
 };
@@ -69,11 +70,11 @@ struct Lot {
   Points remaining = 0;              // not yet spent, expired or clawed back
   LotState state = LotState::active;
   TimeUs earned_at_us = 0;
-  TimeUs matures_at_us = 0;          // pending until then
+  TimeUs matures_at_us = 0;  // pending until then
   TimeUs expires_at_us = kTimeNever;
-  std::string source;                // what earned it: "purchase", "adjustment", "checkin", ...
-  std::string order_id;              // the order a refund of which claws it back; may be empty
-  MinorUnits cost_minor = 0;         // the merchant's money cost of the grant, 0 when unknown
+  std::string source;         // what earned it: "purchase", "adjustment", "checkin", ...
+  std::string order_id;       // the order a refund of which claws it back; may be empty
+  MinorUnits cost_minor = 0;  // the merchant's money cost of the grant, 0 when unknown
   friend bool operator==(const Lot&, const Lot&) = default;
 };
 
@@ -113,11 +114,11 @@ struct Transaction {
   TimeUs at_us = 0;
   std::string idempotency_key;  // empty for housekeeping (maturation, expiry) done on the way
   std::uint64_t request_hash = 0;
-  std::string reference;        // order id, hold reference or cancelled transaction id
-  std::string reason;           // why, in words: the event, the rule, the operator's reason
-  std::string actor;            // who: "import", "api-key:shop", "operator:alice", "system"
+  std::string reference;  // order id, hold reference or cancelled transaction id
+  std::string reason;     // why, in words: the event, the rule, the operator's reason
+  std::string actor;      // who: "import", "api-key:shop", "operator:alice", "system"
   std::vector<Entry> entries;
-  std::string result;           // the encoded Outcome, replayed for a repeated idempotency key
+  std::string result;  // the encoded Outcome, replayed for a repeated idempotency key
   friend bool operator==(const Transaction&, const Transaction&) = default;
 };
 
@@ -153,13 +154,13 @@ struct Allocation {
 struct Order {
   MemberId member_id = 0;
   std::string order_id;
-  MinorUnits amount_minor = 0;       // 0 until the purchase is reported
+  MinorUnits amount_minor = 0;  // 0 until the purchase is reported
   MinorUnits refunded_minor = 0;
   Points points_earned = 0;
-  Points points_clawed_back = 0;     // includes any part absorbed by the merchant
-  Points points_spent = 0;           // points used to pay for the order
+  Points points_clawed_back = 0;  // includes any part absorbed by the merchant
+  Points points_spent = 0;        // points used to pay for the order
   Points points_returned = 0;
-  LotId lot_id = 0;                  // the lot the purchase granted; 0 before the purchase
+  LotId lot_id = 0;  // the lot the purchase granted; 0 before the purchase
   friend bool operator==(const Order&, const Order&) = default;
 };
 
@@ -171,7 +172,7 @@ struct AccountRow {
   Points pending = 0;
   Points frozen = 0;
   Points held = 0;
-  Points debt = 0;          // owed points, >= 0
+  Points debt = 0;  // owed points, >= 0
   bool account_frozen = false;
   // The earliest time at which a lot of this member matures or expires (kTimeNever for none):
   // the minimum over pending lots' matures_at and over active lots with points left of their

@@ -21,30 +21,32 @@ std::string_view name_of(Enum value, const std::array<std::string_view, N>& name
 }
 
 constexpr std::array<std::string_view, 19> kRejectionNames = {
-    "invalid_request",  "unknown_member",    "member_exists",        "account_frozen",
-    "insufficient_points", "unknown_lot",    "lot_not_freezable",    "lot_not_frozen",
-    "hold_exists",      "unknown_hold",      "hold_not_open",        "hold_expired",
-    "unknown_order",    "duplicate_order",   "refund_exceeds_order", "unknown_transaction",
-    "not_cancellable",  "already_cancelled", "idempotency_conflict"};
+    "invalid_request",     "unknown_member",    "member_exists",        "account_frozen",
+    "insufficient_points", "unknown_lot",       "lot_not_freezable",    "lot_not_frozen",
+    "hold_exists",         "unknown_hold",      "hold_not_open",        "hold_expired",
+    "unknown_order",       "duplicate_order",   "refund_exceeds_order", "unknown_transaction",
+    "not_cancellable",     "already_cancelled", "idempotency_conflict"};
 
 constexpr std::array<std::string_view, kAccountCount> kAccountNames = {
-    "member_available", "member_pending", "member_frozen",  "member_held",
-    "member_debt",      "program_issued", "program_spent",  "program_expired",
+    "member_available",    "member_pending", "member_frozen", "member_held",
+    "member_debt",         "program_issued", "program_spent", "program_expired",
     "program_clawed_back", "program_revoked"};
 
 constexpr std::array<std::string_view, 5> kLotStateNames = {"pending", "active", "frozen",
                                                             "expired", "reversed"};
 
 constexpr std::array<std::string_view, 15> kTransactionKindNames = {
-    "open_account", "earn",       "spend",  "hold",          "capture",
-    "release",      "refund",     "cancel", "adjustment",    "maturation",
-    "expiry",       "freeze_account", "unfreeze_account", "freeze_lot", "unfreeze_lot"};
+    "open_account",     "earn",       "spend",       "hold",       "capture", "release",
+    "refund",           "cancel",     "adjustment",  "maturation", "expiry",  "freeze_account",
+    "unfreeze_account", "freeze_lot", "unfreeze_lot"};
 
 constexpr std::array<std::string_view, 3> kHoldStateNames = {"open", "captured", "released"};
 
 }  // namespace
 
-std::string_view rejection_name(Rejection rejection) { return name_of(rejection, kRejectionNames); }
+std::string_view rejection_name(Rejection rejection) {
+  return name_of(rejection, kRejectionNames);
+}
 
 std::optional<Rejection> rejection_from_name(std::string_view name) {
   return from_name<Rejection>(name, kRejectionNames);
@@ -62,11 +64,17 @@ std::optional<HoldState> hold_state_from_name(std::string_view name) {
   return from_name<HoldState>(name, kHoldStateNames);
 }
 
-std::string_view account_name(Account account) { return name_of(account, kAccountNames); }
-std::string_view lot_state_name(LotState state) { return name_of(state, kLotStateNames); }
+std::string_view account_name(Account account) {
+  return name_of(account, kAccountNames);
+}
+std::string_view lot_state_name(LotState state) {
+  return name_of(state, kLotStateNames);
+}
 std::string_view transaction_kind_name(TransactionKind kind) {
   return name_of(kind, kTransactionKindNames);
 }
-std::string_view hold_state_name(HoldState state) { return name_of(state, kHoldStateNames); }
+std::string_view hold_state_name(HoldState state) {
+  return name_of(state, kHoldStateNames);
+}
 
 }  // namespace pointsmall::ledger

@@ -39,7 +39,8 @@ void derive_from_lots(Statement& select_lot, LotId last_lot_id, ledger::AccountR
     if (!select_lot.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
     const auto state = ledger::lot_state_from_name(select_lot.column_text(1));
     const Points remaining = select_lot.column_int(4);
-    if (state == ledger::LotState::pending) row.next_due_us = std::min(row.next_due_us, select_lot.column_int(2));
+    if (state == ledger::LotState::pending)
+      row.next_due_us = std::min(row.next_due_us, select_lot.column_int(2));
     if (state == ledger::LotState::active && remaining > 0)
       row.next_due_us = std::min(row.next_due_us, select_lot.column_int(3));
     const bool live = state == ledger::LotState::pending || state == ledger::LotState::active ||
@@ -78,14 +79,18 @@ std::optional<StoredAccount> AccountProjection::get(MemberId member_id) {
 
 void AccountProjection::remember(MemberId member_id) {
   Before before{member_id, false, {}};
-  if (auto it = cache_.find(member_id); it != cache_.end()) before = Before{member_id, true, it->second};
-  if (batch_touched_.try_emplace(member_id, batch_undo_.size()).second) batch_undo_.push_back(before);
+  if (auto it = cache_.find(member_id); it != cache_.end())
+    before = Before{member_id, true, it->second};
+  if (batch_touched_.try_emplace(member_id, batch_undo_.size()).second)
+    batch_undo_.push_back(before);
   command_undo_ = std::move(before);
 }
 
 void AccountProjection::restore(const Before& before) {
-  if (before.cached) cache_[before.member_id] = before.value;
-  else cache_.erase(before.member_id);
+  if (before.cached)
+    cache_[before.member_id] = before.value;
+  else
+    cache_.erase(before.member_id);
 }
 
 void AccountProjection::put(const StoredAccount& account, bool dirty) {
@@ -106,9 +111,13 @@ void AccountProjection::insert(const StoredAccount& account) {
   put(account, false);
 }
 
-void AccountProjection::update(const StoredAccount& account) { put(account, true); }
+void AccountProjection::update(const StoredAccount& account) {
+  put(account, true);
+}
 
-void AccountProjection::begin_command() { command_undo_.reset(); }
+void AccountProjection::begin_command() {
+  command_undo_.reset();
+}
 
 void AccountProjection::rollback_command() {
   if (command_undo_) restore(*command_undo_);
@@ -192,8 +201,8 @@ void AccountProjection::recover() {
       if (!select_.step()) throw SqliteError(SQLITE_CORRUPT, "journal names a missing account");
       return rows.emplace(member_id, read_stored_account(select_)).first->second;
     };
-    Statement transactions = db_.prepare(
-        "SELECT id, member_id, kind FROM transactions WHERE id > $1 ORDER BY id");
+    Statement transactions =
+        db_.prepare("SELECT id, member_id, kind FROM transactions WHERE id > $1 ORDER BY id");
     transactions.bind(1, through_tx);
     while (transactions.step()) {
       StoredAccount& account = row(transactions.column_int(1));
@@ -211,16 +220,27 @@ void AccountProjection::recover() {
       const auto account = ledger::account_from_name(entries.column_text(1));
       const Points amount = entries.column_int(2);
       switch (account.value_or(ledger::Account::program_issued)) {
-        case ledger::Account::member_available: a.available += amount; break;
-        case ledger::Account::member_pending: a.pending += amount; break;
-        case ledger::Account::member_frozen: a.frozen += amount; break;
-        case ledger::Account::member_held: a.held += amount; break;
-        case ledger::Account::member_debt: a.debt -= amount; break;
-        default: throw SqliteError(SQLITE_CORRUPT, "unknown member account in the journal");
+        case ledger::Account::member_available:
+          a.available += amount;
+          break;
+        case ledger::Account::member_pending:
+          a.pending += amount;
+          break;
+        case ledger::Account::member_frozen:
+          a.frozen += amount;
+          break;
+        case ledger::Account::member_held:
+          a.held += amount;
+          break;
+        case ledger::Account::member_debt:
+          a.debt -= amount;
+          break;
+        default:
+          throw SqliteError(SQLITE_CORRUPT, "unknown member account in the journal");
       }
     }
-    Statement lots = db_.prepare(
-        "SELECT member_id, max(id) FROM lots WHERE id > $1 GROUP BY member_id");
+    Statement lots =
+        db_.prepare("SELECT member_id, max(id) FROM lots WHERE id > $1 GROUP BY member_id");
     lots.bind(1, through_lot);
     while (lots.step()) {
       StoredAccount& account = row(lots.column_int(0));

@@ -36,8 +36,8 @@ extern const char* const kStoredAccountColumns;
 
 class AccountProjection {
  public:
-  static constexpr std::size_t kWriteBackAfter = 262144;     // dirty rows
-  static constexpr std::size_t kMaxCachedRows = 2'000'000;   // clean rows are dropped beyond
+  static constexpr std::size_t kWriteBackAfter = 262144;    // dirty rows
+  static constexpr std::size_t kMaxCachedRows = 2'000'000;  // clean rows are dropped beyond
 
   explicit AccountProjection(Connection& db);
 
@@ -85,9 +85,9 @@ class AccountProjection {
   Statement write_setting_;
   std::unordered_map<MemberId, Cached> cache_;
   std::size_t dirty_count_ = 0;
-  std::vector<Before> batch_undo_;    // first touch of each member in the open batch
+  std::vector<Before> batch_undo_;  // first touch of each member in the open batch
   std::unordered_map<MemberId, std::size_t> batch_touched_;  // member -> index in batch_undo_
-  std::optional<Before> command_undo_;  // a command touches one member
+  std::optional<Before> command_undo_;                       // a command touches one member
   bool wrote_back_in_batch_ = false;
 };
 

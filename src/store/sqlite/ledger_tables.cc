@@ -122,33 +122,33 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
       select_account_by_external_id_(
           c.prepare("SELECT member_id FROM accounts WHERE external_id = $1")),
       select_lot_(c.prepare(select(kLotColumns, "FROM lots WHERE id = $1"))),
-      select_order_(c.prepare(
-          select(kOrderColumns, "FROM orders WHERE member_id = $1 AND order_id = $2"))),
-      select_hold_(c.prepare(
-          select(kHoldColumns, "FROM holds WHERE member_id = $1 AND hold_ref = $2"))),
+      select_order_(
+          c.prepare(select(kOrderColumns, "FROM orders WHERE member_id = $1 AND order_id = $2"))),
+      select_hold_(
+          c.prepare(select(kHoldColumns, "FROM holds WHERE member_id = $1 AND hold_ref = $2"))),
       select_transaction_(c.prepare(
           select(kTransactionColumns, "FROM transactions WHERE id = $1 AND member_id = $2"))),
-      select_allocations_(c.prepare(
-          select(kAllocationColumns, "FROM allocations WHERE transaction_id = $1"))),
+      select_allocations_(
+          c.prepare(select(kAllocationColumns, "FROM allocations WHERE transaction_id = $1"))),
       insert_transaction_(c.prepare(
           "INSERT INTO transactions (id, member_id, previous_id, kind, at_us, idempotency_key, "
           "request_hash, reference, reason, actor, result) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")),
-      insert_entry_(c.prepare(
-          "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
-          "VALUES ($1, $2, $3, $4, $5, $6)")),
-      insert_entry_pair_(c.prepare(
-          "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
-          "VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)")),
+      insert_entry_(
+          c.prepare("INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)")),
+      insert_entry_pair_(
+          c.prepare("INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
+                    "VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)")),
       insert_lot_(c.prepare(
           "INSERT INTO lots (id, member_id, previous_lot_id, transaction_id, amount, remaining, "
           "state, earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")),
       update_lot_(c.prepare("UPDATE lots SET remaining = $2, state = $3, expires_at_us = $4 "
                             "WHERE id = $1")),
-      insert_allocation_(c.prepare(
-          "INSERT INTO allocations (transaction_id, lot_id, member_id, points, returned) "
-          "VALUES ($1, $2, $3, $4, $5)")),
+      insert_allocation_(
+          c.prepare("INSERT INTO allocations (transaction_id, lot_id, member_id, points, returned) "
+                    "VALUES ($1, $2, $3, $4, $5)")),
       update_allocation_(c.prepare("UPDATE allocations SET returned = $3 "
                                    "WHERE transaction_id = $1 AND lot_id = $2")),
       upsert_order_(c.prepare(
@@ -211,7 +211,8 @@ void LedgerTables::load_lot(LotId lot_id, MemberId member_id, MemberBook& book) 
 void LedgerTables::load_allocations_of(TransactionId transaction_id, MemberBook& book) {
   StatementScope scope(select_allocations_);
   select_allocations_.bind(1, transaction_id);
-  while (select_allocations_.step()) book.allocations.push_back(read_allocation(select_allocations_));
+  while (select_allocations_.step())
+    book.allocations.push_back(read_allocation(select_allocations_));
 }
 
 void LedgerTables::load_order_spend_allocations(MemberId member_id, const std::string& order_id,
@@ -284,8 +285,10 @@ void LedgerTables::insert_transaction(const Transaction& tx, TransactionId previ
   Statement& s = insert_transaction_;
   s.bind(1, tx.id).bind(2, tx.member_id).bind(3, previous_id);
   s.bind(4, transaction_kind_name(tx.kind)).bind(5, tx.at_us);
-  if (tx.idempotency_key.empty()) s.bind_null(6);
-  else s.bind(6, tx.idempotency_key);
+  if (tx.idempotency_key.empty())
+    s.bind_null(6);
+  else
+    s.bind(6, tx.idempotency_key);
   s.bind(7, static_cast<std::int64_t>(tx.request_hash)).bind(8, tx.reference).bind(9, tx.reason);
   s.bind(10, tx.actor).bind(11, tx.result);
   s.run();
@@ -299,8 +302,10 @@ void LedgerTables::insert_transaction(const Transaction& tx, TransactionId previ
     e.bind(base + 1, tx.id).bind(base + 2, static_cast<std::int64_t>(seq));
     e.bind(base + 3, tx.member_id).bind(base + 4, account_name(entry.account));
     e.bind(base + 5, entry.amount);
-    if (entry.lot_id == 0) e.bind_null(base + 6);
-    else e.bind(base + 6, entry.lot_id);
+    if (entry.lot_id == 0)
+      e.bind_null(base + 6);
+    else
+      e.bind(base + 6, entry.lot_id);
     if (!paired) e.run();
   }
   if (paired) pair.run();
@@ -342,11 +347,16 @@ void LedgerTables::apply(const Effects& effects) {
     account.last_lot_id = lot.id;
   }
   for (const Lot& lot : effects.lots_updated) write_lot(lot, false, 0);
-  for (const Allocation& allocation : effects.allocations_inserted) write_allocation(allocation, true);
-  for (const Allocation& allocation : effects.allocations_updated) write_allocation(allocation, false);
+  for (const Allocation& allocation : effects.allocations_inserted)
+    write_allocation(allocation, true);
+  for (const Allocation& allocation : effects.allocations_updated)
+    write_allocation(allocation, false);
   if (const auto& o = effects.order) {
     Statement& s = upsert_order_;
-    s.bind(1, o->member_id).bind(2, o->order_id).bind(3, o->amount_minor).bind(4, o->refunded_minor);
+    s.bind(1, o->member_id)
+        .bind(2, o->order_id)
+        .bind(3, o->amount_minor)
+        .bind(4, o->refunded_minor);
     s.bind(5, o->points_earned).bind(6, o->points_clawed_back).bind(7, o->points_spent);
     s.bind(8, o->points_returned).bind(9, o->lot_id).run();
   }
@@ -355,8 +365,10 @@ void LedgerTables::apply(const Effects& effects) {
     s.bind(1, h->member_id).bind(2, h->hold_ref).bind(3, h->transaction_id).bind(4, h->points);
     s.bind(5, hold_state_name(h->state)).bind(6, h->expires_at_us).run();
   }
-  if (effects.account_inserted) accounts_.insert(account);
-  else accounts_.update(account);
+  if (effects.account_inserted)
+    accounts_.insert(account);
+  else
+    accounts_.update(account);
 }
 
 }  // namespace pointsmall::store::sqlite

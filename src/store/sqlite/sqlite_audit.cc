@@ -29,8 +29,9 @@ std::unordered_map<MemberId, ledger::MemberTotals> derive_member_totals(Connecti
   while (lots.step()) {
     ledger::MemberTotals& t = totals[lots.column_int(0)];
     const std::string state = lots.column_text(1);
-    (state == "active" ? t.active_lots : state == "pending" ? t.pending_lots : t.frozen_lots) =
-        lots.column_int(2);
+    (state == "active"    ? t.active_lots
+     : state == "pending" ? t.pending_lots
+                          : t.frozen_lots) = lots.column_int(2);
   }
   Statement due = db.prepare(
       "SELECT member_id, "
@@ -83,7 +84,8 @@ void audit_lots(Connection& db, ledger::Audit& audit) {
   Statement lots = db.prepare(std::string("SELECT ") + kLotColumns + " FROM lots");
   while (lots.step()) {
     ledger::LotFacts facts{read_lot(lots), 0};
-    if (auto it = expiries.find(facts.lot.id); it != expiries.end()) facts.expiry_entries = it->second;
+    if (auto it = expiries.find(facts.lot.id); it != expiries.end())
+      facts.expiry_entries = it->second;
     audit.check_lot(facts);
   }
 }
@@ -111,7 +113,8 @@ ledger::Audit audit_database(Connection& db) {
   audit_journal(db, audit);
   audit_members(db, audit);
   audit_lots(db, audit);
-  Statement allocations = db.prepare(std::string("SELECT ") + kAllocationColumns + " FROM allocations");
+  Statement allocations =
+      db.prepare(std::string("SELECT ") + kAllocationColumns + " FROM allocations");
   while (allocations.step()) audit.check_allocation(read_allocation(allocations));
   Statement orders = db.prepare(std::string("SELECT ") + kOrderColumns + " FROM orders");
   while (orders.step()) audit.check_order(read_order(orders));

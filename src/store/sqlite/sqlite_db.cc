@@ -49,7 +49,9 @@ void Connection::exec(std::string_view sql) {
   }
 }
 
-Statement Connection::prepare(std::string_view sql) { return Statement(*this, sql); }
+Statement Connection::prepare(std::string_view sql) {
+  return Statement(*this, sql);
+}
 
 std::int64_t Connection::query_int(std::string_view sql, std::int64_t fallback) {
   Statement statement(*this, sql);
@@ -132,7 +134,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+std::int64_t Statement::column_int(int index) const {
+  return sqlite3_column_int64(stmt_, index);
+}
 
 std::string Statement::column_text(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));

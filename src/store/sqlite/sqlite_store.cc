@@ -4,9 +4,9 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
-#include <unordered_map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "store/migrations.h"
 #include "store/sqlite/account_projection.h"
@@ -17,11 +17,11 @@ namespace pointsmall::store {
 
 using sqlite::AccountProjection;
 using sqlite::Connection;
-using sqlite::StoredAccount;
 using sqlite::LedgerTables;
 using sqlite::SqliteError;
 using sqlite::Statement;
 using sqlite::StatementScope;
+using sqlite::StoredAccount;
 
 namespace {
 
@@ -71,15 +71,17 @@ void configure(Connection& db, const SqliteOptions& options, bool writer) {
 }
 
 void migrate(Connection& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-          "name TEXT NOT NULL)");
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL)");
   const std::int64_t current = db.query_int("SELECT max(version) FROM schema_migrations");
   for (const Migration& migration : migrations()) {
     if (migration.version <= current) continue;
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migration.sql);
-      Statement record = db.prepare("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)");
+      Statement record =
+          db.prepare("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)");
       record.bind(1, migration.version).bind(2, migration.name).run();
       db.exec("COMMIT");
     } catch (...) {
@@ -96,8 +98,9 @@ std::string read_setting(Connection& db, const std::string& name) {
 }
 
 void write_setting(Connection& db, const std::string& name, const std::string& value) {
-  Statement s = db.prepare("INSERT INTO settings (name, value) VALUES ($1, $2) "
-                           "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+  Statement s = db.prepare(
+      "INSERT INTO settings (name, value) VALUES ($1, $2) "
+      "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
   s.bind(1, name).bind(2, value).run();
 }
 
@@ -154,8 +157,8 @@ struct SqliteLedgerStore::Impl {
   // Checkpoints copy the write-ahead log into the database file. A thread of their own does them,
   // so that the writer goes on committing meanwhile; the writer only checkpoints itself when the
   // log grows past kWalHardLimitPages (the checkpointer cannot keep up).
-  static constexpr int kWalCheckpointPages = 16384;   // 64 MiB of 4 KiB pages
-  static constexpr int kWalHardLimitPages = 262144;   // 1 GiB
+  static constexpr int kWalCheckpointPages = 16384;  // 64 MiB of 4 KiB pages
+  static constexpr int kWalHardLimitPages = 262144;  // 1 GiB
   Connection checkpoint_db;
   std::thread checkpointer;
   std::condition_variable checkpoint_wanted;
@@ -208,8 +211,8 @@ struct SqliteLedgerStore::Impl {
         if (stopping) return;
         checkpoint_requested = false;
       }
-      sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(checkpoint_db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
     }
   }
 
@@ -246,8 +249,10 @@ struct SqliteLedgerStore::Impl {
     try {
       begin->run();
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i].write_back_barrier) barrier = true;
-        else results[i] = run_command(batch[i].command);
+        if (batch[i].write_back_barrier)
+          barrier = true;
+        else
+          results[i] = run_command(batch[i].command);
       }
       if (barrier || accounts->write_back_due()) accounts->write_back();
       commit->run();
@@ -439,7 +444,9 @@ SqliteLedgerStore::~SqliteLedgerStore() {
   if (impl_) impl_->stop(false);
 }
 
-void SqliteLedgerStore::crash_for_test() { impl_->stop(true); }
+void SqliteLedgerStore::crash_for_test() {
+  impl_->stop(true);
+}
 
 void SqliteLedgerStore::submit(ledger::Command command, Callback done) {
   {
@@ -465,7 +472,9 @@ void SqliteLedgerStore::flush() {
   impl_->batch_settled.wait(lock, [&] { return impl_->settled >= target || impl_->crashed; });
 }
 
-const ledger::Policy& SqliteLedgerStore::policy() const { return impl_->policy; }
+const ledger::Policy& SqliteLedgerStore::policy() const {
+  return impl_->policy;
+}
 
 std::optional<ledger::AccountRow> SqliteLedgerStore::account(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) -> std::optional<ledger::AccountRow> {
@@ -489,7 +498,8 @@ std::vector<ledger::Lot> SqliteLedgerStore::lots(MemberId member_id) {
     std::vector<ledger::Lot> out;
     auto stored = impl_->committed_account(db, member_id);
     if (!stored) return out;
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kLotColumns + " FROM lots WHERE id = $1");
+    Statement s =
+        db.prepare(std::string("SELECT ") + sqlite::kLotColumns + " FROM lots WHERE id = $1");
     for (LotId id = stored->last_lot_id; id != 0;) {
       StatementScope scope(s);
       s.bind(1, id);
@@ -525,8 +535,9 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
       out.push_back(sqlite::read_transaction(s));
       next = s.column_int(10);
     }
-    Statement e = db.prepare("SELECT account, amount, lot_id FROM entries "
-                             "WHERE transaction_id = $1 ORDER BY seq");
+    Statement e = db.prepare(
+        "SELECT account, amount, lot_id FROM entries "
+        "WHERE transaction_id = $1 ORDER BY seq");
     for (ledger::Transaction& tx : out) {
       e.bind(1, tx.id);
       StatementScope scope(e);
@@ -544,8 +555,9 @@ std::vector<MemberId> SqliteLedgerStore::members_due(TimeUs at_us, MemberId afte
                                                      std::size_t limit) {
   impl_->write_back_now();  // next_due_us is read from the accounts table
   return impl_->with_reader([&](Connection& db) {
-    Statement s = db.prepare("SELECT member_id FROM accounts WHERE next_due_us <= $1 "
-                             "AND member_id > $2 ORDER BY member_id LIMIT $3");
+    Statement s = db.prepare(
+        "SELECT member_id FROM accounts WHERE next_due_us <= $1 "
+        "AND member_id > $2 ORDER BY member_id LIMIT $3");
     s.bind(1, at_us).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
     std::vector<MemberId> out;
     while (s.step()) out.push_back(s.column_int(0));
@@ -556,8 +568,9 @@ std::vector<MemberId> SqliteLedgerStore::members_due(TimeUs at_us, MemberId afte
 std::vector<std::pair<MemberId, std::string>> SqliteLedgerStore::expired_holds(TimeUs at_us,
                                                                                std::size_t limit) {
   return impl_->with_reader([&](Connection& db) {
-    Statement s = db.prepare("SELECT member_id, hold_ref FROM holds WHERE state = 'open' "
-                             "AND expires_at_us <= $1 ORDER BY expires_at_us LIMIT $2");
+    Statement s = db.prepare(
+        "SELECT member_id, hold_ref FROM holds WHERE state = 'open' "
+        "AND expires_at_us <= $1 ORDER BY expires_at_us LIMIT $2");
     s.bind(1, at_us).bind(2, static_cast<std::int64_t>(limit));
     std::vector<std::pair<MemberId, std::string>> out;
     while (s.step()) out.emplace_back(s.column_int(0), s.column_text(1));

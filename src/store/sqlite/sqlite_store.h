@@ -14,14 +14,14 @@
 namespace pointsmall::store {
 
 struct SqliteOptions {
-  std::string path;                 // the database file
-  bool create_if_missing = true;    // false: a missing file is an error
-  bool synchronous_full = true;     // false: synchronous=NORMAL (may lose the last batches on
-                                    // power loss, never corrupts); for benchmarks' reference only
-  std::size_t max_batch = 8192;     // commands per commit
-  std::size_t max_queue = 65536;    // submit() blocks beyond this many waiting commands
-  std::size_t readers = 4;          // reader connections
-  std::int64_t cache_mib = 512;     // page cache of the writer connection
+  std::string path;               // the database file
+  bool create_if_missing = true;  // false: a missing file is an error
+  bool synchronous_full = true;   // false: synchronous=NORMAL (may lose the last batches on
+                                  // power loss, never corrupts); for benchmarks' reference only
+  std::size_t max_batch = 8192;   // commands per commit
+  std::size_t max_queue = 65536;  // submit() blocks beyond this many waiting commands
+  std::size_t readers = 4;        // reader connections
+  std::int64_t cache_mib = 512;   // page cache of the writer connection
   // Used when the database is new; an existing database keeps the policy it was created with.
   ledger::Policy policy_if_new;
   std::string time_zone_if_new = "UTC";
