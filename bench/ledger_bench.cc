@@ -1,6 +1,7 @@
 // Ledger benchmark: durable earn operations per second through the SQLite store.
 //
-//   build/ledger_bench [--members 1000000] [--earns 1000000] [--single-earns 3000] [--dir DIR]
+//   build/ledger_bench [--members 1000000] [--earns 1000000] [--single-earns 3000]
+//                      [--max-batch 8192] [--dir DIR]
 //
 // 1. Opens `--members` accounts through the store.
 // 2. Group commit: submits `--earns` earns to random members from two threads and waits until the
@@ -29,6 +30,7 @@ struct Args {
   std::int64_t members = 1'000'000;
   std::int64_t earns = 1'000'000;
   std::int64_t single_earns = 3'000;
+  std::int64_t max_batch = 8192;  // commands per commit (the store's default)
   std::string dir;
 };
 
@@ -43,6 +45,8 @@ Args parse(int argc, char** argv) {
       args.earns = std::stoll(value);
     else if (name == "--single-earns")
       args.single_earns = std::stoll(value);
+    else if (name == "--max-batch")
+      args.max_batch = std::stoll(value);
     else if (name == "--dir")
       args.dir = value;
     else {
@@ -148,7 +152,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(args.single_earns));
   double grouped = 0, single = 0;
   {
-    auto ledger = open(path, getenv("MB") ? std::stoul(getenv("MB")) : 8192);
+    auto ledger = open(path, static_cast<std::size_t>(args.max_batch));
     open_accounts(*ledger, args.members);
     grouped = group_commit_rate(*ledger, args);
     const auto audit = ledger->audit();

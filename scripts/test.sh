@@ -15,7 +15,8 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure --timeout 1200)
 
 echo "== sanitizer build (address, undefined)"
-scripts/build.sh build-asan -DPOINTSMALL_SANITIZE=ON
+# -O1 and line tables only: the sanitizer build is the slowest part of the run.
+scripts/build.sh build-asan -DPOINTSMALL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && POINTSMALL_SIM_STEPS=${POINTSMALL_ASAN_SIM_STEPS:-20000} ctest --output-on-failure --timeout 1200)
