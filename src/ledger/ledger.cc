@@ -1,7 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <algorithm>
-#include <map>
+#include <deque>
 #include <set>
 
 namespace pointsmall::ledger {
@@ -14,7 +14,9 @@ class Work {
   Work(const MemberBook& book, const Command& command, const Policy& policy, IdSource& ids)
       : command_(command), policy_(policy), ids_(ids), book_(book) {
     if (book.account) account_ = *book.account;
-    for (const Lot& lot : book.lots) lots_.emplace(lot.id, lot);
+    for (const Lot& lot : book.lots) lots_.push_back(WorkLot{lot, false, false});
+    std::sort(lots_.begin(), lots_.end(),
+              [](const WorkLot& a, const WorkLot& b) { return a.lot.id < b.lot.id; });
     for (const Allocation& allocation : book.allocations) allocations_.push_back(allocation);
   }
 
@@ -74,21 +76,23 @@ class Work {
   }
 
   Lot* find_lot(LotId id) {
-    auto it = lots_.find(id);
-    return it == lots_.end() ? nullptr : &it->second;
+    WorkLot* entry = find_entry(id);
+    return entry == nullptr ? nullptr : &entry->lot;
   }
+  // New lots get ids above every loaded one (IdSource hands them out ascending), so lots_ stays
+  // sorted by id.
   Lot& add_lot(Lot lot) {
     lot.id = ids_.next_lot_id();
-    new_lots_.insert(lot.id);
-    return lots_.emplace(lot.id, std::move(lot)).first->second;
+    lots_.push_back(WorkLot{std::move(lot), true, false});
+    return lots_.back().lot;
   }
-  void touch(const Lot& lot) { touched_lots_.insert(lot.id); }
+  void touch(const Lot& lot) { find_entry(lot.id)->touched = true; }
 
   // Lots in the given state, in spending order: soonest expiry first, then oldest.
   std::vector<Lot*> lots_in_state(LotState state) {
     std::vector<Lot*> out;
-    for (auto& [id, lot] : lots_)
-      if (lot.state == state && lot.remaining > 0) out.push_back(&lot);
+    for (WorkLot& entry : lots_)
+      if (entry.lot.state == state && entry.lot.remaining > 0) out.push_back(&entry.lot);
     std::sort(out.begin(), out.end(), [](const Lot* a, const Lot* b) {
       if (a->expires_at_us != b->expires_at_us) return a->expires_at_us < b->expires_at_us;
       if (a->earned_at_us != b->earned_at_us) return a->earned_at_us < b->earned_at_us;
@@ -98,8 +102,8 @@ class Work {
   }
   std::vector<Lot*> lots_of_order(const std::string& order_id) {
     std::vector<Lot*> out;
-    for (auto& [id, lot] : lots_)
-      if (!order_id.empty() && lot.order_id == order_id) out.push_back(&lot);
+    for (WorkLot& entry : lots_)
+      if (!order_id.empty() && entry.lot.order_id == order_id) out.push_back(&entry.lot);
     return out;
   }
 
@@ -117,11 +121,11 @@ class Work {
   Effects finish(Outcome outcome) {
     update_next_due();
     update_live_lots_from();
-    for (const auto& [id, lot] : lots_) {
-      if (new_lots_.count(id))
-        effects_.lots_inserted.push_back(lot);
-      else if (touched_lots_.count(id))
-        effects_.lots_updated.push_back(lot);
+    for (const WorkLot& entry : lots_) {
+      if (entry.is_new)
+        effects_.lots_inserted.push_back(entry.lot);
+      else if (entry.touched)
+        effects_.lots_updated.push_back(entry.lot);
     }
     std::set<std::size_t> inserted(new_allocations_.begin(), new_allocations_.end());
     for (std::size_t index : inserted) effects_.allocations_inserted.push_back(allocations_[index]);
@@ -139,34 +143,48 @@ class Work {
   }
 
  private:
+  struct WorkLot {
+    Lot lot;
+    bool is_new = false;   // created by this command
+    bool touched = false;  // changed by this command
+  };
+
+  WorkLot* find_entry(LotId id) {
+    auto it = std::lower_bound(lots_.begin(), lots_.end(), id,
+                               [](const WorkLot& entry, LotId key) { return entry.lot.id < key; });
+    return it == lots_.end() || it->lot.id != id ? nullptr : &*it;
+  }
+  // The lots whose changes the account's derived fields must follow: all of them when every live
+  // lot is loaded, else those this command created or changed.
+  template <typename Fn>
+  void for_lots_that_count(Fn&& fn) const {
+    for (const WorkLot& entry : lots_)
+      if (book_.all_live_lots || entry.is_new || entry.touched) fn(entry.lot);
+  }
+
   // next_due_us is always exact: recomputed from every live lot when they are all loaded, and
   // otherwise brought forward by the lots this command created or gave points back to. A command
   // that could make a lot stop being due (spend, expiry, freeze, clawback) loads every live lot
   // (see needs_for), so no other change can leave it too early.
-  // live_lots_from_id is kept exact the same way as next_due_us.
-  void update_live_lots_from() {
-    LotId from = book_.all_live_lots ? kNoLiveLot : account_.live_lots_from_id;
-    for (const auto& [id, lot] : lots_) {
-      const bool live = (lot.state == LotState::pending || lot.state == LotState::active ||
-                         lot.state == LotState::frozen) &&
-                        lot.remaining > 0;
-      if (live && (book_.all_live_lots || new_lots_.count(id) || touched_lots_.count(id)))
-        from = std::min(from, id);
-    }
-    account_.live_lots_from_id = from;
+  void update_next_due() {
+    TimeUs next = book_.all_live_lots ? kTimeNever : account_.next_due_us;
+    for_lots_that_count([&next](const Lot& lot) {
+      if (lot.state == LotState::pending) next = std::min(next, lot.matures_at_us);
+      if (lot.state == LotState::active && lot.remaining > 0)
+        next = std::min(next, lot.expires_at_us);
+    });
+    account_.next_due_us = next;
   }
 
-  void update_next_due() {
-    auto due = [](const Lot& lot) {
-      if (lot.state == LotState::pending) return lot.matures_at_us;
-      if (lot.state == LotState::active && lot.remaining > 0) return lot.expires_at_us;
-      return kTimeNever;
-    };
-    TimeUs next = book_.all_live_lots ? kTimeNever : account_.next_due_us;
-    for (const auto& [id, lot] : lots_)
-      if (book_.all_live_lots || new_lots_.count(id) || touched_lots_.count(id))
-        next = std::min(next, due(lot));
-    account_.next_due_us = next;
+  // live_lots_from_id is kept exact the same way.
+  void update_live_lots_from() {
+    LotId from = book_.all_live_lots ? kNoLiveLot : account_.live_lots_from_id;
+    for_lots_that_count([&from](const Lot& lot) {
+      const bool live = lot.state == LotState::pending || lot.state == LotState::active ||
+                        lot.state == LotState::frozen;
+      if (live && lot.remaining > 0) from = std::min(from, lot.id);
+    });
+    account_.live_lots_from_id = from;
   }
 
   const Command& command_;
@@ -174,9 +192,7 @@ class Work {
   IdSource& ids_;
   const MemberBook& book_;
   AccountRow account_;
-  std::map<LotId, Lot> lots_;
-  std::set<LotId> new_lots_;
-  std::set<LotId> touched_lots_;
+  std::deque<WorkLot> lots_;  // sorted by id; a deque, so that Lot pointers survive add_lot
   std::vector<Allocation> allocations_;
   std::vector<std::size_t> new_allocations_;
   std::set<std::size_t> touched_allocations_;

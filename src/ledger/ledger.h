@@ -144,7 +144,8 @@ struct MemberBook {
   bool external_id_taken = false;  // for OpenAccount: another member has that external id
 };
 
-// Fresh identifiers for what a decision creates. The store hands them out; gaps are allowed.
+// Fresh identifiers for what a decision creates. The store hands them out, each kind ascending
+// (a new lot id is above every existing one); gaps are allowed.
 class IdSource {
  public:
   virtual ~IdSource() = default;

@@ -514,6 +514,26 @@ TYPED_TEST(StoreContractTest, NextDueFollowsTheEarliestLot) {
   EXPECT_THAT(this->store().members_due(kStart + 10 * kMicrosPerDay, 0, 10), ElementsAre(member));
 }
 
+// live_lots_from_id is the smallest id of a lot with points left (model.h), exact like
+// next_due_us: spending the oldest lot moves it up, giving the points back moves it down.
+TYPED_TEST(StoreContractTest, LiveLotFloorIsTheOldestLotWithPointsLeft) {
+  const MemberId member = this->open_member("alice");
+  EXPECT_EQ(this->row(member).live_lots_from_id, ledger::kNoLiveLot);
+  this->accept("earn-1", member, kStart, earn(100));
+  this->accept("earn-2", member, kStart + 1, earn(50));
+  const auto lots = this->store().lots(member);
+  ASSERT_EQ(lots.size(), 2u);
+  EXPECT_EQ(this->row(member).live_lots_from_id, lots[0].id);
+
+  const ledger::Outcome spent = this->accept("spend-1", member, kStart + 2, ledger::Spend{100, ""});
+  EXPECT_EQ(this->row(member).live_lots_from_id, lots[1].id);
+  this->accept("cancel-1", member, kStart + 3, ledger::CancelTransaction{spent.transaction_id});
+  EXPECT_EQ(this->row(member).live_lots_from_id, lots[0].id);
+  this->accept("spend-2", member, kStart + 4, ledger::Spend{150, ""});
+  EXPECT_EQ(this->row(member).live_lots_from_id, ledger::kNoLiveLot);
+  this->expect_clean_audit();
+}
+
 TYPED_TEST(StoreContractTest, ExpiredHoldsListsOpenHoldsPastTheirTime) {
   const MemberId member = this->open_member("alice");
   this->accept("earn-1", member, kStart, earn(1000));

@@ -5,13 +5,14 @@
 //  1. Every command gets the same result from SQLite as from the model: the same rejection, or
 //     the same outcome (ids, points, balances after), replayed or not.
 //  2. After every command, on the model: the touched member's balances re-derive from its lots,
-//     holds and journal (MemoryLedgerStore::audit_member), and its next_due_us is exactly when
-//     its first lot matures or expires; program-wide, issued == available +
+//     holds and journal, and its next_due_us and live_lots_from_id from its lots
+//     (MemoryLedgerStore::audit_member); program-wide, issued == available +
 //     pending + frozen + held + spent + expired + clawed back + revoked - debt, and issued never
 //     shrinks; the outcome's balances are the account's; what the command promises (an earn's
 //     points, a full refund giving back the whole order, ...) holds.
 //  3. Idempotency: a repeated key replays the first outcome exactly; a changed request under an
-//     old key is idempotency_conflict; no key is ever accepted twice.
+//     old key is idempotency_conflict; no key is ever accepted twice. Requests made to be refused
+//     (invalid, for an unknown member, for a taken external id) are refused as such.
 //  4. Crashes: the SQLite store is crashed (crash_for_test) between batches, or with a batch still
 //     in flight; after reopening, every acknowledged command is there, unacknowledged ones were
 //     not applied, and a full audit of the file is clean.
@@ -26,8 +27,10 @@
 // the ledger (ids included) comes out the same either way.
 //
 // Default run: seeds 1..5 (each with a different expiry and shortfall policy and time zone),
-// 200,000 steps in all. POINTSMALL_SIM_STEPS sets the total; with POINTSMALL_SIM_SEED it is that
-// seed's steps (default 40,000, a default seed's share).
+// 200,000 steps in all; POINTSMALL_SIM_STEPS sets the total. With POINTSMALL_SIM_SEED set, the
+// default seeds are skipped and SimulationReplay.SeedFromTheEnvironment runs that seed alone, for
+// POINTSMALL_SIM_STEPS steps (default 40,000, a default seed's share, so that a failure of the
+// default run replays with the seed alone).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -65,10 +68,10 @@ constexpr std::size_t kRecentCommands = 4096;                // what retries pic
 constexpr std::size_t kSweepLimit = 25;    // members settled / holds released per sweep
 constexpr std::size_t kSubmitChunk = 256;  // commands handed to SQLite at once
 
-// ---- Settings from the environment ------------------------------------------------------------
+// ---- Settings from the environment --------------------------------------------------------------
 
 struct Settings {
-  std::vector<std::uint64_t> seeds;
+  std::optional<std::uint64_t> chosen_seed;  // POINTSMALL_SIM_SEED: run only this one
   std::int64_t steps_per_seed = 0;
 };
 
@@ -91,10 +94,9 @@ const Settings& settings() {
     const auto steps = env_number("POINTSMALL_SIM_STEPS");
     const auto default_seed_count = static_cast<std::int64_t>(std::size(kDefaultSeeds));
     if (seed) {
-      s.seeds = {static_cast<std::uint64_t>(*seed)};
+      s.chosen_seed = static_cast<std::uint64_t>(*seed);
       s.steps_per_seed = steps.value_or(kDefaultTotalSteps / default_seed_count);
     } else {
-      s.seeds.assign(std::begin(kDefaultSeeds), std::end(kDefaultSeeds));
       s.steps_per_seed = steps.value_or(kDefaultTotalSteps) / default_seed_count;
     }
     return s;
@@ -102,7 +104,7 @@ const Settings& settings() {
   return settings;
 }
 
-// ---- Randomness that does not depend on the standard library's distributions ---------------
+// ---- Randomness that does not depend on the standard library's distributions --------------------
 
 class Random {
  public:
@@ -133,7 +135,7 @@ class Random {
   std::mt19937_64 engine_;
 };
 
-// ---- Descriptions for failure messages ---------------------------------------------------------
+// ---- Descriptions for failure messages ----------------------------------------------------------
 
 std::string time_text(TimeUs at_us) {
   if (at_us == kTimeNever) return "never";
@@ -271,7 +273,7 @@ std::string describe(const ledger::Policy& policy) {
          std::string(ledger::shortfall_policy_name(policy.shortfall)) + " " + policy.zone->name();
 }
 
-// ---- The simulation ---------------------------------------------------------------------------
+// ---- The simulation -----------------------------------------------------------------------------
 
 struct SimulationFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -339,6 +341,7 @@ class Simulation {
   Command freeze_account(std::size_t who);
   Command freeze_lot(std::size_t who, bool freeze);
   Command invalid_command();
+  Command invalid_request();
   Command retry(bool change_request);
   Command make(MemberId member, ledger::CommandBody body, std::string reason = "simulated");
   std::size_t pick_member();
@@ -393,6 +396,16 @@ class Simulation {
     ledger::Outcome outcome;
   };
   std::unordered_map<std::string, Accepted> accepted_;  // every key accepted so far
+  // Requests generated to be refused whatever the state (invalid, unknown member, taken external
+  // id), by key; a retry of the same request must be refused the same way.
+  struct MustReject {
+    std::uint64_t request_hash = 0;
+    Rejection rejection = Rejection::invalid_request;
+  };
+  std::unordered_map<std::string, MustReject> must_reject_;
+  void expect_rejection(const Command& command, Rejection rejection) {
+    must_reject_[command.idempotency_key] = MustReject{ledger::request_hash(command), rejection};
+  }
   Points issued_ = 0;
   Counters counters_;
 };
@@ -434,11 +447,11 @@ void Simulation::run() {
                                                        : random_.between(200, 2000);
     const std::int64_t size = std::min(draw, steps_ - step_);
     const std::int64_t crash = random_.between(0, 999);
-    if (crash < 40 && !members_.empty()) {
+    if (crash < 70 && !members_.empty()) {
       run_batch_with_crash(size);
     } else {
       run_batch(size);
-      if (crash < 80) crash_and_reopen();
+      if (crash < 140) crash_and_reopen();
     }
     spot_check();
   }
@@ -582,7 +595,7 @@ void Simulation::check_audits(const std::string& when) {
     fail(step_, nullptr, "SQLite and model audits " + when + " counted different rows");
 }
 
-// ---- What the generator sees and remembers ----------------------------------------------------
+// ---- What the generator sees and remembers ------------------------------------------------------
 
 void Simulation::observe(std::int64_t step, const Command& command, const CommandResult& result) {
   if (!result.storage_error.empty())
@@ -603,6 +616,12 @@ void Simulation::observe(std::int64_t step, const Command& command, const Comman
   } else if (result.replayed || result.rejection == Rejection::idempotency_conflict) {
     fail(step, &command, "a new key must not replay or conflict, got " + describe(result));
   }
+  if (const auto must = must_reject_.find(command.idempotency_key);
+      must != must_reject_.end() && must->second.request_hash == ledger::request_hash(command) &&
+      result.rejection != must->second.rejection)
+    fail(step, &command,
+         "must be refused as " + std::string(ledger::rejection_name(must->second.rejection)) +
+             ", got " + describe(result));
 
   if (result.rejection) {
     ++counters_.rejected[std::string(ledger::rejection_name(*result.rejection))];
@@ -656,8 +675,7 @@ void Simulation::observe(std::int64_t step, const Command& command, const Comman
       command.body);
 }
 
-// ---- Invariants after every command
-// ---------------------------------------------------------------
+// ---- Invariants after every command -------------------------------------------------------------
 
 void Simulation::check_member(std::int64_t step, const Command& command,
                               const CommandResult& result) {
@@ -671,22 +689,6 @@ void Simulation::check_member(std::int64_t step, const Command& command,
   if (!row) return;
   if (row->available < 0 || row->pending < 0 || row->frozen < 0 || row->held < 0 || row->debt < 0)
     fail(step, &command, "a balance of member " + std::to_string(member) + " is negative");
-  // next_due_us is exactly when the member's first lot matures or expires (model.h): late,
-  // members_due would miss the member and its points would not mature or expire on time; early,
-  // it would differ from what reopening a store re-derives from the lots.
-  TimeUs due = kTimeNever;
-  LotId due_lot = 0;
-  for (const ledger::Lot& lot : model_->lots(member)) {
-    const TimeUs at = lot.state == ledger::LotState::pending ? lot.matures_at_us
-                      : lot.state == ledger::LotState::active && lot.remaining > 0
-                          ? lot.expires_at_us
-                          : kTimeNever;
-    if (at < due) due = at, due_lot = lot.id;
-  }
-  if (row->next_due_us != due)
-    fail(step, &command,
-         "member " + std::to_string(member) + " has next_due " + time_text(row->next_due_us) +
-             " but lot " + std::to_string(due_lot) + " is due at " + time_text(due));
   if (!result.ok() || result.replayed) return;
 
   // What the outcome says is what the account shows.
@@ -814,8 +816,7 @@ void Simulation::compare_everything(bool histories, const std::string& when) {
   }
 }
 
-// ---- Generating commands
-// ----------------------------------------------------------------------------
+// ---- Generating commands ------------------------------------------------------------------------
 
 // Time moves forward: mostly by seconds, sometimes by days, now and then by months.
 void Simulation::advance_clock() {
@@ -955,7 +956,9 @@ Command Simulation::next_command() {
       return invalid_command();
     case kUnknownMember: {
       const MemberId unknown = 1'000'000'000 + random_.between(0, 1000);
-      return make(unknown, ledger::Earn{10, "checkin", "", 0, 0, 0, 0});
+      Command command = make(unknown, ledger::Earn{10, "checkin", "", 0, 0, 0, 0});
+      expect_rejection(command, Rejection::unknown_member);
+      return command;
     }
     case kRetry:
       return retry(false);
@@ -965,13 +968,12 @@ Command Simulation::next_command() {
 }
 
 Command Simulation::open_account() {
-  std::string external_id;
   if (!members_.empty() && random_.per_mille(50)) {
-    external_id = random_.pick(members_).external_id;  // member_exists
-  } else {
-    external_id = "customer-" + std::to_string(next_external_++);
+    Command command = make(0, ledger::OpenAccount{random_.pick(members_).external_id}, "sign-up");
+    expect_rejection(command, Rejection::member_exists);
+    return command;
   }
-  return make(0, ledger::OpenAccount{external_id}, "sign-up");
+  return make(0, ledger::OpenAccount{"customer-" + std::to_string(next_external_++)}, "sign-up");
 }
 
 Command Simulation::earn(std::size_t who) {
@@ -1135,6 +1137,12 @@ Command Simulation::freeze_lot(std::size_t who, bool freeze) {
 
 // Requests the ledger must refuse as invalid_request, whatever the state.
 Command Simulation::invalid_command() {
+  Command command = invalid_request();
+  expect_rejection(command, Rejection::invalid_request);
+  return command;
+}
+
+Command Simulation::invalid_request() {
   const MemberId member = members_[pick_member()].id;
   switch (random_.between(0, 6)) {
     case 0: {
@@ -1205,12 +1213,10 @@ std::string Simulation::summary_line(double seconds) const {
   return out.str();
 }
 
-// ---- The test ---------------------------------------------------------------------------------
+// ---- The tests ----------------------------------------------------------------------------------
 
-class SimulationTest : public ::testing::TestWithParam<std::uint64_t> {};
-
-TEST_P(SimulationTest, SqliteAgreesWithTheModel) {
-  const std::uint64_t seed = GetParam();
+// Runs one seed in a fresh directory (kept when the run fails) and prints its summary line.
+void run_seed(std::uint64_t seed) {
   std::string pattern = (std::filesystem::temp_directory_path() /
                          ("pointsmall-sim-" + std::to_string(seed) + "-XXXXXX"))
                             .string();
@@ -1234,10 +1240,25 @@ TEST_P(SimulationTest, SqliteAgreesWithTheModel) {
   if (passed) std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Simulation, SimulationTest, ::testing::ValuesIn(settings().seeds),
+// The default seeds. Their names do not depend on the environment, so that ctest (which lists
+// the tests when building) finds them whatever POINTSMALL_SIM_SEED says when it runs.
+class SimulationTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(SimulationTest, SqliteAgreesWithTheModel) {
+  if (settings().chosen_seed) GTEST_SKIP() << "POINTSMALL_SIM_SEED is set: only that seed runs";
+  run_seed(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Simulation, SimulationTest, ::testing::ValuesIn(kDefaultSeeds),
                          [](const ::testing::TestParamInfo<std::uint64_t>& seed_info) {
                            return "seed_" + std::to_string(seed_info.param);
                          });
+
+// The seed that POINTSMALL_SIM_SEED names, e.g. to replay a failure.
+TEST(SimulationReplay, SeedFromTheEnvironment) {
+  if (!settings().chosen_seed) GTEST_SKIP() << "set POINTSMALL_SIM_SEED to run one seed";
+  run_seed(*settings().chosen_seed);
+}
 
 }  // namespace
 }  // namespace pointsmall::simulation

@@ -28,6 +28,23 @@ bool is_member_account(Account account) {
   return static_cast<std::size_t>(account) < ledger::kMemberAccountCount;
 }
 
+// When the lot is next due (matures or expires), kTimeNever for none.
+TimeUs due_at(const Lot& lot) {
+  if (lot.state == LotState::pending) return lot.matures_at_us;
+  if (lot.state == LotState::active && lot.remaining > 0) return lot.expires_at_us;
+  return kTimeNever;
+}
+
+// Derives AccountRow::next_due_us and live_lots_from_id from the member's lots, as model.h
+// defines them.
+void add_lot_to_floors(const Lot& lot, ledger::MemberTotals& t) {
+  if (!t.next_due_us) t.next_due_us = kTimeNever;
+  if (!t.live_lots_from_id) t.live_lots_from_id = ledger::kNoLiveLot;
+  t.next_due_us = std::min(*t.next_due_us, due_at(lot));
+  if (is_live(lot.state) && lot.remaining > 0)
+    t.live_lots_from_id = std::min(*t.live_lots_from_id, lot.id);
+}
+
 Points entry_sum(const Transaction& tx) {
   Points sum = 0;
   for (const ledger::Entry& entry : tx.entries) sum += entry.amount;
@@ -128,6 +145,9 @@ ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) 
     }
   }
   if (needs.live_lots) {
+    // Every pending, active and frozen lot, as Needs says, even those with no points left that
+    // SQLite skips (below live_lots_from_id): no decision may depend on them, and the simulation
+    // checks that none does.
     for (const Lot* lot : rows.lots)
       if (is_live(lot->state)) lots.emplace(lot->id, *lot);
     book.all_live_lots = true;
@@ -350,6 +370,7 @@ ledger::Audit MemoryLedgerStore::audit() {
   Points expired_lot_remaining = 0;
   for (const auto& [id, lot] : lots_) {
     ledger::MemberTotals& t = totals[lot.member_id];
+    add_lot_to_floors(lot, t);
     switch (lot.state) {
       case LotState::active:
         t.active_lots += lot.remaining;
@@ -381,6 +402,8 @@ ledger::Audit MemoryLedgerStore::audit() {
     const auto it = totals.find(member_id);
     ledger::MemberTotals t = it == totals.end() ? ledger::MemberTotals{} : std::move(it->second);
     if (it != totals.end()) totals.erase(it);
+    if (!t.next_due_us) t.next_due_us = kTimeNever;  // a member without lots
+    if (!t.live_lots_from_id) t.live_lots_from_id = ledger::kNoLiveLot;
     t.row = row;
     audit.check_member(t);
   }
@@ -425,11 +448,14 @@ ledger::MemberTotals MemoryLedgerStore::member_totals(MemberId member_id) const 
     t.row = row->second;
   else
     t.row.member_id = member_id;
+  t.next_due_us = kTimeNever;
+  t.live_lots_from_id = ledger::kNoLiveLot;
   const auto rows = member_rows_.find(member_id);
   if (rows == member_rows_.end()) return t;
   t.journal = rows->second.journal;
   for (const Lot* stored : rows->second.lots) {
     const Lot& lot = *stored;
+    add_lot_to_floors(lot, t);
     if (lot.state == LotState::active) t.active_lots += lot.remaining;
     if (lot.state == LotState::pending) t.pending_lots += lot.remaining;
     if (lot.state == LotState::frozen) t.frozen_lots += lot.remaining;

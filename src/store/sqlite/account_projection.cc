@@ -79,10 +79,9 @@ std::optional<StoredAccount> AccountProjection::get(MemberId member_id) {
 
 void AccountProjection::remember(MemberId member_id) {
   Before before{member_id, false, {}};
-  if (auto it = cache_.find(member_id); it != cache_.end())
-    before = Before{member_id, true, it->second};
-  if (batch_touched_.try_emplace(member_id, batch_undo_.size()).second)
-    batch_undo_.push_back(before);
+  auto it = cache_.find(member_id);
+  if (it != cache_.end()) before = Before{member_id, true, it->second};
+  if (it == cache_.end() || it->second.batch != batch_) batch_undo_.push_back(before);
   command_undo_ = std::move(before);
 }
 
@@ -98,7 +97,7 @@ void AccountProjection::put(const StoredAccount& account, bool dirty) {
   Cached& cached = cache_[account.row.member_id];
   if (dirty && !cached.dirty) ++dirty_count_;
   if (!dirty && cached.dirty) --dirty_count_;
-  cached = Cached{account, dirty};
+  cached = Cached{account, dirty, batch_};
 }
 
 void AccountProjection::insert(const StoredAccount& account) {
@@ -165,18 +164,18 @@ std::vector<StoredAccount> AccountProjection::batch_committed(bool& wrote_back) 
         changed.push_back(it->second.account);
   }
   batch_undo_.clear();
-  batch_touched_.clear();
   command_undo_.reset();
   wrote_back_in_batch_ = false;
+  ++batch_;
   return changed;
 }
 
 void AccountProjection::batch_rolled_back() {
   for (auto it = batch_undo_.rbegin(); it != batch_undo_.rend(); ++it) restore(*it);
   batch_undo_.clear();
-  batch_touched_.clear();
   command_undo_.reset();
   wrote_back_in_batch_ = false;
+  ++batch_;
   recount_dirty();
 }
 

@@ -65,6 +65,7 @@ class AccountProjection {
   struct Cached {
     StoredAccount account;
     bool dirty = false;
+    std::uint64_t batch = 0;  // the batch that last changed it
   };
   // A member's state before the open batch or command touched it; `cached` false: not cached.
   struct Before {
@@ -85,9 +86,9 @@ class AccountProjection {
   Statement write_setting_;
   std::unordered_map<MemberId, Cached> cache_;
   std::size_t dirty_count_ = 0;
-  std::vector<Before> batch_undo_;  // first touch of each member in the open batch
-  std::unordered_map<MemberId, std::size_t> batch_touched_;  // member -> index in batch_undo_
-  std::optional<Before> command_undo_;                       // a command touches one member
+  std::uint64_t batch_ = 1;             // the open batch's number
+  std::vector<Before> batch_undo_;      // first touch of each member in the open batch
+  std::optional<Before> command_undo_;  // a command touches one member
   bool wrote_back_in_batch_ = false;
 };
 
