@@ -9,17 +9,21 @@
 namespace pointsmall::app {
 namespace {
 
-// Finds a member by external id, or by "#<id>".
-std::optional<MemberId> find_member(store::LedgerStore& ledger, const std::string& member) {
+// Finds a member by external id, or by "#<id>"; says so when there is none.
+std::optional<MemberId> find_member(store::LedgerStore& ledger, const std::string& member,
+                                    Console console) {
+  std::optional<MemberId> found;
   if (member.size() > 1 && member[0] == '#') {
     try {
       const MemberId id = std::stoll(member.substr(1));
-      if (ledger.account(id)) return id;
-    } catch (const std::exception&) {
+      if (ledger.account(id)) found = id;
+    } catch (const std::exception&) {  // not a number: no such member
     }
-    return std::nullopt;
+  } else {
+    found = ledger.member_by_external_id(member);
   }
-  return ledger.member_by_external_id(member);
+  if (!found) console.err << "error: no member " << member << "\n";
+  return found;
 }
 
 void print_entries(const ledger::Transaction& tx, std::ostream& out) {
@@ -144,12 +148,8 @@ int expire(const std::string& data_dir, TimeUs at_us, Console console) {
 
 int balance(const std::string& data_dir, const std::string& member, Console console) {
   auto ledger = open_ledger(data_dir, false, {}, console);
-  if (!ledger) return kExitBadInput;
-  const auto member_id = find_member(*ledger, member);
-  if (!member_id) {
-    console.err << "error: no member " << member << "\n";
-    return kExitBadInput;
-  }
+  const auto member_id = ledger ? find_member(*ledger, member, console) : std::nullopt;
+  if (!member_id) return kExitBadInput;
   const auto a = *ledger->account(*member_id);
   console.out << "member " << a.member_id << " (" << a.external_id << ")"
               << (a.account_frozen ? " FROZEN" : "") << "\n"
@@ -176,12 +176,8 @@ int balance(const std::string& data_dir, const std::string& member, Console cons
 int history(const std::string& data_dir, const std::string& member, std::size_t limit,
             Console console) {
   auto ledger = open_ledger(data_dir, false, {}, console);
-  if (!ledger) return kExitBadInput;
-  const auto member_id = find_member(*ledger, member);
-  if (!member_id) {
-    console.err << "error: no member " << member << "\n";
-    return kExitBadInput;
-  }
+  const auto member_id = ledger ? find_member(*ledger, member, console) : std::nullopt;
+  if (!member_id) return kExitBadInput;
   for (const ledger::Transaction& tx : ledger->history(*member_id, 0, limit)) {
     console.out << format_rfc3339_utc(tx.at_us) << "  #" << tx.id << " "
                 << ledger::transaction_kind_name(tx.kind);

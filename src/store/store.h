@@ -54,6 +54,8 @@ struct ProgramSummary {
   Points clawed_back = 0;
   Points revoked = 0;
 };
+// Fills the point figures of a summary from the journal's balance of every account.
+void set_balances(ProgramSummary& summary, const ledger::AccountBalances& balances);
 
 class LedgerStore {
  public:

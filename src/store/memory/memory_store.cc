@@ -327,21 +327,11 @@ std::vector<std::pair<MemberId, std::string>> MemoryLedgerStore::expired_holds(T
 
 ProgramSummary MemoryLedgerStore::summary() {
   std::lock_guard lock(mutex_);
-  auto at = [&](Account account) { return program_[static_cast<std::size_t>(account)]; };
   ProgramSummary s;
   s.members = static_cast<std::int64_t>(accounts_.size());
   s.transactions = static_cast<std::int64_t>(transactions_.size());
   s.lots = static_cast<std::int64_t>(lots_.size());
-  s.issued = -at(Account::program_issued);
-  s.available = at(Account::member_available);
-  s.pending = at(Account::member_pending);
-  s.frozen = at(Account::member_frozen);
-  s.held = at(Account::member_held);
-  s.debt = -at(Account::member_debt);
-  s.spent = at(Account::program_spent);
-  s.expired = at(Account::program_expired);
-  s.clawed_back = at(Account::program_clawed_back);
-  s.revoked = at(Account::program_revoked);
+  set_balances(s, program_);
   return s;
 }
 

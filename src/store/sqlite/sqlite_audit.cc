@@ -7,8 +7,6 @@
 namespace pointsmall::store::sqlite {
 namespace {
 
-using ledger::Account;
-
 std::size_t index_of(const std::string& account_name) {
   auto account = ledger::account_from_name(account_name);
   if (!account) throw SqliteError(SQLITE_CORRUPT, "unknown account '" + account_name + "'");
@@ -129,21 +127,11 @@ ProgramSummary summarize(Connection& db) {
   ledger::AccountBalances all{};
   Statement balances = db.prepare("SELECT account, sum(amount) FROM entries GROUP BY account");
   while (balances.step()) all[index_of(balances.column_text(0))] = balances.column_int(1);
-  auto at = [&](Account account) { return all[static_cast<std::size_t>(account)]; };
   ProgramSummary s;
   s.members = db.query_int("SELECT count(*) FROM accounts");
   s.transactions = db.query_int("SELECT count(*) FROM transactions");
   s.lots = db.query_int("SELECT count(*) FROM lots");
-  s.issued = -at(Account::program_issued);
-  s.available = at(Account::member_available);
-  s.pending = at(Account::member_pending);
-  s.frozen = at(Account::member_frozen);
-  s.held = at(Account::member_held);
-  s.debt = -at(Account::member_debt);
-  s.spent = at(Account::program_spent);
-  s.expired = at(Account::program_expired);
-  s.clawed_back = at(Account::program_clawed_back);
-  s.revoked = at(Account::program_revoked);
+  set_balances(s, all);
   return s;
 }
 
