@@ -7,8 +7,10 @@
 //     `ledger::decide` on the member's current state, so no two commands ever act on a stale
 //     balance.
 //  2. A command's callback runs exactly once, after the command's effects are durable (or after it
-//     was rejected and its batch is durable). A storage failure fails the whole batch: every
-//     command in it reports `storage_error` and none of its effects remain.
+//     was rejected and its batch is durable). A storage failure reports `storage_error` and leaves
+//     none of the failed commands' effects: a failure while one command is being written undoes
+//     that command alone (its savepoint); a failure of the batch itself (e.g. its COMMIT) fails
+//     every command of the batch.
 //  3. An idempotency key is applied at most once. A repeat with the same request replays the
 //     first outcome (`replayed` set); with a different request it is rejected with
 //     idempotency_conflict. A rejected command leaves nothing, not even its key.
