@@ -128,9 +128,8 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
           c.prepare(select(kHoldColumns, "FROM holds WHERE member_id = $1 AND hold_ref = $2"))),
       select_transaction_(c.prepare(
           select(kTransactionColumns, "FROM transactions WHERE id = $1 AND member_id = $2"))),
-      select_allocations_(
-          c.prepare(select(kAllocationColumns,
-                 "FROM allocations WHERE transaction_id = $1 ORDER BY lot_id"))),
+      select_allocations_(c.prepare(select(
+          kAllocationColumns, "FROM allocations WHERE transaction_id = $1 ORDER BY lot_id"))),
       insert_transaction_(c.prepare(
           "INSERT INTO transactions (id, member_id, previous_id, kind, at_us, idempotency_key, "
           "request_hash, reference, reason, actor, result) "
