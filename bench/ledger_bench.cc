@@ -1,15 +1,16 @@
 // Ledger benchmark: durable earn operations per second through the SQLite store.
 //
 //   build/ledger_bench [--members 1000000] [--earns 1000000] [--single-earns 3000]
-//                      [--max-batch 8192] [--dir DIR]
+//                      [--max-batch 8192] [--producers 2] [--dir DIR]
 //
 // 1. Opens `--members` accounts through the store.
-// 2. Group commit: submits `--earns` earns to random members from two threads and waits until the
-//    last one is durable (synchronous=FULL): the figure is earns per second.
+// 2. Group commit: submits `--earns` earns to random members from `--producers` threads and waits
+//    until the last one is durable (synchronous=FULL): the figure is earns per second.
 // 3. Reference in the same run: the same kind of earn committed one per transaction (max_batch 1),
 //    each waited for before the next, on the same database.
 // Prints both figures and their ratio.
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/sqlite/sqlite_store.h"
 
@@ -31,6 +33,7 @@ struct Args {
   std::int64_t earns = 1'000'000;
   std::int64_t single_earns = 3'000;
   std::int64_t max_batch = 8192;  // commands per commit (the store's default)
+  int producers = 2;              // threads submitting earns
   std::string dir;
 };
 
@@ -45,6 +48,8 @@ Args parse(int argc, char** argv) {
       args.earns = std::stoll(value);
     else if (name == "--single-earns")
       args.single_earns = std::stoll(value);
+    else if (name == "--producers")
+      args.producers = std::max(1, std::stoi(value));
     else if (name == "--max-batch")
       args.max_batch = std::stoll(value);
     else if (name == "--dir")
@@ -114,9 +119,11 @@ double group_commit_rate(store::LedgerStore& ledger, const Args& args) {
                     });
     }
   };
-  std::thread second(produce, 1, args.earns / 2);
-  produce(0, args.earns - args.earns / 2);
-  second.join();
+  std::vector<std::thread> others;
+  const std::int64_t share = args.earns / args.producers;
+  for (int p = 1; p < args.producers; ++p) others.emplace_back(produce, p, share);
+  produce(0, args.earns - share * (args.producers - 1));
+  for (std::thread& other : others) other.join();
   ledger.flush();
   const double elapsed = seconds_since(start);
   if (failed > 0)
