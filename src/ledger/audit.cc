@@ -50,6 +50,27 @@ void Audit::check_member(const MemberTotals& t) {
   if (row.debt < 0) report(who + "debt is negative");
 }
 
+void Audit::check_member_row(const AccountRow& row, DerivedTotals& derived) {
+  MemberTotals t;
+  if (auto it = derived.find(row.member_id); it != derived.end()) {
+    t = std::move(it->second);
+    derived.erase(it);
+  }
+  if (!t.next_due_us) t.next_due_us = kTimeNever;
+  if (!t.live_lots_from_id) t.live_lots_from_id = kNoLiveLot;
+  t.row = row;
+  check_member(t);
+}
+
+void Audit::check_members_without_row(DerivedTotals& derived) {
+  for (auto& [member_id, t] : derived) {
+    t.row = AccountRow{};
+    t.row.member_id = member_id;
+    check_member(t);
+  }
+  derived.clear();
+}
+
 void Audit::check_transaction_sum(TransactionId id, Points sum) {
   ++transactions_;
   if (sum != 0)

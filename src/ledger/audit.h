@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/model.h"
@@ -36,6 +37,13 @@ class Audit {
   static constexpr std::size_t kMaxFindings = 1000;  // further findings are only counted
 
   void check_member(const MemberTotals& totals);
+  // Figures an engine derived from lots, holds and journal, by member.
+  using DerivedTotals = std::unordered_map<MemberId, MemberTotals>;
+  // Checks one stored account row against its derived figures and takes them out of `derived`
+  // (a member without lots derives next_due_us = never and no live lot).
+  void check_member_row(const AccountRow& row, DerivedTotals& derived);
+  // After every row: derived figures left over belong to members without an account row.
+  void check_members_without_row(DerivedTotals& derived);
   void check_transaction_sum(TransactionId id, Points sum);
   void check_lot(const LotFacts& facts);
   void check_allocation(const Allocation& allocation);

@@ -154,6 +154,23 @@ class IdSource {
   virtual LotId next_lot_id() = 0;
 };
 
+// Ids 1, 2, 3, ... of each kind, continuing after the given last ones. A copy is a mark to go back
+// to: assigning it back gives the ids handed out since to the next command.
+class SequentialIds final : public IdSource {
+ public:
+  SequentialIds() = default;
+  SequentialIds(MemberId last_member, TransactionId last_transaction, LotId last_lot)
+      : member_(last_member), transaction_(last_transaction), lot_(last_lot) {}
+  MemberId next_member_id() override { return ++member_; }
+  TransactionId next_transaction_id() override { return ++transaction_; }
+  LotId next_lot_id() override { return ++lot_; }
+
+ private:
+  MemberId member_ = 0;
+  TransactionId transaction_ = 0;
+  LotId lot_ = 0;
+};
+
 // What the caller sees of an accepted command. Replayed as is for a repeated idempotency key.
 struct Outcome {
   TransactionId transaction_id = 0;  // the command's own transaction

@@ -236,7 +236,7 @@ class Simulation {
       RC_ASSERT(keeper_.rows == before);
       if (!result.ok() && !result.replayed) {
         // The decision itself carries nothing to apply.
-        testing::CountingIds ids;
+        SequentialIds ids;
         const Decision again = decide(keeper_.load(command), command, keeper_.policy(), ids);
         RC_ASSERT(again.rejection == result.rejection);
         RC_ASSERT(again.effects.transactions.empty());

@@ -1097,7 +1097,7 @@ TEST_F(LedgerValidation, MalformedCommandsAreRefusedAsInvalidAndChangeNothing) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     EXPECT_EQ(validate(c.command), Rejection::invalid_request);
-    testing::CountingIds ids;
+    SequentialIds ids;
     const Decision decision = decide(keeper.load(c.command), c.command, keeper.policy(), ids);
     ASSERT_TRUE(decision.rejection.has_value());
     EXPECT_EQ(*decision.rejection, Rejection::invalid_request);
@@ -1529,7 +1529,7 @@ TEST_F(LedgerDecision, ARefusedDecisionCarriesNoEffects) {
   const MemberId alice = open();
   earn(alice, 10);
   const Command c = command(alice, Spend{11, ""});
-  testing::CountingIds ids;
+  SequentialIds ids;
   const Decision decision = decide(keeper.load(c), c, keeper.policy(), ids);
   ASSERT_EQ(decision.rejection, Rejection::insufficient_points);
   EXPECT_TRUE(decision.effects.transactions.empty());
@@ -1544,7 +1544,7 @@ TEST_F(LedgerDecision, EachChangedLotAppearsOnceWithItsFinalState) {
   const LotId b = lot_of(earn_expiring(alice, 10, now + 2 * kDay));
   now += kDay;  // lot a expires on the way, then the spend takes from b
   const Command c = command(alice, Spend{4, ""});
-  testing::CountingIds ids;
+  SequentialIds ids;
   const Decision decision = decide(keeper.load(c), c, keeper.policy(), ids);
   ASSERT_FALSE(decision.rejection);
   std::set<LotId> ids_seen;

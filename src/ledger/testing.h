@@ -25,19 +25,6 @@
 
 namespace pointsmall::ledger::testing {
 
-// Identifiers 1, 2, 3, ... of each kind.
-class CountingIds final : public IdSource {
- public:
-  MemberId next_member_id() override { return ++member_; }
-  TransactionId next_transaction_id() override { return ++transaction_; }
-  LotId next_lot_id() override { return ++lot_; }
-
- private:
-  MemberId member_ = 0;
-  TransactionId transaction_ = 0;
-  LotId lot_ = 0;
-};
-
 // Everything the keeper stores; comparable, so that a test can assert "nothing changed".
 struct Rows {
   std::map<MemberId, AccountRow> accounts;
@@ -273,7 +260,7 @@ class BookKeeper {
   }
 
   Policy policy_;
-  CountingIds ids_;
+  SequentialIds ids_;
 };
 
 }  // namespace pointsmall::ledger::testing

@@ -80,7 +80,7 @@ CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
     return result;
   }
   const ledger::MemberBook book = load_book(command);
-  const Counters before = ids_;  // a command that is not applied gives its ids back
+  const ledger::SequentialIds before = ids_;  // a command that is not applied gives its ids back
   ledger::Decision decision = ledger::decide(book, command, policy_, ids_);
   if (decision.rejection) {
     ids_ = before;
@@ -388,20 +388,8 @@ ledger::Audit MemoryLedgerStore::audit() {
          it != allocations_.end() && it->first.first == hold.transaction_id; ++it)
       t.open_hold_allocations += it->second.points - it->second.returned;
   }
-  for (const auto& [member_id, row] : accounts_) {
-    const auto it = totals.find(member_id);
-    ledger::MemberTotals t = it == totals.end() ? ledger::MemberTotals{} : std::move(it->second);
-    if (it != totals.end()) totals.erase(it);
-    if (!t.next_due_us) t.next_due_us = kTimeNever;  // a member without lots
-    if (!t.live_lots_from_id) t.live_lots_from_id = ledger::kNoLiveLot;
-    t.row = row;
-    audit.check_member(t);
-  }
-  for (auto& [member_id, t] : totals) {  // rows of members that have no account
-    t.row = AccountRow{};
-    t.row.member_id = member_id;
-    audit.check_member(t);
-  }
+  for (const auto& [member_id, row] : accounts_) audit.check_member_row(row, totals);
+  audit.check_members_without_row(totals);
   for (const auto& [key, allocation] : allocations_) audit.check_allocation(allocation);
   for (const auto& [key, order] : orders_) audit.check_order(order);
   audit.check_program(all, expired_lot_remaining);
@@ -479,9 +467,9 @@ void MemoryLedgerStore::audit_member_rows(MemberId member_id, ledger::Audit& aud
 
 void MemoryLedgerStore::restart() {
   std::lock_guard lock(mutex_);
-  ids_.member = accounts_.empty() ? 0 : accounts_.rbegin()->first;
-  ids_.transaction = transactions_.empty() ? 0 : transactions_.rbegin()->first;
-  ids_.lot = lots_.empty() ? 0 : lots_.rbegin()->first;
+  ids_ = ledger::SequentialIds(accounts_.empty() ? 0 : accounts_.rbegin()->first,
+                               transactions_.empty() ? 0 : transactions_.rbegin()->first,
+                               lots_.empty() ? 0 : lots_.rbegin()->first);
 }
 
 }  // namespace pointsmall::store

@@ -67,17 +67,6 @@ class MemoryLedgerStore final : public LedgerStore {
   void restart();
 
  private:
-  // Next ids; like every engine's, they advance even when the decision is a rejection.
-  class Counters final : public ledger::IdSource {
-   public:
-    MemberId next_member_id() override { return ++member; }
-    TransactionId next_transaction_id() override { return ++transaction; }
-    LotId next_lot_id() override { return ++lot; }
-    MemberId member = 0;
-    TransactionId transaction = 0;
-    LotId lot = 0;
-  };
-
   // What belongs to one member: ids of its transactions, ascending, and its lots (by ascending
   // id) and allocations as pointers into the maps below, whose nodes never move.
   struct MemberRows {
@@ -100,7 +89,7 @@ class MemoryLedgerStore final : public LedgerStore {
   const ledger::Policy policy_;
 
   mutable std::mutex mutex_;
-  Counters ids_;                                                               // guarded by mutex_
+  ledger::SequentialIds ids_;                                                  // guarded by mutex_
   std::map<MemberId, ledger::AccountRow> accounts_;                            // guarded by mutex_
   std::unordered_map<std::string, MemberId> external_ids_;                     // guarded by mutex_
   std::map<TransactionId, ledger::Transaction> transactions_;                  // guarded by mutex_

@@ -234,13 +234,15 @@ void LedgerTables::load_allocated_lots(MemberBook& book) {
 
 MemberBook LedgerTables::load_book(const Command& command, const Policy& policy) {
   MemberBook book;
+  loaded_.reset();
   if (const auto* open = std::get_if<OpenAccount>(&command.body)) {
     StatementScope scope(select_account_by_external_id_);
     select_account_by_external_id_.bind(1, open->external_id);
     book.external_id_taken = select_account_by_external_id_.step();
     return book;
   }
-  const auto stored = accounts_.get(command.member_id);
+  loaded_ = accounts_.get(command.member_id);
+  const auto& stored = loaded_;
   if (!stored) return book;
   book.account = stored->row;
   Needs needs = needs_for(command, book.account, policy);
@@ -335,8 +337,9 @@ void LedgerTables::write_allocation(const Allocation& a, bool insert) {
 }
 
 void LedgerTables::apply(const Effects& effects) {
+  // The row load_book read for this command (apply always follows it, on the same thread).
   StoredAccount account;
-  if (!effects.account_inserted) account = *accounts_.get(effects.account.member_id);
+  if (!effects.account_inserted) account = *loaded_;
   account.row = effects.account;
   for (const Transaction& tx : effects.transactions) {
     insert_transaction(tx, account.last_transaction_id);

@@ -41,6 +41,7 @@ class LedgerTables {
   std::optional<KeyRecord> find_key(const std::string& key);
 
   ledger::MemberBook load_book(const ledger::Command& command, const ledger::Policy& policy);
+  // Writes the effects of the command whose book was loaded last.
   void apply(const ledger::Effects& effects);
 
  private:
@@ -56,6 +57,7 @@ class LedgerTables {
   void write_allocation(const ledger::Allocation& allocation, bool insert);
 
   AccountProjection& accounts_;
+  std::optional<StoredAccount> loaded_;  // the account row of the last loaded book
   Statement find_key_;
   Statement select_account_by_external_id_;
   Statement select_lot_;

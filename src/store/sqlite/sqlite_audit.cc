@@ -56,21 +56,8 @@ std::unordered_map<MemberId, ledger::MemberTotals> derive_member_totals(Connecti
 void audit_members(Connection& db, ledger::Audit& audit) {
   auto totals = derive_member_totals(db);
   Statement accounts = db.prepare(std::string("SELECT ") + kAccountColumns + " FROM accounts");
-  while (accounts.step()) {
-    ledger::AccountRow row = read_account(accounts);
-    auto it = totals.find(row.member_id);
-    ledger::MemberTotals t = it == totals.end() ? ledger::MemberTotals{} : it->second;
-    if (it != totals.end()) totals.erase(it);
-    if (!t.next_due_us) t.next_due_us = kTimeNever;  // a member without lots
-    if (!t.live_lots_from_id) t.live_lots_from_id = ledger::kNoLiveLot;
-    t.row = row;
-    audit.check_member(t);
-  }
-  for (auto& [member_id, t] : totals) {  // rows of members that have no account
-    t.row = ledger::AccountRow{};
-    t.row.member_id = member_id;
-    audit.check_member(t);
-  }
+  while (accounts.step()) audit.check_member_row(read_account(accounts), totals);
+  audit.check_members_without_row(totals);
 }
 
 void audit_lots(Connection& db, ledger::Audit& audit) {

@@ -25,38 +25,12 @@ using sqlite::StoredAccount;
 
 namespace {
 
-// Counters for new ids, continuing from the largest id in the database. Gaps (from failed
-// batches) are harmless.
-class CounterIds final : public ledger::IdSource {
- public:
-  explicit CounterIds(Connection& db) { reload(db); }
-  void reload(Connection& db) {
-    member_ = db.query_int("SELECT max(member_id) FROM accounts");
-    transaction_ = db.query_int("SELECT max(id) FROM transactions");
-    lot_ = db.query_int("SELECT max(id) FROM lots");
-  }
-  // Ids handed out since a mark are taken back when the command they were for is not applied,
-  // so that replays and rejections leave no gaps.
-  struct Mark {
-    MemberId member;
-    TransactionId transaction;
-    LotId lot;
-  };
-  [[nodiscard]] Mark mark() const { return Mark{member_, transaction_, lot_}; }
-  void reset(const Mark& mark) {
-    member_ = mark.member;
-    transaction_ = mark.transaction;
-    lot_ = mark.lot;
-  }
-  MemberId next_member_id() override { return ++member_; }
-  TransactionId next_transaction_id() override { return ++transaction_; }
-  LotId next_lot_id() override { return ++lot_; }
-
- private:
-  MemberId member_ = 0;
-  TransactionId transaction_ = 0;
-  LotId lot_ = 0;
-};
+// Ids continue from the largest in the database. Gaps (from failed batches) are harmless.
+ledger::SequentialIds ids_after_stored(Connection& db) {
+  return ledger::SequentialIds(db.query_int("SELECT max(member_id) FROM accounts"),
+                               db.query_int("SELECT max(id) FROM transactions"),
+                               db.query_int("SELECT max(id) FROM lots"));
+}
 
 void configure(Connection& db, const SqliteOptions& options, bool writer) {
   db.exec("PRAGMA foreign_keys = OFF");
@@ -140,7 +114,7 @@ struct SqliteLedgerStore::Impl {
   Connection writer_db;
   std::unique_ptr<AccountProjection> accounts;
   std::unique_ptr<LedgerTables> tables;
-  std::unique_ptr<CounterIds> ids;
+  ledger::SequentialIds ids;
   std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
 
   std::mutex mutex;
@@ -176,7 +150,7 @@ struct SqliteLedgerStore::Impl {
     accounts = std::make_unique<AccountProjection>(writer_db);
     accounts->recover();
     tables = std::make_unique<LedgerTables>(writer_db, *accounts);
-    ids = std::make_unique<CounterIds>(writer_db);
+    ids = ids_after_stored(writer_db);
     begin = std::make_unique<Statement>(writer_db.prepare("BEGIN IMMEDIATE"));
     commit = std::make_unique<Statement>(writer_db.prepare("COMMIT"));
     rollback = std::make_unique<Statement>(writer_db.prepare("ROLLBACK"));
@@ -263,7 +237,7 @@ struct SqliteLedgerStore::Impl {
       } catch (const SqliteError&) {  // already rolled back by SQLite
       }
       accounts->batch_rolled_back();
-      ids->reload(writer_db);
+      ids = ids_after_stored(writer_db);
       for (CommandResult& result : results) {
         result = CommandResult{};
         result.storage_error = error.what();
@@ -324,10 +298,10 @@ struct SqliteLedgerStore::Impl {
       return result;
     }
     const ledger::MemberBook book = tables->load_book(command, policy);
-    const CounterIds::Mark mark = ids->mark();
-    ledger::Decision decision = ledger::decide(book, command, policy, *ids);
+    const ledger::SequentialIds mark = ids;  // a command not applied gives its ids back
+    ledger::Decision decision = ledger::decide(book, command, policy, ids);
     if (decision.rejection) {
-      ids->reset(mark);
+      ids = mark;
       if (auto replayed = replay(command)) return *replayed;
       result.rejection = decision.rejection;
       return result;
@@ -342,7 +316,7 @@ struct SqliteLedgerStore::Impl {
       rollback_to->run();
       release->run();
       accounts->rollback_command();
-      ids->reset(mark);
+      ids = mark;
       if (auto replayed = replay(command)) return *replayed;
       result.storage_error = error.what();
       return result;
