@@ -54,25 +54,7 @@ class Work {
   void post(std::size_t tx, Account account, Points amount, LotId lot_id = 0) {
     if (amount == 0) return;
     effects_.transactions[tx].entries.push_back(Entry{account, amount, lot_id});
-    switch (account) {
-      case Account::member_available:
-        account_.available += amount;
-        break;
-      case Account::member_pending:
-        account_.pending += amount;
-        break;
-      case Account::member_frozen:
-        account_.frozen += amount;
-        break;
-      case Account::member_held:
-        account_.held += amount;
-        break;
-      case Account::member_debt:
-        account_.debt -= amount;
-        break;
-      default:
-        break;  // program accounts have no row
-    }
+    add_to_row(account_, account, amount);  // program accounts have no row
   }
 
   Lot* find_lot(LotId id) {

@@ -186,4 +186,8 @@ struct AccountRow {
   friend bool operator==(const AccountRow&, const AccountRow&) = default;
 };
 
+// Adds an entry's amount to the member's balance it names. Returns false, changing nothing, for a
+// program account (it has no row).
+bool add_to_row(AccountRow& row, Account account, Points amount);
+
 }  // namespace pointsmall::ledger

@@ -1,4 +1,5 @@
-// Stable names of the ledger's enums: they appear in the database, the API and the CLI.
+// Stable names of the ledger's enums (they appear in the database, the API and the CLI), and
+// how an entry moves a member's balances.
 #include <array>
 
 #include "ledger/ledger.h"
@@ -75,6 +76,28 @@ std::string_view transaction_kind_name(TransactionKind kind) {
 }
 std::string_view hold_state_name(HoldState state) {
   return name_of(state, kHoldStateNames);
+}
+
+bool add_to_row(AccountRow& row, Account account, Points amount) {
+  switch (account) {
+    case Account::member_available:
+      row.available += amount;
+      return true;
+    case Account::member_pending:
+      row.pending += amount;
+      return true;
+    case Account::member_frozen:
+      row.frozen += amount;
+      return true;
+    case Account::member_held:
+      row.held += amount;
+      return true;
+    case Account::member_debt:
+      row.debt -= amount;  // the debt account's balance is minus what is owed
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace pointsmall::ledger

@@ -218,25 +218,8 @@ void AccountProjection::recover() {
       ledger::AccountRow& a = row(entries.column_int(0)).row;
       const auto account = ledger::account_from_name(entries.column_text(1));
       const Points amount = entries.column_int(2);
-      switch (account.value_or(ledger::Account::program_issued)) {
-        case ledger::Account::member_available:
-          a.available += amount;
-          break;
-        case ledger::Account::member_pending:
-          a.pending += amount;
-          break;
-        case ledger::Account::member_frozen:
-          a.frozen += amount;
-          break;
-        case ledger::Account::member_held:
-          a.held += amount;
-          break;
-        case ledger::Account::member_debt:
-          a.debt -= amount;
-          break;
-        default:
-          throw SqliteError(SQLITE_CORRUPT, "unknown member account in the journal");
-      }
+      if (!account || !ledger::add_to_row(a, *account, amount))
+        throw SqliteError(SQLITE_CORRUPT, "unknown member account in the journal");
     }
     Statement lots =
         db_.prepare("SELECT member_id, max(id) FROM lots WHERE id > $1 GROUP BY member_id");
