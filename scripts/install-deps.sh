@@ -6,7 +6,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libsqlite3-dev zlib1g-dev libhowardhinnant-date-dev tzdata libcli11-dev
   libgtest-dev librapidcheck-dev
-  clang-format clang-tidy
+  libboost-dev nlohmann-json3-dev libsodium-dev libssl-dev libtomlplusplus-dev
+  clang-format clang-tidy curl
 )
 
 missing=()

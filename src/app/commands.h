@@ -43,6 +43,22 @@ int balance(const std::string& data_dir, const std::string& member, Console cons
 int history(const std::string& data_dir, const std::string& member, std::size_t limit,
             Console console);
 
+// Creates an API key with role merchant, operator, admin or analyst in the data directory
+// (creating and migrating the ledger if needed). Prints `created API key "NAME" (role ROLE)` and
+// then the key alone on the last line of stdout: the only time it is shown.
+int apikey_create(const std::string& data_dir, const std::string& name, const std::string& role,
+                  const Clock& clock, Console console);
+// Creates a console operator with role operator, admin or analyst. Prints the operator, its TOTP
+// secret and the otpauth:// URI to load into an authenticator app (shown this once).
+int operator_create(const std::string& data_dir, const std::string& name, const std::string& role,
+                    const std::string& password, const Clock& clock, Console console);
+
+struct ServeConfig;
+// Serves the HTTP API until SIGINT or SIGTERM, then finishes in-flight requests, makes every
+// acknowledged write durable and returns 0. Writes the port listened on to `port_file` when it
+// is not empty (for tests and scripts that listen on port 0).
+int serve(const ServeConfig& config, const std::string& port_file, Console console);
+
 }  // namespace pointsmall::app
 
 namespace pointsmall::store {

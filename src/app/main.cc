@@ -2,8 +2,32 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "api/api.h"
 #include "app/commands.h"
+#include "app/serve_config.h"
 #include "core/time_zone.h"
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for POINTSMALL_*
+
+namespace {
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> out;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text(*entry);
+    const auto equals = text.find('=');
+    if (equals != std::string::npos && text.rfind("POINTSMALL_", 0) == 0)
+      out[text.substr(0, equals)] = text.substr(equals + 1);
+  }
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace pointsmall;  // NOLINT(google-build-using-namespace): main only
@@ -54,12 +78,92 @@ int main(int argc, char** argv) {
   history->add_option("--limit", limit, "At most this many transactions")
       ->check(CLI::Range(1, 1000));
 
+  auto* serve = cli.add_subcommand(
+      "serve", "Serve the HTTP API (config file, then POINTSMALL_* variables, then flags)");
+  std::string config_file;
+  std::string listen;
+  std::string serve_data_dir;
+  std::string port_file;
+  serve->add_option("--config", config_file, "TOML configuration file");
+  serve->add_option("--data-dir", serve_data_dir, "Ledger directory (default data/ledger)");
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  serve->add_option("--port-file", port_file, "Write the port listened on to this file");
+
+  cli.add_subcommand("routes",
+                     "Print the API's routes and the roles that may call them (JSON lines)");
+
+  auto* apikey = cli.add_subcommand("apikey", "Manage API keys");
+  apikey->require_subcommand(1);
+  auto* apikey_create = apikey->add_subcommand("create", "Create an API key; prints it last");
+  std::string name;
+  std::string role;
+  apikey_create->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  apikey_create->add_option("--name", name, "A name for the key, e.g. the shop's backend")
+      ->required();
+  apikey_create->add_option("--role", role, "merchant | operator | admin | analyst")->required();
+
+  auto* operator_cmd = cli.add_subcommand("operator", "Manage console operators");
+  operator_cmd->require_subcommand(1);
+  auto* operator_create =
+      operator_cmd->add_subcommand("create", "Create an operator; prints the TOTP secret");
+  std::string password;
+  operator_create->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  operator_create->add_option("--name", name, "Sign-in name")->required();
+  operator_create->add_option("--role", role, "operator | admin | analyst")->required();
+  operator_create->add_option(
+      "--password", password,
+      "Password, 10 characters or more (default: read from POINTSMALL_PASSWORD)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return cli.exit(error) == 0 ? 0 : app::kExitBadInput;
   }
   try {
+    if (*serve) {
+      app::ServeConfig config;
+      if (!config_file.empty()) {
+        std::ifstream in(config_file);
+        if (!in) {
+          std::cerr << "error: cannot read config file " << config_file << "\n";
+          return app::kExitBadInput;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        if (auto error = app::apply_toml(config, text.str(), config_file)) {
+          std::cerr << "error: " << *error << "\n";
+          return app::kExitBadInput;
+        }
+      }
+      if (auto error = app::apply_environment(config, environment())) {
+        std::cerr << "error: " << *error << "\n";
+        return app::kExitBadInput;
+      }
+      if (!serve_data_dir.empty()) config.data_dir = serve_data_dir;
+      if (!listen.empty()) {
+        if (auto error = app::apply_listen(config, listen)) {
+          std::cerr << "error: " << *error << "\n";
+          return app::kExitBadInput;
+        }
+      }
+      return app::serve(config, port_file, console);
+    }
+    if (cli.got_subcommand("routes")) {
+      std::cout << api::route_table_json_lines();
+      return app::kExitOk;
+    }
+    if (*apikey_create) {
+      SystemClock clock;
+      return app::apikey_create(data_dir, name, role, clock, console);
+    }
+    if (*operator_create) {
+      SystemClock clock;
+      if (password.empty()) {
+        const char* from_environment = std::getenv("POINTSMALL_PASSWORD");
+        if (from_environment != nullptr) password = from_environment;
+      }
+      return app::operator_create(data_dir, name, role, password, clock, console);
+    }
     if (*retail) return app::import_online_retail(import_options, console);
     if (*check) return app::check(data_dir, console);
     if (*expire) {

@@ -14,6 +14,7 @@ constexpr std::size_t kMaxSourceLength = 64;
 constexpr std::size_t kMaxTextLength = 500;       // reason and actor
 constexpr Points kMaxPoints = 1'000'000'000'000;  // per command; keeps every sum far from overflow
 constexpr MinorUnits kMaxMoney = 1'000'000'000'000'000;
+constexpr std::size_t kMaxEventPayload = 64 * 1024;
 
 // FNV-1a over length-prefixed fields, so that ("ab","c") and ("a","bc") differ.
 class Digest {
@@ -88,6 +89,8 @@ std::optional<Rejection> validate_body(const Command& command) {
           if (command.reason.empty()) return bad;
         } else if constexpr (std::is_same_v<T, FreezeLot> || std::is_same_v<T, UnfreezeLot>) {
           if (body.lot_id <= 0 || command.reason.empty()) return bad;
+        } else if constexpr (std::is_same_v<T, RecordEvent>) {
+          if (!text_ok(body.type, kMaxSourceLength, true)) return bad;
         }
         return std::nullopt;
       },
@@ -119,6 +122,8 @@ void add_body(Digest& digest, const CommandBody& body) {
           digest.add(b.points);
         } else if constexpr (std::is_same_v<T, FreezeLot> || std::is_same_v<T, UnfreezeLot>) {
           digest.add(b.lot_id);
+        } else if constexpr (std::is_same_v<T, RecordEvent>) {
+          digest.add(b.type);
         }
       },
       body);
@@ -148,18 +153,24 @@ constexpr OutcomeField kOutcomeFields[] = {
 
 std::string_view command_name(const CommandBody& body) {
   static constexpr std::string_view kNames[] = {
-      "open_account", "earn",        "spend",  "hold",   "capture",        "release",
-      "refund",       "cancel",      "adjust", "settle", "freeze_account", "unfreeze_account",
-      "freeze_lot",   "unfreeze_lot"};
+      "open_account", "earn",         "spend",       "hold",   "capture",        "release",
+      "refund",       "cancel",       "adjust",      "settle", "freeze_account", "unfreeze_account",
+      "freeze_lot",   "unfreeze_lot", "record_event"};
   return kNames[body.index()];
 }
 
 std::uint64_t request_hash(const Command& command) {
+  if (command.client_request_hash != 0) return command.client_request_hash;
   Digest digest;
   digest.add(command.member_id);
   digest.add(command.actor);
   digest.add(command.reason);
   add_body(digest, command.body);
+  if (command.event) {
+    // The occurrence time is part of the request (unlike the command's own time).
+    digest.add(command.event->type), digest.add(command.event->occurred_at_us);
+    digest.add(command.event->payload);
+  }
   return digest.value();
 }
 
@@ -170,6 +181,9 @@ std::optional<Rejection> validate(const Command& command) {
     return Rejection::invalid_request;
   const bool opening = std::holds_alternative<OpenAccount>(command.body);
   if (opening != (command.member_id == 0) || command.member_id < 0)
+    return Rejection::invalid_request;
+  if (command.event && (!text_ok(command.event->type, kMaxSourceLength, true) ||
+                        command.event->payload.size() > kMaxEventPayload))
     return Rejection::invalid_request;
   return validate_body(command);
 }

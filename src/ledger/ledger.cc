@@ -577,6 +577,13 @@ Result unfreeze_lot(Work& work, LotId lot_id) {
   return Outcome{.points = 0};
 }
 
+Result record_event(Work& work, const RecordEvent& event) {
+  const std::string reason =
+      work.command().reason.empty() ? event.type + " recorded" : work.command().reason;
+  work.begin(TransactionKind::event, event.type, reason, true);
+  return Outcome{};
+}
+
 Result run(Work& work, const CommandBody& body) {
   struct Visitor {
     Work& work;
@@ -594,6 +601,7 @@ Result run(Work& work, const CommandBody& body) {
     Result operator()(const UnfreezeAccount&) { return set_account_frozen(work, false); }
     Result operator()(const FreezeLot& c) { return freeze_lot(work, c.lot_id); }
     Result operator()(const UnfreezeLot& c) { return unfreeze_lot(work, c.lot_id); }
+    Result operator()(const RecordEvent& c) { return record_event(work, c); }
   };
   return std::visit(Visitor{work}, body);
 }

@@ -95,10 +95,24 @@ struct FreezeLot {
 struct UnfreezeLot {
   LotId lot_id = 0;
 };
+// Records an event that earns nothing (yet): a transaction without entries, so the event has an
+// idempotency key, a place in the member's history and a reason.
+struct RecordEvent {
+  std::string type;  // "checkin", "share", ...; 1..64 characters
+};
 
 using CommandBody = std::variant<OpenAccount, Earn, Spend, PlaceHold, CaptureHold, ReleaseHold,
                                  Refund, CancelTransaction, Adjust, Settle, FreezeAccount,
-                                 UnfreezeAccount, FreezeLot, UnfreezeLot>;
+                                 UnfreezeAccount, FreezeLot, UnfreezeLot, RecordEvent>;
+
+// An event as the API received it. The store keeps it with the command's own transaction, in the
+// same savepoint, so that the earning engine can replay what members did.
+struct EventRecord {
+  std::string type;           // "purchase", "checkin", ...; 1..64 characters
+  TimeUs occurred_at_us = 0;  // when it happened, as the merchant says
+  std::string payload;        // the request body (JSON); at most 64 KiB
+  friend bool operator==(const EventRecord&, const EventRecord&) = default;
+};
 
 struct Command {
   std::string idempotency_key;  // 1..128 characters; the same key replays the first result
@@ -107,10 +121,16 @@ struct Command {
   std::string actor;            // who asks: "import", "api-key:shop", "operator:alice"
   std::string reason;           // why, in words; required for Adjust and the freezes
   CommandBody body;
+  std::optional<EventRecord> event;  // kept with the transaction when the command is accepted
+  // A digest of the request as the client sent it (e.g. the HTTP body). When not 0 it stands for
+  // the command in idempotency checks, so that a retry matches even though values the server
+  // derived from its clock (maturity, occurrence time) differ.
+  std::uint64_t client_request_hash = 0;
 };
 
 std::string_view command_name(const CommandBody& body);
-// A digest of everything in the command but its time, so that a retry sent later still matches.
+// A digest of everything in the command but its time, so that a retry sent later still matches;
+// the client's digest instead when the command carries one.
 std::uint64_t request_hash(const Command& command);
 // Checks field ranges and lengths; nullopt when the command is well formed.
 std::optional<Rejection> validate(const Command& command);

@@ -94,6 +94,7 @@ enum class TransactionKind : std::uint8_t {
   unfreeze_account,
   freeze_lot,
   unfreeze_lot,
+  event,  // an event recorded without points (its rules award nothing yet)
 };
 std::string_view transaction_kind_name(TransactionKind kind);
 std::optional<TransactionKind> transaction_kind_from_name(std::string_view name);

@@ -36,10 +36,10 @@ constexpr std::array<std::string_view, kAccountCount> kAccountNames = {
 constexpr std::array<std::string_view, 5> kLotStateNames = {"pending", "active", "frozen",
                                                             "expired", "reversed"};
 
-constexpr std::array<std::string_view, 15> kTransactionKindNames = {
-    "open_account",     "earn",       "spend",       "hold",       "capture", "release",
-    "refund",           "cancel",     "adjustment",  "maturation", "expiry",  "freeze_account",
-    "unfreeze_account", "freeze_lot", "unfreeze_lot"};
+constexpr std::array<std::string_view, 16> kTransactionKindNames = {
+    "open_account",     "earn",       "spend",        "hold",       "capture", "release",
+    "refund",           "cancel",     "adjustment",   "maturation", "expiry",  "freeze_account",
+    "unfreeze_account", "freeze_lot", "unfreeze_lot", "event"};
 
 constexpr std::array<std::string_view, 3> kHoldStateNames = {"open", "captured", "released"};
 

@@ -19,6 +19,7 @@
 //     returns made-up data.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,17 @@ struct ProgramSummary {
 // Fills the point figures of a summary from the journal's balance of every account.
 void set_balances(ProgramSummary& summary, const ledger::AccountBalances& balances);
 
+// What the single writer has done, for monitoring.
+struct WriterStats {
+  // Upper bounds of the batch size histogram's buckets (the last bucket is unbounded).
+  static constexpr std::array<std::size_t, 8> kBatchBucketBounds = {1,   4,    16,   64,
+                                                                    256, 1024, 4096, 16384};
+  std::uint64_t batches = 0;   // commits
+  std::uint64_t commands = 0;  // commands in them
+  std::array<std::uint64_t, kBatchBucketBounds.size() + 1> batch_size_buckets{};
+  std::size_t queue_depth = 0;  // commands waiting now
+};
+
 class LedgerStore {
  public:
   using Callback = std::function<void(const CommandResult&)>;
@@ -90,6 +102,8 @@ class LedgerStore {
   virtual std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                                       std::size_t limit) = 0;
   virtual ProgramSummary summary() = 0;
+  // Zeros for an engine without a writer queue.
+  [[nodiscard]] virtual WriterStats writer_stats() const { return {}; }
   // Re-derives every balance from lots, holds and journal and checks every invariant.
   virtual ledger::Audit audit() = 0;
 };

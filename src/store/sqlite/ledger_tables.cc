@@ -166,7 +166,10 @@ LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
       upsert_hold_(c.prepare(
           "INSERT INTO holds (member_id, hold_ref, transaction_id, points, state, expires_at_us) "
           "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, hold_ref) DO UPDATE "
-          "SET state = excluded.state")) {}
+          "SET state = excluded.state")),
+      insert_event_(
+          c.prepare("INSERT INTO events (transaction_id, member_id, type, occurred_at_us, payload) "
+                    "VALUES ($1, $2, $3, $4, $5)")) {}
 
 std::optional<LedgerTables::KeyRecord> LedgerTables::find_key(const std::string& key) {
   StatementScope scope(find_key_);
@@ -336,7 +339,7 @@ void LedgerTables::write_allocation(const Allocation& a, bool insert) {
   }
 }
 
-void LedgerTables::apply(const Effects& effects) {
+void LedgerTables::apply(const Effects& effects, const std::optional<ledger::EventRecord>& event) {
   // The row load_book read for this command (apply always follows it, on the same thread).
   StoredAccount account;
   if (!effects.account_inserted) account = *loaded_;
@@ -372,6 +375,10 @@ void LedgerTables::apply(const Effects& effects) {
     accounts_.insert(account);
   else
     accounts_.update(account);
+  if (event) {
+    insert_event_.bind(1, effects.outcome.transaction_id).bind(2, effects.account.member_id);
+    insert_event_.bind(3, event->type).bind(4, event->occurred_at_us).bind(5, event->payload).run();
+  }
 }
 
 }  // namespace pointsmall::store::sqlite

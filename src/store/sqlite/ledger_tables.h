@@ -41,8 +41,8 @@ class LedgerTables {
   std::optional<KeyRecord> find_key(const std::string& key);
 
   ledger::MemberBook load_book(const ledger::Command& command, const ledger::Policy& policy);
-  // Writes the effects of the command whose book was loaded last.
-  void apply(const ledger::Effects& effects);
+  // Writes the effects of the command whose book was loaded last, and the event it carries.
+  void apply(const ledger::Effects& effects, const std::optional<ledger::EventRecord>& event);
 
  private:
   // Walks the member's lot chain from the newest lot down to live_lots_from_id.
@@ -75,6 +75,7 @@ class LedgerTables {
   Statement upsert_order_;
   Statement select_order_spends_;
   Statement upsert_hold_;
+  Statement insert_event_;
 };
 
 }  // namespace pointsmall::store::sqlite

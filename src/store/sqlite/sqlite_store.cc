@@ -122,6 +122,7 @@ struct SqliteLedgerStore::Impl {
   std::condition_variable space_ready;    // submitters wait for room in the queue
   std::condition_variable batch_settled;  // flush() waits for the writer
   std::deque<Pending> queue;              // guarded by mutex
+  WriterStats stats;                      // guarded by mutex (queue_depth unused)
   std::uint64_t submitted = 0;            // guarded by mutex
   std::uint64_t settled = 0;              // guarded by mutex
   bool stopping = false;                  // guarded by mutex
@@ -209,12 +210,23 @@ struct SqliteLedgerStore::Impl {
       {
         std::lock_guard lock(mutex);
         settled += batch.size();
+        count_batch(batch.size());
       }
       batch_settled.notify_all();
       batch.clear();
     }
     batch.push_back(Pending{{}, nullptr, true});  // write every changed row back before closing
     run_batch(batch);
+  }
+
+  void count_batch(std::size_t size) {  // under mutex
+    ++stats.batches;
+    stats.commands += size;
+    std::size_t bucket = 0;
+    while (bucket < WriterStats::kBatchBucketBounds.size() &&
+           size > WriterStats::kBatchBucketBounds[bucket])
+      ++bucket;
+    ++stats.batch_size_buckets[bucket];
   }
 
   void run_batch(std::vector<Pending>& batch) {
@@ -309,7 +321,7 @@ struct SqliteLedgerStore::Impl {
     savepoint->run();
     accounts->begin_command();
     try {
-      tables->apply(decision.effects);
+      tables->apply(decision.effects, command.event);
       release->run();
     } catch (const SqliteError& error) {
       if (sqlite3_get_autocommit(writer_db.handle())) throw;  // the batch itself is gone
@@ -444,6 +456,13 @@ void SqliteLedgerStore::flush() {
   std::unique_lock lock(impl_->mutex);
   const std::uint64_t target = impl_->submitted;
   impl_->batch_settled.wait(lock, [&] { return impl_->settled >= target || impl_->crashed; });
+}
+
+WriterStats SqliteLedgerStore::writer_stats() const {
+  std::lock_guard lock(impl_->mutex);
+  WriterStats stats = impl_->stats;
+  stats.queue_depth = impl_->queue.size();
+  return stats;
 }
 
 const ledger::Policy& SqliteLedgerStore::policy() const {

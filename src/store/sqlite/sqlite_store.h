@@ -50,6 +50,7 @@ class SqliteLedgerStore final : public LedgerStore {
   std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                               std::size_t limit) override;
   ProgramSummary summary() override;
+  [[nodiscard]] WriterStats writer_stats() const override;
   ledger::Audit audit() override;
 
   // Stops as a crash would right after the last committed batch: commands still queued are

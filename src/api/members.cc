@@ -1,0 +1,248 @@
+// Members: profiles, balances and histories, for the merchant, operators and the member.
+#include <algorithm>
+
+#include "api/api.h"
+#include "api/json_input.h"
+#include "api/render.h"
+#include "api/routes.h"
+#include "auth/crypto.h"
+#include "core/time_zone.h"
+
+namespace pointsmall::api {
+namespace {
+
+const std::vector<std::string_view> kProfileFields = {"email",  "phone",  "name",    "birthday",
+                                                      "gender", "region", "referrer"};
+const std::vector<std::string_view> kGenders = {"female", "male", "other"};
+
+bool email_ok(const std::string& email) {
+  const auto at = email.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string::npos && email.find(' ') == std::string::npos;
+}
+
+bool phone_ok(const std::string& phone) {
+  const auto digits =
+      std::count_if(phone.begin(), phone.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits >= 3 && std::all_of(phone.begin(), phone.end(), [](char c) {
+           return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ' || c == '(' ||
+                  c == ')';
+         });
+}
+
+// A birthday: a real date, YYYY-MM-DD, from 1900 to today.
+bool birthday_ok(const std::string& text, TimeUs now_us) {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d", &year, &month, &day) != 3) return false;
+  if (year < 1900 || !is_valid_date(year, month, day)) return false;
+  const auto at_us = parse_rfc3339(text);
+  return at_us && *at_us <= now_us;
+}
+
+// Reads the profile fields present in `fields` into `profile`; a field sent as null clears it.
+void read_profile(Fields& fields, const nlohmann::json& body, store::MemberProfile& profile,
+                  TimeUs now_us) {
+  struct TextField {
+    std::string_view name;
+    std::string store::MemberProfile::*member;
+    std::size_t max_length;
+  };
+  const TextField texts[] = {{"email", &store::MemberProfile::email, 254},
+                             {"phone", &store::MemberProfile::phone, 32},
+                             {"name", &store::MemberProfile::name, 128},
+                             {"region", &store::MemberProfile::region, 64},
+                             {"referrer", &store::MemberProfile::referrer, 128}};
+  for (const TextField& field : texts) {
+    if (!fields.has(field.name)) continue;
+    if (body.at(std::string(field.name)).is_null()) {
+      profile.*field.member = "";
+      continue;
+    }
+    if (auto value = fields.text(field.name, TextRule{.max_length = field.max_length}))
+      profile.*field.member = *value;
+  }
+  if (fields.has("email") && !profile.email.empty() && !email_ok(profile.email))
+    fields.error("email", "must be an e-mail address such as ana@example.com");
+  if (fields.has("phone") && !profile.phone.empty() && !phone_ok(profile.phone))
+    fields.error("phone", "must be a phone number of digits, spaces, + - ( )");
+  if (fields.has("birthday")) {
+    if (body.at("birthday").is_null()) {
+      profile.birthday = "";
+    } else if (auto birthday = fields.text("birthday", TextRule{.max_length = 10})) {
+      if (birthday_ok(*birthday, now_us))
+        profile.birthday = *birthday;
+      else
+        fields.error("birthday", "must be a date YYYY-MM-DD between 1900-01-01 and today");
+    }
+  }
+  if (fields.has("gender")) {
+    if (body.at("gender").is_null())
+      profile.gender = "";
+    else if (auto gender = fields.one_of("gender", false, kGenders))
+      profile.gender = *gender;
+  }
+}
+
+// Checks the referrer names another existing member.
+void check_referrer(const CallPtr& call, Fields& fields, const std::string& referrer,
+                    const std::string& own_external_id) {
+  if (referrer.empty()) return;
+  if (referrer == own_external_id) {
+    fields.error("referrer", "a member cannot refer themselves");
+  } else if (!call->services.ledger.member_by_external_id(referrer)) {
+    fields.error("referrer", "no member has this external id");
+  }
+}
+
+void answer_member(const CallPtr& call, unsigned status, MemberId member_id,
+                   std::vector<http::Header> headers = {}) {
+  auto record = call->services.members.find(member_id);
+  auto account = call->services.ledger.account(member_id);
+  if (!record || !account) {
+    call->fail(problem(ledger::Rejection::unknown_member));
+    return;
+  }
+  call->json(status, member_json(*record, *account), std::move(headers));
+}
+
+void answer_transactions(const CallPtr& call, MemberId member_id) {
+  auto page = page_params(call);
+  if (!page) return;
+  auto history = call->services.ledger.history(member_id, page->cursor, page->limit + 1);
+  const bool more = history.size() > page->limit;
+  if (more) history.resize(page->limit);
+  nlohmann::json data = nlohmann::json::array();
+  for (const ledger::Transaction& transaction : history)
+    data.push_back(transaction_json(transaction));
+  call->json(200, {{"data", std::move(data)},
+                   {"next_cursor", cursor_json(more, more ? history.back().id : 0)}});
+}
+
+void answer_balance(const CallPtr& call, const ledger::AccountRow& account) {
+  call->json(200, balance_json(account, call->services.ledger.lots(account.member_id)));
+}
+
+}  // namespace
+
+void create_member(const CallPtr& call) {
+  auto body = read_body(call);
+  if (!body) return;
+  std::vector<FieldError> errors;
+  Fields fields(*body, "", errors);
+  auto external_id = fields.text("external_id", TextRule{.required = true, .max_length = 128});
+  store::MemberProfile profile;
+  const TimeUs now = call->services.clock.now_us();
+  read_profile(fields, *body, profile, now);
+  std::vector<std::string_view> known = kProfileFields;
+  known.push_back("external_id");
+  fields.reject_unknown(known);
+  if (external_id) check_referrer(call, fields, profile.referrer, *external_id);
+  if (fail_if_invalid(call, errors)) return;
+
+  std::string key;
+  if (!call->request.header("idempotency-key").empty()) {
+    auto checked = idempotency_key(call);
+    if (!checked) return;
+    key = *checked;
+  } else {
+    key = "member-" + auth::random_token(16);  // no retry protection asked for
+  }
+  ledger::Command command;
+  command.idempotency_key = key;
+  command.at_us = now;
+  command.actor = call->caller.actor;
+  command.reason = "member registered";
+  command.body = ledger::OpenAccount{*external_id};
+  call->submit(std::move(command), [profile](const CallPtr& c, const store::CommandResult& result) {
+    const MemberId member_id = result.outcome.member_id;
+    auto existing = c->services.members.find(member_id);
+    // A replay writes the profile only if the first attempt stopped before it did.
+    if (!result.replayed || (existing && !existing->has_profile))
+      c->services.members.put_profile(member_id, profile, c->services.clock.now_us());
+    std::vector<http::Header> headers{{"location", "/v1/members/" + std::to_string(member_id)}};
+    if (result.replayed) headers.push_back({"idempotent-replayed", "true"});
+    answer_member(c, 201, member_id, std::move(headers));
+  });
+}
+
+void list_members(const CallPtr& call) {
+  auto page = page_params(call);
+  if (!page) return;
+  nlohmann::json data = nlohmann::json::array();
+  if (auto external_id = call->query_value("external_id")) {
+    if (auto record = call->services.members.find_by_external_id(*external_id)) {
+      if (auto account = call->services.ledger.account(record->member_id))
+        data.push_back(member_json(*record, *account));
+    }
+    call->json(200, {{"data", std::move(data)}, {"next_cursor", nullptr}});
+    return;
+  }
+  auto records = call->services.members.list(page->cursor, page->limit + 1);
+  const bool more = records.size() > page->limit;
+  if (more) records.resize(page->limit);
+  for (const store::MemberRecord& record : records) {
+    if (auto account = call->services.ledger.account(record.member_id))
+      data.push_back(member_json(record, *account));
+  }
+  call->json(200, {{"data", std::move(data)},
+                   {"next_cursor", cursor_json(more, more ? records.back().member_id : 0)}});
+}
+
+void get_member(const CallPtr& call) {
+  auto account = member_param(call, 0);
+  if (!account) return;
+  answer_member(call, 200, account->member_id);
+}
+
+void update_member(const CallPtr& call) {
+  auto account = member_param(call, 0);
+  if (!account) return;
+  auto body = read_body(call);
+  if (!body) return;
+  auto record = call->services.members.find(account->member_id);
+  if (!record) {
+    call->fail(problem(ledger::Rejection::unknown_member));
+    return;
+  }
+  std::vector<FieldError> errors;
+  Fields fields(*body, "", errors);
+  store::MemberProfile profile = record->profile;
+  read_profile(fields, *body, profile, call->services.clock.now_us());
+  fields.reject_unknown(kProfileFields);
+  if (body->empty()) errors.push_back({"", "send at least one profile field to change"});
+  if (fields.has("referrer") && profile.referrer != record->profile.referrer)
+    check_referrer(call, fields, profile.referrer, record->external_id);
+  if (fail_if_invalid(call, errors)) return;
+  call->services.members.put_profile(account->member_id, profile, call->services.clock.now_us());
+  answer_member(call, 200, account->member_id);
+}
+
+void get_balance(const CallPtr& call) {
+  if (auto account = member_param(call, 0)) answer_balance(call, *account);
+}
+
+void list_transactions(const CallPtr& call) {
+  if (auto account = member_param(call, 0)) answer_transactions(call, account->member_id);
+}
+
+void get_me(const CallPtr& call) {
+  answer_member(call, 200, call->caller.id);
+}
+
+void get_my_balance(const CallPtr& call) {
+  auto account = call->services.ledger.account(call->caller.id);
+  if (!account) {
+    call->fail(problem(ledger::Rejection::unknown_member));
+    return;
+  }
+  answer_balance(call, *account);
+}
+
+void list_my_transactions(const CallPtr& call) {
+  answer_transactions(call, call->caller.id);
+}
+
+}  // namespace pointsmall::api

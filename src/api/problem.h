@@ -1,0 +1,62 @@
+// Errors as RFC 9457 problem details. One table (problem.cc) gives every error the API can answer,
+// from the ledger's rejections and from the API itself, its stable `type`, title and HTTP status.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/server.h"
+#include "ledger/ledger.h"
+
+namespace pointsmall::api {
+
+// The API's own errors (the ledger's are ledger::Rejection).
+enum class ApiError : std::uint8_t {
+  malformed_json,
+  malformed_request,
+  unauthenticated,
+  forbidden,
+  csrf_failed,
+  not_found,
+  method_not_allowed,
+  payload_too_large,
+  unsupported_media_type,
+  headers_too_large,
+  validation_failed,
+  idempotency_key_missing,
+  login_failed,
+  name_taken,
+  too_many_requests,
+  storage_unavailable,
+  internal_error,
+};
+
+struct FieldError {
+  std::string field;  // dotted path into the body, e.g. "items[2].price.amount", or a query name
+  std::string message;
+};
+
+struct Problem {
+  std::string_view type;
+  std::string_view title;
+  unsigned status = 500;
+  std::string detail;
+  std::vector<FieldError> errors;
+};
+
+Problem problem(ApiError error, std::string detail = {}, std::vector<FieldError> errors = {});
+Problem problem(ledger::Rejection rejection, std::string detail = {});
+
+// Every problem type with its status, for the documentation check.
+struct ProblemType {
+  std::string_view type;
+  unsigned status;
+  std::string_view title;
+};
+std::vector<ProblemType> problem_types();
+
+http::Response to_response(const Problem& problem);
+
+}  // namespace pointsmall::api

@@ -1,0 +1,36 @@
+// The program's settings the API needs: its currency, the currencies it accepts and how many
+// points a purchase earns in each (until the earning engine's rules), and session lifetimes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+
+namespace pointsmall::api {
+
+struct AcceptedCurrency {
+  std::string currency;          // ISO 4217
+  std::int64_t points_per_unit;  // points per whole unit (e.g. per US dollar), >= 0
+};
+
+struct ProgramSettings {
+  std::string name = "pointsmall";
+  std::string currency = "USD";  // the program's own currency
+  std::vector<AcceptedCurrency> accepted{{"USD", 1}};
+  TimeUs return_window_us = 0;  // purchase points stay pending this long (refunds' window)
+  TimeUs member_session_ttl_us = 3'600'000'000;          // 1 hour
+  TimeUs operator_session_ttl_us = 8LL * 3'600'000'000;  // 8 hours
+  bool secure_cookies = false;  // add Secure to the session cookie (set when serving HTTPS)
+};
+
+// Digits after the decimal point of a currency (ISO 4217): 0 for JPY, KRW, ..., 3 for BHD, KWD,
+// ..., 2 for the rest.
+int minor_unit_digits(const std::string& currency);
+// 1999 USD minor units -> "19.99 USD".
+std::string format_money(MinorUnits amount_minor, const std::string& currency);
+const AcceptedCurrency* find_accepted(const ProgramSettings& program, const std::string& currency);
+
+}  // namespace pointsmall::api

@@ -1,0 +1,44 @@
+// JSON shapes shared by several routes (see docs/openapi.yaml for each schema).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/call.h"
+#include "ledger/model.h"
+#include "store/member_directory.h"
+
+namespace pointsmall::api {
+
+nlohmann::json member_json(const store::MemberRecord& member, const ledger::AccountRow& account);
+// Balances, lifetime earned and the next expiry dates of the member's active lots.
+nlohmann::json balance_json(const ledger::AccountRow& account,
+                            const std::vector<ledger::Lot>& lots);
+// The change of the member's points (available + pending - debt) a transaction made.
+Points member_points_change(const ledger::Transaction& transaction);
+nlohmann::json transaction_json(const ledger::Transaction& transaction);
+// {"available", "pending", "debt"} after a command.
+nlohmann::json balance_after(const ledger::Outcome& outcome);
+// null for "", the text otherwise.
+nlohmann::json text_or_null(const std::string& text);
+
+// The Idempotency-Key header, checked; answers 428 or 422 and returns nullopt when missing or bad.
+std::optional<std::string> idempotency_key(const CallPtr& call);
+// Answers the JSON of an accepted command: status and body, plus Idempotent-Replayed when the
+// ledger replayed an earlier result for the key.
+void answer_command(const CallPtr& call, const store::CommandResult& result, unsigned status,
+                    const nlohmann::json& body);
+
+// The member named by path parameter `index`, or answers 404 unknown_member.
+std::optional<ledger::AccountRow> member_param(const CallPtr& call, std::size_t index);
+// Pagination: `limit` (1..100, default 20) and a numeric `cursor`; answers 422 when bad.
+struct Page {
+  std::size_t limit = 20;
+  std::int64_t cursor = 0;  // 0: from the start
+};
+std::optional<Page> page_params(const CallPtr& call);
+nlohmann::json cursor_json(bool more, std::int64_t next);
+
+}  // namespace pointsmall::api

@@ -1,0 +1,59 @@
+#include "api/routes.h"
+
+namespace pointsmall::api {
+
+using auth::Role;
+
+std::vector<std::string_view> Roles::names() const {
+  if (public_) return {"public"};
+  std::vector<std::string_view> out;
+  for (Role role : {Role::merchant, Role::operator_, Role::admin, Role::analyst, Role::member})
+    if (allows(role)) out.push_back(auth::role_name(role));
+  return out;
+}
+
+const std::vector<Route>& routes() {
+  constexpr Roles kPublic = Roles::everyone();
+  constexpr Roles kReaders{Role::merchant, Role::operator_, Role::analyst};
+  constexpr Roles kMemberWriters{Role::merchant, Role::operator_};
+  constexpr Roles kShop{Role::merchant};
+  constexpr Roles kOperators{Role::operator_};
+  constexpr Roles kConsole{Role::operator_, Role::analyst};
+  constexpr Roles kMember{Role::member};
+  constexpr Roles kAdmin{Role::admin};
+  static const std::vector<Route> table = {
+      {"GET", "/healthz", kPublic, get_health},
+      {"GET", "/metrics", kPublic, get_metrics},
+      {"GET", "/v1/program", kReaders, get_program},
+      {"POST", "/v1/members", kMemberWriters, create_member},
+      {"GET", "/v1/members", kReaders, list_members},
+      {"GET", "/v1/members/{member_id}", kReaders, get_member},
+      {"PATCH", "/v1/members/{member_id}", kMemberWriters, update_member},
+      {"GET", "/v1/members/{member_id}/balance", kReaders, get_balance},
+      {"GET", "/v1/members/{member_id}/transactions", kReaders, list_transactions},
+      {"POST", "/v1/members/{member_id}/adjustments", kOperators, create_adjustment},
+      {"POST", "/v1/members/{member_id}/freeze", kOperators, freeze_member},
+      {"POST", "/v1/members/{member_id}/unfreeze", kOperators, unfreeze_member},
+      {"POST", "/v1/members/{member_id}/sessions", kShop, create_member_session},
+      {"PUT", "/v1/members/{member_id}/credentials", kShop, set_member_credentials},
+      {"POST", "/v1/events", kShop, create_event},
+      {"POST", "/v1/orders/{order_id}/refunds", kShop, create_refund},
+      {"POST", "/v1/auth/operator/login", kPublic, operator_login},
+      {"GET", "/v1/auth/operator/session", kConsole, operator_session},
+      {"POST", "/v1/auth/operator/logout", kConsole, operator_logout},
+      {"POST", "/v1/auth/member/login", kPublic, member_login},
+      {"POST", "/v1/auth/member/logout", kMember, member_logout},
+      {"GET", "/v1/me", kMember, get_me},
+      {"GET", "/v1/me/balance", kMember, get_my_balance},
+      {"GET", "/v1/me/transactions", kMember, list_my_transactions},
+      {"POST", "/v1/api-keys", kAdmin, create_api_key},
+      {"GET", "/v1/api-keys", kAdmin, list_api_keys},
+      {"DELETE", "/v1/api-keys/{key_id}", kAdmin, revoke_api_key},
+      {"POST", "/v1/operators", kAdmin, create_operator},
+      {"GET", "/v1/operators", kAdmin, list_operators},
+      {"POST", "/v1/operators/{operator_id}/disable", kAdmin, disable_operator},
+  };
+  return table;
+}
+
+}  // namespace pointsmall::api

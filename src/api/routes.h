@@ -1,0 +1,84 @@
+// The one table of routes: method, path template, the roles that may call it, and its handler.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <vector>
+
+#include "api/call.h"
+#include "auth/credential_store.h"
+
+namespace pointsmall::api {
+
+// A set of roles; `kPublic` lets anyone call the route, signed in or not.
+class Roles {
+ public:
+  constexpr Roles(std::initializer_list<auth::Role> roles) {
+    for (auth::Role role : roles) bits_ |= bit(role);
+  }
+  static constexpr Roles everyone() {
+    Roles roles{};
+    roles.public_ = true;
+    return roles;
+  }
+  // admin may call every route but the member's own (/v1/me).
+  [[nodiscard]] constexpr bool allows(auth::Role role) const {
+    return public_ || (bits_ & bit(role)) != 0 ||
+           (role == auth::Role::admin && (bits_ & bit(auth::Role::member)) == 0);
+  }
+  [[nodiscard]] constexpr bool is_public() const { return public_; }
+  // The role names allowed, admin included; {"public"} for a public route.
+  [[nodiscard]] std::vector<std::string_view> names() const;
+
+ private:
+  static constexpr std::uint32_t bit(auth::Role role) { return 1U << static_cast<unsigned>(role); }
+  std::uint32_t bits_ = 0;
+  bool public_ = false;
+};
+
+using RouteHandler = void (*)(const CallPtr&);
+
+struct Route {
+  std::string_view method;
+  std::string_view path;  // "/v1/members/{member_id}"
+  Roles roles;
+  RouteHandler handle;
+};
+
+const std::vector<Route>& routes();
+
+// Handlers, by resource (members.cc, events.cc, ledger_routes.cc, auth_routes.cc,
+// system_routes.cc).
+void get_health(const CallPtr& call);
+void get_metrics(const CallPtr& call);
+void get_program(const CallPtr& call);
+void create_member(const CallPtr& call);
+void list_members(const CallPtr& call);
+void get_member(const CallPtr& call);
+void update_member(const CallPtr& call);
+void get_balance(const CallPtr& call);
+void list_transactions(const CallPtr& call);
+void create_adjustment(const CallPtr& call);
+void freeze_member(const CallPtr& call);
+void unfreeze_member(const CallPtr& call);
+void create_member_session(const CallPtr& call);
+void set_member_credentials(const CallPtr& call);
+void create_event(const CallPtr& call);
+void create_refund(const CallPtr& call);
+void operator_login(const CallPtr& call);
+void operator_session(const CallPtr& call);
+void operator_logout(const CallPtr& call);
+void member_login(const CallPtr& call);
+void member_logout(const CallPtr& call);
+void get_me(const CallPtr& call);
+void get_my_balance(const CallPtr& call);
+void list_my_transactions(const CallPtr& call);
+void create_api_key(const CallPtr& call);
+void list_api_keys(const CallPtr& call);
+void revoke_api_key(const CallPtr& call);
+void create_operator(const CallPtr& call);
+void list_operators(const CallPtr& call);
+void disable_operator(const CallPtr& call);
+
+}  // namespace pointsmall::api

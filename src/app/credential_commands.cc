@@ -1,0 +1,88 @@
+// `pointsmall apikey create` and `pointsmall operator create`: the first credentials of a new
+// installation, made on the server itself before the API can be used.
+#include <ostream>
+
+#include "app/commands.h"
+#include "auth/crypto.h"
+#include "auth/sqlite_credential_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace pointsmall::app {
+namespace {
+
+constexpr std::string_view kTotpIssuer = "pointsmall";
+
+// Opens (creating and migrating if needed) the ledger of `data_dir`, then its credentials.
+std::unique_ptr<auth::SqliteCredentialStore> open_credentials(const std::string& data_dir,
+                                                              Console console) {
+  // The ledger store applies the migrations that create the credential tables; it is closed
+  // again at once, as the credentials need only the file.
+  if (!open_ledger(data_dir, /*create=*/true, store::SqliteOptions{}, console)) return nullptr;
+  std::string error;
+  auto credentials = auth::open_sqlite_credential_store(database_path(data_dir), error);
+  if (!credentials) console.err << "error: " << error << "\n";
+  return credentials;
+}
+
+// The role named `name` if credentials of this kind may have it; otherwise says which may.
+std::optional<auth::Role> parse_role(const std::string& name, bool allow_merchant,
+                                     Console console) {
+  const std::optional<auth::Role> role = auth::role_from_name(name);
+  const bool allowed =
+      role && *role != auth::Role::member && (allow_merchant || *role != auth::Role::merchant);
+  if (allowed) return role;
+  console.err << "error: unknown role \"" << name << "\"; use "
+              << (allow_merchant ? "merchant, " : "") << "operator, admin or analyst\n";
+  return std::nullopt;
+}
+
+}  // namespace
+
+int apikey_create(const std::string& data_dir, const std::string& name, const std::string& role,
+                  const Clock& clock, Console console) {
+  const std::optional<auth::Role> parsed_role = parse_role(role, /*allow_merchant=*/true, console);
+  if (!parsed_role) return kExitBadInput;
+  if (auto problem = auth::api_key_name_problem(name)) {
+    console.err << "error: " << *problem << "\n";
+    return kExitBadInput;
+  }
+  auto credentials = open_credentials(data_dir, console);
+  if (!credentials) return kExitBadInput;
+  auto created = credentials->create_api_key(name, *parsed_role, clock.now_us());
+  if (!created.ok()) {
+    console.err << "error: " << created.problem().message << "\n";
+    return kExitBadInput;
+  }
+  console.out << "created API key \"" << name << "\" (role " << auth::role_name(*parsed_role)
+              << ")\n"
+              << created.value().key << "\n";
+  return kExitOk;
+}
+
+int operator_create(const std::string& data_dir, const std::string& name, const std::string& role,
+                    const std::string& password, const Clock& clock, Console console) {
+  const std::optional<auth::Role> parsed_role = parse_role(role, /*allow_merchant=*/false, console);
+  if (!parsed_role) return kExitBadInput;
+  std::optional<std::string> problem = auth::operator_name_problem(name);
+  if (!problem) problem = auth::password_problem(password);
+  if (problem) {
+    console.err << "error: " << *problem << "\n";
+    return kExitBadInput;
+  }
+  auto credentials = open_credentials(data_dir, console);
+  if (!credentials) return kExitBadInput;
+  auto created = credentials->create_operator(name, *parsed_role, password, clock.now_us());
+  if (!created.ok()) {
+    console.err << "error: " << created.problem().message << "\n";
+    return kExitBadInput;
+  }
+  const auth::CreatedOperator& op = created.value();
+  console.out << "created operator \"" << op.info.name << "\" (id " << op.info.id << ", role "
+              << auth::role_name(op.info.role) << ")\n"
+              << "TOTP secret: " << op.totp_secret << "\n"
+              << "TOTP URI: " << auth::totp_uri(kTotpIssuer, op.info.name, op.totp_secret) << "\n"
+              << "Add the secret or the URI to an authenticator app now; it is not shown again.\n";
+  return kExitOk;
+}
+
+}  // namespace pointsmall::app

@@ -1,0 +1,71 @@
+// `pointsmall serve`: the ledger, the member directory and the credentials on the embedded
+// SQLite store, behind the HTTP API.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/api.h"
+#include "app/commands.h"
+#include "app/serve_config.h"
+#include "auth/sqlite_credential_store.h"
+#include "core/time_zone.h"
+#include "http/server.h"
+#include "ledger/policy.h"
+#include "store/sqlite/sqlite_member_directory.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace pointsmall::app {
+
+int serve(const ServeConfig& config, const std::string& port_file, Console console) {
+  if (auto error = validate(config)) {
+    console.err << "error: " << *error << "\n";
+    return kExitBadInput;
+  }
+  store::SqliteOptions options;
+  options.max_batch = config.max_batch;
+  options.policy_if_new.expiry = *ledger::parse_expiry_policy(config.expiry);
+  options.policy_if_new.shortfall = *ledger::parse_shortfall_policy(config.shortfall);
+  options.policy_if_new.zone = TimeZone::load(config.time_zone);
+  options.time_zone_if_new = config.time_zone;
+  auto ledger = open_ledger(config.data_dir, true, options, console);
+  if (!ledger) return kExitBadInput;
+  std::string error;
+  auto credentials = auth::open_sqlite_credential_store(database_path(config.data_dir), error);
+  if (!credentials) {
+    console.err << "error: cannot open credentials: " << error << "\n";
+    return kExitBadInput;
+  }
+  auto members = store::open_sqlite_member_directory(database_path(config.data_dir));
+
+  SystemClock clock;
+  std::optional<api::AccessLog> access_log;
+  if (config.access_log) access_log.emplace(console.out);
+  api::Api api(api::Services{*ledger, *members, *credentials, clock, config.program},
+               access_log ? &*access_log : nullptr);
+  http::ServerOptions server_options = config.server;
+  server_options.stop_on_signals = true;
+  std::optional<http::Server> server;
+  try {
+    server.emplace(server_options, api);
+  } catch (const std::exception& failure) {
+    console.err << "error: " << failure.what() << "\n";
+    return kExitBadInput;
+  }
+  const bool tls = !server_options.tls_certificate_file.empty();
+  console.err << "pointsmall: serving " << (tls ? "https" : "http") << "://" << server_options.host
+              << ":" << server->port() << " (ledger in " << config.data_dir
+              << "); stop with Ctrl-C\n";
+  if (!port_file.empty()) {
+    const std::string temporary = port_file + ".tmp";
+    std::ofstream(temporary) << server->port() << "\n";
+    std::filesystem::rename(temporary, port_file);  // readers never see half a number
+  }
+  server->run();  // returns after SIGINT/SIGTERM once in-flight requests are answered
+  server.reset();
+  ledger->flush();
+  if (access_log) access_log->flush();
+  console.err << "pointsmall: stopped; every acknowledged write is durable\n";
+  return kExitOk;
+}
+
+}  // namespace pointsmall::app

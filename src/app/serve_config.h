@@ -1,0 +1,40 @@
+// The configuration of `pointsmall serve`: defaults, then the TOML file, then environment
+// variables, then command-line flags, each overriding the one before.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "api/program.h"
+#include "http/server.h"
+
+namespace pointsmall::app {
+
+struct ServeConfig {
+  std::string data_dir = "data/ledger";
+  http::ServerOptions server;  // listens on 127.0.0.1:8080 by default
+  bool access_log = true;      // JSON lines on standard output
+  std::size_t max_batch = 8192;
+  api::ProgramSettings program;
+  // Used when the data directory is new; an existing ledger keeps its own.
+  std::string expiry = "days:365";
+  std::string shortfall = "debt";
+  std::string time_zone = "UTC";
+};
+
+// Reads `toml_text` (the file's content; `source` names it in messages) over `config`. Returns an
+// error message naming the key at fault, or nullopt.
+std::optional<std::string> apply_toml(ServeConfig& config, const std::string& toml_text,
+                                      const std::string& source);
+// Applies POINTSMALL_* variables of `environment` (POINTSMALL_DATA_DIR, POINTSMALL_LISTEN,
+// POINTSMALL_THREADS, POINTSMALL_ACCESS_LOG, POINTSMALL_TLS_CERTIFICATE,
+// POINTSMALL_TLS_PRIVATE_KEY). Returns an error message or nullopt.
+std::optional<std::string> apply_environment(ServeConfig& config,
+                                             const std::map<std::string, std::string>& environment);
+// "HOST:PORT" (IPv6 as "[::1]:8080") into the server options; an error message or nullopt.
+std::optional<std::string> apply_listen(ServeConfig& config, const std::string& listen);
+// Checks the whole configuration; an error message or nullopt.
+std::optional<std::string> validate(const ServeConfig& config);
+
+}  // namespace pointsmall::app

@@ -1,0 +1,102 @@
+#include "store/sqlite/sqlite_member_directory.h"
+
+#include <mutex>
+
+#include "store/sqlite/sqlite_db.h"
+
+namespace pointsmall::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::StatementScope;
+
+constexpr const char* kSelect =
+    "SELECT a.member_id, a.external_id, a.opened_at_us, "
+    "coalesce(p.updated_at_us, a.opened_at_us), coalesce(p.email, ''), coalesce(p.phone, ''), "
+    "coalesce(p.name, ''), coalesce(p.birthday, ''), coalesce(p.gender, ''), "
+    "coalesce(p.region, ''), coalesce(p.referrer, ''), p.member_id IS NOT NULL "
+    "FROM accounts a LEFT JOIN member_profiles p ON p.member_id = a.member_id ";
+
+MemberRecord read_record(const Statement& row) {
+  MemberRecord record;
+  record.member_id = row.column_int(0);
+  record.external_id = row.column_text(1);
+  record.joined_at_us = row.column_int(2);
+  record.updated_at_us = row.column_int(3);
+  record.profile =
+      MemberProfile{row.column_text(4), row.column_text(5), row.column_text(6), row.column_text(7),
+                    row.column_text(8), row.column_text(9), row.column_text(10)};
+  record.has_profile = row.column_int(11) != 0;
+  return record;
+}
+
+class SqliteMemberDirectory final : public MemberDirectory {
+ public:
+  explicit SqliteMemberDirectory(const std::string& path)
+      : db_(path, false, false),
+        upsert_(db_.prepare(
+            "INSERT INTO member_profiles (member_id, email, phone, name, birthday, gender, "
+            "region, referrer, created_at_us, updated_at_us) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (member_id) DO UPDATE "
+            "SET email = excluded.email, phone = excluded.phone, name = excluded.name, "
+            "birthday = excluded.birthday, gender = excluded.gender, region = excluded.region, "
+            "referrer = excluded.referrer, updated_at_us = excluded.updated_at_us")),
+        by_id_(db_.prepare(std::string(kSelect) + "WHERE a.member_id = $1")),
+        by_external_id_(db_.prepare(std::string(kSelect) + "WHERE a.external_id = $1")),
+        list_(db_.prepare(std::string(kSelect) +
+                          "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")) {
+    db_.exec("PRAGMA busy_timeout = 5000");
+  }
+
+  void put_profile(MemberId member_id, const MemberProfile& p, TimeUs now_us) override {
+    std::lock_guard lock(mutex_);
+    StatementScope scope(upsert_);
+    upsert_.bind(1, member_id).bind(2, p.email).bind(3, p.phone).bind(4, p.name);
+    upsert_.bind(5, p.birthday).bind(6, p.gender).bind(7, p.region).bind(8, p.referrer);
+    upsert_.bind(9, now_us).run();
+  }
+
+  std::optional<MemberRecord> find(MemberId member_id) override {
+    std::lock_guard lock(mutex_);
+    return one(by_id_, [&](Statement& s) { s.bind(1, member_id); });
+  }
+
+  std::optional<MemberRecord> find_by_external_id(const std::string& external_id) override {
+    std::lock_guard lock(mutex_);
+    return one(by_external_id_, [&](Statement& s) { s.bind(1, external_id); });
+  }
+
+  std::vector<MemberRecord> list(MemberId after, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<MemberRecord> records;
+    StatementScope scope(list_);
+    list_.bind(1, after).bind(2, static_cast<std::int64_t>(std::min(limit, kMaxPage)));
+    while (list_.step()) records.push_back(read_record(list_));
+    return records;
+  }
+
+ private:
+  template <typename Bind>
+  std::optional<MemberRecord> one(Statement& statement, Bind&& bind) {
+    StatementScope scope(statement);
+    bind(statement);
+    if (!statement.step()) return std::nullopt;
+    return read_record(statement);
+  }
+
+  std::mutex mutex_;
+  Connection db_;
+  Statement upsert_;
+  Statement by_id_;
+  Statement by_external_id_;
+  Statement list_;
+};
+
+}  // namespace
+
+std::unique_ptr<MemberDirectory> open_sqlite_member_directory(const std::string& path) {
+  return std::make_unique<SqliteMemberDirectory>(path);
+}
+
+}  // namespace pointsmall::store
