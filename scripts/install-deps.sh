@@ -8,6 +8,7 @@ packages=(
   libgtest-dev librapidcheck-dev
   libboost-dev nlohmann-json3-dev libsodium-dev libssl-dev libtomlplusplus-dev
   clang-format clang-tidy curl
+  python3-yaml python3-jsonschema
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <cctype>
 #include <ostream>
 #include <unordered_map>
 
@@ -335,8 +336,11 @@ void Api::handle(http::Request request, http::Reply reply) {
       return;
     }
     if (changes_state(method) && !call->request.body.empty()) {
-      const std::string_view type = call->request.header("content-type");
-      if (type.substr(0, type.find(';')) != "application/json") {
+      std::string type(call->request.header("content-type"));
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && type.back() == ' ') type.pop_back();
+      for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (type != "application/json") {
         call->fail(problem(ApiError::unsupported_media_type));
         return;
       }

@@ -1,5 +1,6 @@
 // Signing in and out (operators with password and TOTP, members with a token from the merchant or
 // a password), and the admin's API keys and operators.
+#include <algorithm>
 #include <semaphore>
 
 #include "api/api.h"
@@ -154,6 +155,8 @@ void operator_login(const CallPtr& call) {
   auto password = fields.text("password", TextRule{.required = true, .max_length = 256});
   auto code =
       fields.text("totp_code", TextRule{.required = true, .min_length = 6, .max_length = 6});
+  if (code && !std::all_of(code->begin(), code->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    fields.error("totp_code", "must be the 6 digits the authenticator app shows");
   fields.reject_unknown({"name", "password", "totp_code"});
   if (fail_if_invalid(call, errors)) return;
   PasswordCheckSlot slot;

@@ -62,7 +62,7 @@ void Call::fail(const Problem& problem) {
 }
 
 std::uint64_t Call::request_digest() const {
-  // FNV-1a of method, path and body, each followed by a 0 byte so that fields cannot run together.
+  // FNV-1a of caller, method, path and body, each followed by a 0 byte so that fields cannot run together.
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   auto add = [&hash](std::string_view text) {
     for (char c : text) {
@@ -71,6 +71,7 @@ std::uint64_t Call::request_digest() const {
     }
     hash *= 0x100000001b3ULL;
   };
+  add(caller.actor);  // another caller's request with the same key is a conflict
   add(request.method);
   add(std::string_view(request.target).substr(0, request.target.find('?')));
   add(request.body);

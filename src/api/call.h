@@ -61,7 +61,7 @@ class Call : public std::enable_shared_from_this<Call> {
 
   // Submits a ledger command; `done` runs on the server's threads with an accepted result.
   // Storage failures answer 503 and rejections their problem, without calling `done`.
-  // The ledger's idempotency digest of this request (method, path and body).
+  // The ledger's idempotency digest of this request (caller, method, path and body).
   [[nodiscard]] std::uint64_t request_digest() const;
   using Done = std::function<void(const std::shared_ptr<Call>&, const store::CommandResult&)>;
   void submit(ledger::Command command, Done done);

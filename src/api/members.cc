@@ -212,7 +212,7 @@ void update_member(const CallPtr& call) {
   store::MemberProfile profile = record->profile;
   read_profile(fields, *body, profile, call->services.clock.now_us());
   fields.reject_unknown(kProfileFields);
-  if (body->empty()) errors.push_back({"", "send at least one profile field to change"});
+  if (body->empty()) errors.push_back({"body", "must name at least one profile field to change"});
   if (fields.has("referrer") && profile.referrer != record->profile.referrer)
     check_referrer(call, fields, profile.referrer, record->external_id);
   if (fail_if_invalid(call, errors)) return;

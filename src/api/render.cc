@@ -50,7 +50,7 @@ nlohmann::json balance_json(const ledger::AccountRow& account,
     if (lot.source != "adjustment") lifetime_earned += lot.amount;
     if (lot.state == ledger::LotState::active && lot.remaining > 0 &&
         lot.expires_at_us != kTimeNever)
-      expiring[lot.expires_at_us] += lot.remaining;
+      expiring[lot.expires_at_us / 1'000'000 * 1'000'000] += lot.remaining;  // as printed
   }
   nlohmann::json dates = nlohmann::json::array();
   for (const auto& [at_us, points] : expiring) {

@@ -24,14 +24,15 @@ std::unique_ptr<auth::SqliteCredentialStore> open_credentials(const std::string&
   return credentials;
 }
 
-// The role named `name` if credentials of this kind may have it; otherwise says which may.
-std::optional<auth::Role> parse_role(const std::string& name, bool allow_merchant,
-                                     Console console) {
+// The role named `name` if `holder` ("an API key", "an operator") may have it; otherwise says
+// which roles it may have.
+std::optional<auth::Role> parse_role(const std::string& name, std::string_view holder,
+                                     bool allow_merchant, Console console) {
   const std::optional<auth::Role> role = auth::role_from_name(name);
   const bool allowed =
       role && *role != auth::Role::member && (allow_merchant || *role != auth::Role::merchant);
   if (allowed) return role;
-  console.err << "error: unknown role \"" << name << "\"; use "
+  console.err << "error: \"" << name << "\" is not a role for " << holder << "; use "
               << (allow_merchant ? "merchant, " : "") << "operator, admin or analyst\n";
   return std::nullopt;
 }
@@ -40,7 +41,8 @@ std::optional<auth::Role> parse_role(const std::string& name, bool allow_merchan
 
 int apikey_create(const std::string& data_dir, const std::string& name, const std::string& role,
                   const Clock& clock, Console console) {
-  const std::optional<auth::Role> parsed_role = parse_role(role, /*allow_merchant=*/true, console);
+  const std::optional<auth::Role> parsed_role =
+      parse_role(role, "an API key", /*allow_merchant=*/true, console);
   if (!parsed_role) return kExitBadInput;
   if (auto problem = auth::api_key_name_problem(name)) {
     console.err << "error: " << *problem << "\n";
@@ -61,7 +63,8 @@ int apikey_create(const std::string& data_dir, const std::string& name, const st
 
 int operator_create(const std::string& data_dir, const std::string& name, const std::string& role,
                     const std::string& password, const Clock& clock, Console console) {
-  const std::optional<auth::Role> parsed_role = parse_role(role, /*allow_merchant=*/false, console);
+  const std::optional<auth::Role> parsed_role =
+      parse_role(role, "an operator", /*allow_merchant=*/false, console);
   if (!parsed_role) return kExitBadInput;
   std::optional<std::string> problem = auth::operator_name_problem(name);
   if (!problem) problem = auth::password_problem(password);

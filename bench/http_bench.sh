@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The HTTP benchmark: durable keyed purchase events through the whole pipeline (HTTP, JSON, auth,
+# ledger decision, group commit with synchronous=FULL) against nginx answering a fixed 200 on the
+# same machine, both driven by wrk with the same threads and connections.
+#
+#   bash bench/http_bench.sh [--duration 20] [--connections 64] [--members 1000] [--build DIR]
+#
+# Prints both rates, their ratio and the earn p99, then checks the ledger.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=20
+connections=64
+members=1000
+build=build
+while (($# > 0)); do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --members) members=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+threads=2
+
+bash scripts/install-deps.sh
+for tool in wrk nginx; do
+  if ! command -v "$tool" >/dev/null; then
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends wrk nginx-light
+  fi
+done
+bash scripts/build.sh "$build" >/dev/null
+binary="$build/pointsmall"
+
+work=$(mktemp -d)
+server_pid=""
+nginx_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+  [[ -n "$nginx_pid" ]] && kill "$nginx_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for_port() {
+  for _ in $(seq 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "nothing listens on port $1" >&2
+  exit 1
+}
+result_field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+# --- Reference: nginx, a fixed 200, no access log, one worker per core.
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { return 200 "ok"; }
+  }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+wait_for_port "$nginx_port"
+echo "nginx: wrk -t$threads -c$connections -d${duration}s on a fixed 200"
+nginx_out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_fixed.lua \
+  "http://127.0.0.1:$nginx_port/" | grep RESULT)
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
+
+# --- pointsmall: keyed purchase events, durable.
+data="$work/ledger"
+key=$("$binary" apikey create --data-dir "$data" --name bench --role merchant | tail -1)
+port=$(free_port)
+"$binary" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$work/access.log" 2>"$work/server.log" &
+server_pid=$!
+wait_for_port "$port"
+python3 - "$port" "$key" "$members" <<'PY'
+import http.client, json, sys
+port, key, members = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+connection = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(members):
+    body = json.dumps({"external_id": f"bench-member-{i}"})
+    connection.request("POST", "/v1/members", body, {"Authorization": f"Bearer {key}",
+                       "Content-Type": "application/json", "Idempotency-Key": f"bench-m-{i}"})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 201:
+        sys.exit(f"creating member {i}: HTTP {response.status}")
+PY
+echo "pointsmall: wrk -t$threads -c$connections -d${duration}s posting keyed purchase events" \
+  "to $members members (synchronous=FULL)"
+earn_out=$(POINTSMALL_KEY=$key POINTSMALL_MEMBERS=$members \
+  wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_earn.lua \
+  "http://127.0.0.1:$port" | grep RESULT)
+kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
+server_pid=""
+
+nginx_requests=$(result_field "$nginx_out" requests)
+nginx_seconds=$(result_field "$nginx_out" seconds)
+earn_requests=$(result_field "$earn_out" requests)
+earn_seconds=$(result_field "$earn_out" seconds)
+earn_errors=$(result_field "$earn_out" errors)
+earn_p99=$(result_field "$earn_out" p99_us)
+earn_p50=$(result_field "$earn_out" p50_us)
+accepted=$(grep -c '"route":"/v1/events","status":201' "$work/access.log" || true)
+python3 - <<PY
+nginx = $nginx_requests / $nginx_seconds
+earn = $earn_requests / $earn_seconds
+print(f"nginx fixed 200:            {nginx:10.0f} requests/s")
+print(f"pointsmall durable earns:   {earn:10.0f} requests/s   p50 {$earn_p50 / 1000:.2f} ms   p99 {$earn_p99 / 1000:.2f} ms")
+print(f"ratio earn/nginx:           {earn / nginx:10.2f}   (target >= 0.5; p99 target < 10 ms)")
+print(f"earns answered 201:         {$accepted:10d}   non-2xx or socket errors: $earn_errors")
+PY
+"$binary" check --data-dir "$data" | tail -1

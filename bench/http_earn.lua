@@ -1,0 +1,33 @@
+-- wrk script: POST keyed purchase events to /v1/events, each with a fresh Idempotency-Key.
+-- Environment: POINTSMALL_KEY (a merchant API key), POINTSMALL_MEMBERS (members 1..N exist).
+local counter = 0
+local thread_id = 0
+local next_thread = 0
+local members = tonumber(os.getenv("POINTSMALL_MEMBERS") or "1000")
+local key = os.getenv("POINTSMALL_KEY")
+
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+end
+
+function request()
+  counter = counter + 1
+  local id = "bench-" .. thread_id .. "-" .. counter
+  local member = (counter * 7919 + thread_id) % members + 1
+  local body = '{"type":"purchase","member_id":' .. member .. ',"order_id":"' .. id ..
+      '","amount":{"amount":1999,"currency":"USD"}}'
+  return wrk.format("POST", "/v1/events", {
+    ["Authorization"] = "Bearer " .. key,
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = id,
+  }, body)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read +
+      summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT requests=%d seconds=%.3f p50_us=%d p99_us=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    errors))
+end
