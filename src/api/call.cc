@@ -62,7 +62,8 @@ void Call::fail(const Problem& problem) {
 }
 
 std::uint64_t Call::request_digest() const {
-  // FNV-1a of caller, method, path and body, each followed by a 0 byte so that fields cannot run together.
+  // FNV-1a of caller, method, path and body, each followed by a 0 byte so that fields cannot run
+  // together.
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   auto add = [&hash](std::string_view text) {
     for (char c : text) {

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -273,11 +274,12 @@ struct Server::Impl {
     try {
       Reply reply;
       reply.send = [pending](Response response) {
-        asio::post(pending->timer.get_executor(),
-                   [pending, response = std::move(response)]() mutable {
-                     pending->response = std::move(response);
-                     pending->timer.cancel();
-                   });
+        // Inline when already on the connection's strand (a deferred handler), else queued.
+        asio::dispatch(pending->timer.get_executor(),
+                       [pending, response = std::move(response)]() mutable {
+                         pending->response = std::move(response);
+                         pending->timer.cancel();
+                       });
       };
       reply.defer = [executor = pending->timer.get_executor()](std::function<void()> work) {
         asio::post(executor, std::move(work));
