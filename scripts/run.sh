@@ -1,10 +1,37 @@
 #!/usr/bin/env bash
-# The program's main job on the embedded default (SQLite): installs what is missing, builds,
-# replays the Online Retail data set into a ledger in data/ledger, and checks every invariant.
+# The program's main job on the embedded default (SQLite): installs what is missing, builds, and
+# serves the HTTP API on http://127.0.0.1:8080 (POINTSMALL_LISTEN to change it).
+# On first start it replays the Online Retail data set into the ledger (4,334 members with a year
+# of purchases and refunds), checks every invariant, and creates an admin API key, kept in
+# DATA_DIR/admin.key (readable by you only) and printed with example calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh build
+POINTSMALL_TARGETS=pointsmall scripts/build.sh build
 data_dir=${POINTSMALL_DATA_DIR:-data/ledger}
-build/pointsmall import online-retail data/online_retail.csv.gz --data-dir "$data_dir"
-build/pointsmall check --data-dir "$data_dir"
+listen=${POINTSMALL_LISTEN:-127.0.0.1:8080}
+key_file="$data_dir/admin.key"
+
+if [[ ! -f "$key_file" ]]; then
+  if [[ ! -e "$data_dir/pointsmall.db" ]]; then
+    build/pointsmall import online-retail data/online_retail.csv.gz --data-dir "$data_dir"
+    build/pointsmall check --data-dir "$data_dir"
+  fi
+  key=$(build/pointsmall apikey create --data-dir "$data_dir" --name "admin-$(date +%s)" --role admin | tail -1)
+  (umask 077 && printf '%s\n' "$key" >"$key_file")
+fi
+key=$(cat "$key_file")
+cat <<TEXT
+
+Try it (the admin API key is in $key_file):
+  curl -s http://$listen/healthz
+  curl -s -H "Authorization: Bearer $key" "http://$listen/v1/members?external_id=12346"
+  curl -s -H "Authorization: Bearer $key" http://$listen/v1/members/1/balance
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
+       -H 'Idempotency-Key: first-purchase' \\
+       -d '{"type":"purchase","member_id":1,"order_id":"web-1","amount":{"amount":1999,"currency":"USD"}}' \\
+       http://$listen/v1/events
+The API is described in docs/api.md and docs/openapi.yaml.
+
+TEXT
+exec build/pointsmall serve --data-dir "$data_dir" --listen "$listen"

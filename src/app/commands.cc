@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "app/progress.h"
+#include "store/settlement.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
@@ -102,45 +103,15 @@ int check(const std::string& data_dir, Console console) {
 int expire(const std::string& data_dir, TimeUs at_us, Console console) {
   auto ledger = open_ledger(data_dir, false, {}, console);
   if (!ledger) return kExitBadInput;
-  constexpr std::size_t kPage = 10'000;
-  std::int64_t members = 0, holds = 0, failures = 0;
-  auto count_failure = [&failures](const store::CommandResult& r) { failures += r.ok() ? 0 : 1; };
-  const std::string stamp = std::to_string(at_us);
-  for (auto& [member_id, hold_ref] : ledger->expired_holds(at_us, SIZE_MAX)) {
-    ledger::Command command{"expire-hold:" + std::to_string(member_id) + ":" + hold_ref,
-                            member_id,
-                            at_us,
-                            "system",
-                            "hold timed out",
-                            ledger::ReleaseHold{hold_ref}};
-    ledger->submit(std::move(command), count_failure);
-    ++holds;
-  }
-  MemberId after = 0;
-  for (;;) {
-    const auto due = ledger->members_due(at_us, after, kPage);
-    if (due.empty()) break;
-    for (MemberId member_id : due) {
-      ledger::Command command{"expire:" + std::to_string(member_id) + ":" + stamp,
-                              member_id,
-                              at_us,
-                              "system",
-                              "scheduled expiry run",
-                              ledger::Settle{}};
-      ledger->submit(std::move(command), count_failure);
-    }
-    members += static_cast<std::int64_t>(due.size());
-    after = due.back();
-    ledger->flush();
-  }
-  ledger->flush();
+  const store::SettlementRun run = store::settle_due(*ledger, at_us);
   const store::ProgramSummary s = ledger->summary();
-  console.out << "expiry run at " << format_rfc3339_utc(at_us) << ": " << with_commas(members)
-              << " members settled, " << with_commas(holds) << " timed-out holds released\n"
+  console.out << "expiry run at " << format_rfc3339_utc(at_us) << ": "
+              << with_commas(run.members_settled) << " members settled, "
+              << with_commas(run.holds_released) << " timed-out holds released\n"
               << "points expired in total: " << with_commas(s.expired)
               << ", available now: " << with_commas(s.available) << "\n";
-  if (failures > 0) {
-    console.err << "error: " << failures << " commands failed\n";
+  if (run.failures > 0) {
+    console.err << "error: " << run.failures << " commands failed\n";
     return kExitProblem;
   }
   return kExitOk;

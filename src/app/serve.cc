@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "app/commands.h"
 #include "app/serve_config.h"
+#include "app/settler.h"
 #include "auth/sqlite_credential_store.h"
 #include "core/time_zone.h"
 #include "http/server.h"
@@ -38,6 +39,9 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   auto members = store::open_sqlite_member_directory(database_path(config.data_dir));
 
   SystemClock clock;
+  std::optional<Settler> settler;
+  if (config.settle_interval.count() > 0)
+    settler.emplace(*ledger, clock, config.settle_interval, console.err);
   std::optional<api::AccessLog> access_log;
   if (config.access_log) access_log.emplace(console.out);
   api::Api api(api::Services{*ledger, *members, *credentials, clock, config.program},
@@ -62,6 +66,7 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   }
   server->run();  // returns after SIGINT/SIGTERM once in-flight requests are answered
   server.reset();
+  settler.reset();
   ledger->flush();
   if (access_log) access_log->flush();
   console.err << "pointsmall: stopped; every acknowledged write is durable\n";

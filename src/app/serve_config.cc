@@ -80,7 +80,7 @@ void read_known_keys(TomlReader& reader) {
        {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_connections",
         "read_timeout_ms", "idle_timeout_ms", "drain_timeout_ms", "access_log", "tls_certificate",
         "tls_private_key"}},
-      {"store", {"data_dir", "max_batch"}},
+      {"store", {"data_dir", "max_batch", "settle_interval_seconds"}},
       {"program",
        {"name", "currency", "points_per_unit", "return_window_days", "member_session_minutes",
         "operator_session_minutes", "expiry", "shortfall", "time_zone"}}};
@@ -148,6 +148,9 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   reader.text("server.tls_private_key", config.server.tls_private_key_file);
   reader.text("store.data_dir", config.data_dir);
   reader.integer("store.max_batch", config.max_batch, 1, 65536);
+  std::int64_t settle_seconds = config.settle_interval.count();
+  reader.integer("store.settle_interval_seconds", settle_seconds, 0, 86'400);
+  config.settle_interval = std::chrono::seconds(settle_seconds);
   reader.text("program.name", config.program.name);
   reader.text("program.currency", config.program.currency);
   reader.text("program.expiry", config.expiry);

@@ -2,6 +2,7 @@
 // variables, then command-line flags, each overriding the one before.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@ struct ServeConfig {
   http::ServerOptions server;  // listens on 127.0.0.1:8080 by default
   bool access_log = true;      // JSON lines on standard output
   std::size_t max_batch = 8192;
+  // How often the server matures and expires due points and releases timed-out holds; 0: never
+  // (run `pointsmall expire` from cron instead).
+  std::chrono::seconds settle_interval{60};
   api::ProgramSettings program;
   // Used when the data directory is new; an existing ledger keeps its own.
   std::string expiry = "days:365";
