@@ -56,7 +56,9 @@ std::unique_ptr<store::SqliteLedgerStore> open_ledger(const std::string& data_di
                                                       store::SqliteOptions options,
                                                       Console console) {
   std::error_code error_code;
+  bool new_directory = false;
   if (create) {
+    new_directory = !std::filesystem::exists(data_dir, error_code);
     std::filesystem::create_directories(data_dir, error_code);
     if (error_code) {
       console.err << "error: cannot create data directory " << data_dir << ": "
@@ -64,6 +66,11 @@ std::unique_ptr<store::SqliteLedgerStore> open_ledger(const std::string& data_di
       return nullptr;
     }
   }
+  // The ledger holds personal data and TOTP secrets: a new data directory is the owner's alone
+  // (SQLite creates the database, its log and shared memory files inside it).
+  if (new_directory)
+    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error_code);
   options.path = database_path(data_dir);
   options.create_if_missing = create;
   if (!create && !std::filesystem::exists(options.path, error_code)) {

@@ -44,10 +44,13 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     settler.emplace(*ledger, clock, config.settle_interval, console.err);
   std::optional<api::AccessLog> access_log;
   if (config.access_log) access_log.emplace(console.out);
-  api::Api api(api::Services{*ledger, *members, *credentials, clock, config.program},
-               access_log ? &*access_log : nullptr);
   http::ServerOptions server_options = config.server;
   server_options.stop_on_signals = true;
+  const bool tls = !server_options.tls_certificate_file.empty();
+  api::ProgramSettings program = config.program;
+  program.secure_cookies = tls;  // the session cookie never travels without TLS once it has it
+  api::Api api(api::Services{*ledger, *members, *credentials, clock, program},
+               access_log ? &*access_log : nullptr);
   std::optional<http::Server> server;
   try {
     server.emplace(server_options, api);
@@ -55,7 +58,6 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     console.err << "error: " << failure.what() << "\n";
     return kExitBadInput;
   }
-  const bool tls = !server_options.tls_certificate_file.empty();
   console.err << "pointsmall: serving " << (tls ? "https" : "http") << "://" << server_options.host
               << ":" << server->port() << " (ledger in " << config.data_dir
               << "); stop with Ctrl-C\n";
