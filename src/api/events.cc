@@ -54,12 +54,11 @@ Earning purchase_points(const AcceptedCurrency& rate, const Money& amount) {
 }  // namespace
 
 void create_event(const CallPtr& call) {
-  auto key = idempotency_key(call);
-  if (!key) return;
-  auto body = read_body(call);
-  if (!body) return;
+  auto request = read_keyed_body(call);
+  if (!request) return;
+  const nlohmann::json& body = request->body;
   std::vector<FieldError> errors;
-  Fields fields(*body, "", errors);
+  Fields fields(body, "", errors);
   const TimeUs now = call->services.clock.now_us();
   auto type = fields.one_of("type", true, kEventTypes);
   auto member_id = fields.integer("member_id", true, 1, std::numeric_limits<std::int64_t>::max());
@@ -84,18 +83,15 @@ void create_event(const CallPtr& call) {
   fields.text("channel", TextRule{.max_length = 32});
   fields.text("store", TextRule{.max_length = 64});
   fields.text("reference", TextRule{.max_length = 128});
-  if (!purchase && body->contains("order_id") && type)
+  if (!purchase && body.contains("order_id") && type)
     fields.error("order_id", "only purchase events name an order");
   fields.reject_unknown({"type", "member_id", "order_id", "amount", "items", "occurred_at",
                          "channel", "store", "reference"});
   if (fail_if_invalid(call, errors)) return;
 
-  ledger::Command command;
-  command.idempotency_key = *key;
-  command.member_id = *member_id;
-  command.at_us = now;
-  command.actor = call->caller.actor;
-  command.event = ledger::EventRecord{*type, occurred_at.value_or(now), call->request.body};
+  ledger::Command command = ledger_command(call, request->key, *member_id);
+  command.event =
+      ledger::EventRecord{*type, occurred_at.value_or(command.at_us), call->request.body};
   Earning earning;
   if (purchase) earning = purchase_points(*rate, *amount);
   if (earning.points > 0) {
@@ -104,7 +100,7 @@ void create_event(const CallPtr& call) {
     earn.source = *type;
     earn.order_id = *order_id;
     earn.order_amount_minor = amount->amount;
-    earn.matures_at_us = now + call->services.program.return_window_us;
+    earn.matures_at_us = command.at_us + call->services.program.return_window_us;
     command.reason =
         "purchase " + *order_id + " of " + format_money(amount->amount, amount->currency);
     command.body = earn;
@@ -131,12 +127,11 @@ void create_event(const CallPtr& call) {
 }
 
 void create_refund(const CallPtr& call) {
-  auto key = idempotency_key(call);
-  if (!key) return;
-  auto body = read_body(call);
-  if (!body) return;
+  auto request = read_keyed_body(call);
+  if (!request) return;
+  const nlohmann::json& body = request->body;
   std::vector<FieldError> errors;
-  Fields fields(*body, "", errors);
+  Fields fields(body, "", errors);
   auto member_id = fields.integer("member_id", true, 1, std::numeric_limits<std::int64_t>::max());
   auto amount = fields.money("amount", true, 1);
   if (amount) accepted_currency(call, fields, "amount", *amount);
@@ -145,11 +140,7 @@ void create_refund(const CallPtr& call) {
   if (order_id.size() > 128) errors.push_back({"order_id", "must have at most 128 characters"});
   if (fail_if_invalid(call, errors)) return;
 
-  ledger::Command command;
-  command.idempotency_key = *key;
-  command.member_id = *member_id;
-  command.at_us = call->services.clock.now_us();
-  command.actor = call->caller.actor;
+  ledger::Command command = ledger_command(call, request->key, *member_id);
   command.reason =
       "refund of " + format_money(amount->amount, amount->currency) + " on order " + order_id;
   command.body = ledger::Refund{order_id, amount->amount};

@@ -9,32 +9,27 @@ namespace {
 
 constexpr std::int64_t kMaxAdjustment = 1'000'000'000;
 
-// The command's common part: the member from the path, key, time, caller and reason.
-// Answers 404 and returns nullopt for an unknown member; a missing reason is a field error.
-std::optional<ledger::Command> operator_command(const CallPtr& call, Fields& fields) {
+// The command for the member in the path (answers 404 and returns nullopt for an unknown one),
+// with the operator's reason (a missing reason is a field error).
+std::optional<ledger::Command> operator_command(const CallPtr& call, const std::string& key,
+                                                Fields& fields) {
   auto account = member_param(call, 0);
   if (!account) return std::nullopt;
-  ledger::Command command;
-  command.member_id = account->member_id;
-  command.at_us = call->services.clock.now_us();
-  command.actor = call->caller.actor;
+  ledger::Command command = ledger_command(call, key, account->member_id);
   command.reason =
       fields.text("reason", TextRule{.required = true, .max_length = 500}).value_or("");
   return command;
 }
 
 void set_frozen(const CallPtr& call, bool frozen) {
-  auto key = idempotency_key(call);
-  if (!key) return;
-  auto body = read_body(call);
-  if (!body) return;
+  auto request = read_keyed_body(call);
+  if (!request) return;
   std::vector<FieldError> errors;
-  Fields fields(*body, "", errors);
-  auto command = operator_command(call, fields);
+  Fields fields(request->body, "", errors);
+  auto command = operator_command(call, request->key, fields);
   if (!command) return;
   fields.reject_unknown({"reason"});
   if (fail_if_invalid(call, errors)) return;
-  command->idempotency_key = *key;
   if (frozen)
     command->body = ledger::FreezeAccount{};
   else
@@ -50,19 +45,16 @@ void set_frozen(const CallPtr& call, bool frozen) {
 }  // namespace
 
 void create_adjustment(const CallPtr& call) {
-  auto key = idempotency_key(call);
-  if (!key) return;
-  auto body = read_body(call);
-  if (!body) return;
+  auto request = read_keyed_body(call);
+  if (!request) return;
   std::vector<FieldError> errors;
-  Fields fields(*body, "", errors);
-  auto command = operator_command(call, fields);
+  Fields fields(request->body, "", errors);
+  auto command = operator_command(call, request->key, fields);
   if (!command) return;
   auto points = fields.integer("points", true, -kMaxAdjustment, kMaxAdjustment);
   if (points && *points == 0) fields.error("points", "must not be 0");
   fields.reject_unknown({"points", "reason"});
   if (fail_if_invalid(call, errors)) return;
-  command->idempotency_key = *key;
   command->body = ledger::Adjust{*points};
   call->submit(std::move(*command), [](const CallPtr& c, const store::CommandResult& result) {
     const ledger::Outcome& o = result.outcome;

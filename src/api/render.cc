@@ -109,6 +109,23 @@ std::optional<std::string> idempotency_key(const CallPtr& call) {
   return std::string(key);
 }
 
+std::optional<KeyedBody> read_keyed_body(const CallPtr& call) {
+  auto key = idempotency_key(call);
+  if (!key) return std::nullopt;
+  auto body = read_body(call);
+  if (!body) return std::nullopt;
+  return KeyedBody{std::move(*key), std::move(*body)};
+}
+
+ledger::Command ledger_command(const CallPtr& call, std::string key, MemberId member_id) {
+  ledger::Command command;
+  command.idempotency_key = std::move(key);
+  command.member_id = member_id;
+  command.at_us = call->services.clock.now_us();
+  command.actor = call->caller.actor;
+  return command;
+}
+
 void answer_command(const CallPtr& call, const store::CommandResult& result, unsigned status,
                     const nlohmann::json& body) {
   std::vector<http::Header> headers;

@@ -26,6 +26,17 @@ nlohmann::json text_or_null(const std::string& text);
 
 // The Idempotency-Key header, checked; answers 428 or 422 and returns nullopt when missing or bad.
 std::optional<std::string> idempotency_key(const CallPtr& call);
+// A points-changing call's Idempotency-Key and JSON body; answers the problem and returns nullopt
+// when either is missing or bad.
+struct KeyedBody {
+  std::string key;
+  nlohmann::json body;
+};
+std::optional<KeyedBody> read_keyed_body(const CallPtr& call);
+// A ledger command of this call: the key, the member, the time from the clock, the caller as
+// actor; the caller sets the reason and body.
+ledger::Command ledger_command(const CallPtr& call, std::string key, MemberId member_id);
+
 // Answers the JSON of an accepted command: status and body, plus Idempotent-Replayed when the
 // ledger replayed an earlier result for the key.
 void answer_command(const CallPtr& call, const store::CommandResult& result, unsigned status,
