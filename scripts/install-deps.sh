@@ -9,6 +9,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libsodium-dev libssl-dev libtomlplusplus-dev
   clang-format clang-tidy curl
   python3-yaml python3-jsonschema
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-mapfile -t files < <(git ls-files 'src/*.cc' 'bench/*.cc' | grep -v '_test\.cc$')
+# src/http/server.cc is left out: clang 14 cannot compile Asio's C++20 coroutines with
+# libstdc++ (it lacks __cpp_impl_coroutine); g++ builds it with every warning as an error.
+mapfile -t files < <(git ls-files 'src/*.cc' 'bench/*.cc' | grep -v '_test\.cc$' | grep -v '^src/http/server\.cc$')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

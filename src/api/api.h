@@ -36,7 +36,7 @@ class AccessLog {
  public:
   explicit AccessLog(std::ostream& out) : out_(out) {}
   ~AccessLog();
-  void write(std::string line);
+  void write(const std::string& line);
   void flush();
 
  private:

@@ -53,8 +53,10 @@ std::string Metrics::render(const store::WriterStats& writer) const {
       cumulative += c.latency[b].load(std::memory_order_relaxed);
       const std::string le = b < kLatencyBucketsUs.size() ? seconds(kLatencyBucketsUs[b]) : "+Inf";
       if (cumulative == 0 && b < kLatencyBucketsUs.size()) continue;
-      out += "pointsmall_http_request_duration_seconds_bucket{" + label + ",le=\"" + le + "\"} " +
-             std::to_string(cumulative) + "\n";
+      out += "pointsmall_http_request_duration_seconds_bucket{";
+      out += label;
+      out += ",le=\"" + le + "\"} ";
+      out += std::to_string(cumulative) + "\n";
     }
     if (cumulative == 0) continue;
     out += "pointsmall_http_request_duration_seconds_sum{" + label + "} " +

@@ -98,8 +98,11 @@ void read_known_keys(TomlReader& reader) {
     }
     for (const auto& [key, value] : *table) {
       const std::string key_name(key.str());
-      if (std::find(it->second.begin(), it->second.end(), key_name) == it->second.end())
-        reader.fail(name + "." + key_name, "is not a known key");
+      if (std::find(it->second.begin(), it->second.end(), key_name) != it->second.end()) continue;
+      std::string path = name;
+      path += ".";
+      path += key_name;
+      reader.fail(path, "is not a known key");
     }
   }
 }

@@ -40,7 +40,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr auto kAwait = asio::use_awaitable;
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -273,7 +273,7 @@ struct Server::Impl {
     auto pending = std::make_shared<PendingResponse>(co_await asio::this_coro::executor);
     try {
       Reply reply;
-      reply.send = [pending](Response response) {
+      reply.send = [pending](Response response) {  // NOLINT(performance-unnecessary-value-param)
         // Inline when already on the connection's strand (a deferred handler), else queued.
         asio::dispatch(pending->timer.get_executor(),
                        [pending, response = std::move(response)]() mutable {

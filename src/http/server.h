@@ -50,8 +50,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port)
   unsigned threads = 2;       // threads running connections
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::size_t max_connections = 10'000;             // more are accepted and closed at once
   std::chrono::milliseconds read_timeout{10'000};   // to finish a request once it has begun
   std::chrono::milliseconds idle_timeout{60'000};   // between requests of a keep-alive connection
