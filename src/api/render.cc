@@ -81,7 +81,7 @@ nlohmann::json transaction_json(const ledger::Transaction& transaction) {
           {"points", member_points_change(transaction)},
           {"at", format_rfc3339_utc(transaction.at_us)},
           {"reference", transaction.reference},
-          {"reason", transaction.reason},
+          {"explanation", transaction.reason},
           {"actor", transaction.actor}};
 }
 
