@@ -4,6 +4,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +20,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -41,6 +43,17 @@ using boost::system::error_code;
 
 constexpr auto kAwait = asio::use_awaitable;
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Unread bytes drained after the last response before closing, so that the client is not reset
+// (which can discard the response, e.g. a 413 sent while it was still sending the body).
+constexpr std::size_t kMaxLingerBytes = std::size_t{1024} * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(1);
+
+// RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits for 100 before the body.
+bool expects_continue(const bhttp::request<bhttp::string_body>& message) {
+  const auto expect = message[bhttp::field::expect];
+  return expect.size() == 12 && beast::iequals(expect, "100-continue");
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -202,10 +215,22 @@ struct Server::Impl {
     } else {
       co_await serve(stream, stream, *entry, remote_address);
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_await linger(stream);
     }
     entry->stream = nullptr;
     stream.close();
     remove_connection(id);
+  }
+
+  // Reads and drops what the client still sends, for a short while, until it closes its side.
+  asio::awaitable<void> linger(beast::tcp_stream& stream) {
+    std::array<char, 4096> sink{};
+    std::size_t drained = 0;
+    stream.expires_after(kLingerTime);
+    error_code ec;
+    while (!ec && drained < kMaxLingerBytes)
+      drained +=
+          co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(kAwait, ec));
   }
 
   // Reads requests and writes responses until the client leaves, errs, times out or we stop.
@@ -229,7 +254,17 @@ struct Server::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+      // The header first: Beast applies header_limit to each read's window, so the whole
+      // header's size (the bytes the parser consumed) is checked here.
+      const std::size_t header_bytes = co_await bhttp::async_read_header(
+          stream, buffer, parser, asio::redirect_error(kAwait, ec));
+      if (!ec && header_bytes > options.max_header_bytes) ec = bhttp::error::header_limit;
+      if (!ec && !parser.is_done() && expects_continue(parser.get())) {
+        co_await asio::async_write(stream, asio::buffer(std::string_view(kContinue)),
+                                   asio::redirect_error(kAwait, ec));
+      }
+      if (!ec && !parser.is_done())
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(kAwait, ec));
       if (ec) {
         if (auto error = protocol_error(ec))
           co_await write(stream, tcp, handler.reject(*error), 11, false);
