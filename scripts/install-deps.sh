@@ -7,7 +7,7 @@ packages=(
   libsqlite3-dev zlib1g-dev libhowardhinnant-date-dev tzdata libcli11-dev
   libgtest-dev librapidcheck-dev
   libboost-dev nlohmann-json3-dev libsodium-dev libssl-dev libtomlplusplus-dev
-  clang-format clang-tidy curl
+  clang-format clang-tidy curl openssl
   python3-yaml python3-jsonschema
   clang-14 libclang-rt-14-dev
 )
