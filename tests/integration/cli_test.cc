@@ -3,9 +3,7 @@
 //
 // The sample file is a tiny Online Retail extract written at test time: two customers, four
 // purchases (one under a pound), one cancellation, and one row for each of five skip reasons.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <zlib.h>
 
@@ -16,9 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "../api/server_process.h"
 #include "test_support.h"
-
-extern char** environ;
 
 namespace pointsmall::testing {
 namespace {
@@ -71,28 +68,9 @@ class Cli : public ::testing::Test {
   CliRun run(const std::vector<std::string>& args) {
     const std::string out_path = dir_.file("stdout.txt");
     const std::string err_path = dir_.file("stderr.txt");
-    std::vector<std::string> words{POINTSMALL_BINARY};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(words.size() + 1);
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
     CliRun result;
-    pid_t pid = 0;
-    const int spawned =
-        posix_spawn(&pid, POINTSMALL_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << POINTSMALL_BINARY << ": " << std::strerror(spawned);
-      return result;
-    }
+    const pid_t pid = api_test::spawn_pointsmall(args, out_path, err_path);
+    if (pid < 0) return result;
     int status = 0;
     waitpid(pid, &status, 0);
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
