@@ -47,6 +47,7 @@ class SqliteMemberDirectory final : public MemberDirectory {
         list_(db_.prepare(std::string(kSelect) +
                           "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")) {
     db_.exec("PRAGMA busy_timeout = 5000");
+    db_.exec("PRAGMA synchronous = FULL");  // an answered profile change is on disk
   }
 
   void put_profile(MemberId member_id, const MemberProfile& p, TimeUs now_us) override {
