@@ -149,7 +149,8 @@ void AccessLog::write(const std::string& line) {
   buffer_ += line;
   buffer_ += '\n';
   const auto now = std::chrono::steady_clock::now();
-  if (buffer_.size() < std::size_t{64} * 1024 && now - last_flush_ < std::chrono::seconds(1)) return;
+  if (buffer_.size() < std::size_t{64} * 1024 && now - last_flush_ < std::chrono::seconds(1))
+    return;
   out_ << buffer_;
   out_.flush();
   buffer_.clear();
