@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [SECONDS]   fuzzes for SECONDS (default 60). Inputs that reach new code are
 #                               added to fuzz/corpus/api_request/ (keep them: commit the corpus).
 #   scripts/fuzz.sh --smoke     runs every corpus input once (for the test command).
-#   scripts/fuzz.sh --minimize  merges the corpus into a fresh, minimal one and replaces it.
+#   scripts/fuzz.sh --minimize  replaces the corpus by the seeds and the fewest inputs that reach
+#                               the same code (libFuzzer -merge=1).
 #
 # Exits 1 on a finding (crash, sanitizer report, or a broken check of the fuzzer); the input is
 # kept as $BUILD/fuzz-artifacts/crash-* (replay: $BUILD/api_request_fuzzer FILE).
@@ -32,6 +33,7 @@ build=${BUILD:-$root/build-fuzz}
 corpus=$root/fuzz/corpus/api_request
 dict=$root/fuzz/api_request.dict
 fuzzer=$build/api_request_fuzzer
+corpus_bytes() { du -sb --apparent-size "$corpus" | cut -f1; }
 
 scripts/install-deps.sh
 # -O1 with line tables, assertions on (Debug without -O0 and full debug information).
@@ -58,38 +60,48 @@ case $mode in
       exit 1
     }
     inputs=$(find "$corpus" -type f | wc -l)
-    grep -E '^#[0-9]+ +INITED' "$work/smoke.log" | tail -n 1 || true
+    grep -E '^#[0-9]+[[:space:]]+INITED' "$work/smoke.log" | tail -n 1 || true
     echo "fuzz smoke: $inputs corpus inputs ran without a finding in $((SECONDS - started)) s"
     ;;
   minimize)
     fresh=$build/corpus-minimized
-    rm -rf "$fresh"
-    mkdir -p "$fresh"
-    "$fuzzer" "${common[@]}" -merge=1 "$fresh" "$corpus" >"$work/merge.log" 2>&1 || {
+    found=$build/corpus-found
+    rm -rf "$fresh" "$found"
+    mkdir -p "$fresh" "$found"
+    # The hand-written seeds (named; libFuzzer names its inputs by their SHA-1) all stay. Found
+    # inputs over 8 KiB (mostly near the 16 KiB header limit) add little but size: left out.
+    find "$corpus" -type f -regextype posix-extended ! -regex '.*/[0-9a-f]{40}' \
+      -exec cp {} "$fresh" \;
+    find "$corpus" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' ! -size +8k \
+      -exec cp {} "$found" \;
+    "$fuzzer" "${common[@]}" -merge=1 "$fresh" "$found" >"$work/merge.log" 2>&1 || {
       tail -n 40 "$work/merge.log"
       exit 1
     }
-    echo "corpus: $(find "$corpus" -type f | wc -l) files, $(du -sh "$corpus" | cut -f1) before"
-    rm -rf "$corpus"
+    echo "corpus: $(find "$corpus" -type f | wc -l) files, $(corpus_bytes) bytes before"
+    rm -rf "$corpus" "$found"
     mv "$fresh" "$corpus"
-    echo "corpus: $(find "$corpus" -type f | wc -l) files, $(du -sh "$corpus" | cut -f1) after"
+    echo "corpus: $(find "$corpus" -type f | wc -l) files, $(corpus_bytes) bytes after"
     ;;
   fuzz)
     before=$(find "$corpus" -type f | wc -l)
+    touch "$work/started"
     status=0
     # -jobs=1: one worker process, whose log is fuzz-0.log in the working directory.
+    # It prints the worker's log when the worker ends; only the summary below is kept on screen.
     (cd "$work" && "$fuzzer" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-      -jobs=1 "$corpus") || status=$?
+      -jobs=1 "$corpus" >"$work/fuzz-parent.log" 2>&1) || status=$?
     log=$work/fuzz-0.log
     if ((status != 0)); then
       tail -n 100 "$log"
       echo "fuzz: FINDING; the input is kept in $build/fuzz-artifacts/:" >&2
-      ls -t "$build/fuzz-artifacts" | head -n 5 >&2
+      find "$build/fuzz-artifacts" -type f -newer "$work/started" >&2
       exit 1
     fi
-    grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1
-    grep -E '^stat::' "$log"
+    echo "== fuzz: the last status line (cov: edges covered, ft: features, corp: corpus units/size)"
+    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1 || true
+    grep -E '^stat::' "$log" || true
     echo "fuzz: no finding in $seconds s; corpus $before -> $(find "$corpus" -type f | wc -l) files" \
-      "($(du -sh "$corpus" | cut -f1))"
+      "($(corpus_bytes) bytes)"
     ;;
 esac
