@@ -31,7 +31,8 @@ struct Services {
 };
 
 // Writes one JSON line per request (route template, status, duration, caller kind and role;
-// no keys, tokens or personal data). Lines are buffered and flushed at least once a second.
+// no keys, tokens or personal data). Lines are buffered: written out when 64 KiB wait, when a line
+// comes a second or more after the last write-out, and at flush() (shutdown).
 class AccessLog {
  public:
   explicit AccessLog(std::ostream& out) : out_(out) {}

@@ -337,8 +337,7 @@ struct Server::Impl {
     bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status),
                                                 version};
     message.set(bhttp::field::server, "pointsmall");
-    if (!response.body.empty() || response.status >= 200)
-      message.set(bhttp::field::content_type, response.content_type);
+    if (!response.body.empty()) message.set(bhttp::field::content_type, response.content_type);
     for (Header& header : response.headers) message.insert(header.name, header.value);
     message.body() = std::move(response.body);
     message.keep_alive(keep_alive);

@@ -14,7 +14,7 @@ constexpr std::size_t kMaxSourceLength = 64;
 constexpr std::size_t kMaxTextLength = 500;       // reason and actor
 constexpr Points kMaxPoints = 1'000'000'000'000;  // per command; keeps every sum far from overflow
 constexpr MinorUnits kMaxMoney = 1'000'000'000'000'000;
-constexpr std::size_t kMaxEventPayload = 64 * 1024;
+constexpr std::size_t kMaxEventPayload = std::size_t{64} * 1024;
 
 // FNV-1a over length-prefixed fields, so that ("ab","c") and ("a","bc") differ.
 class Digest {
