@@ -2,7 +2,7 @@
 # Every test: installs what is missing, checks formatting, builds with warnings as errors, runs
 # the unit, property, contract, simulation, concurrency, crash and command-line tests, then runs
 # them again (the simulation shorter) in an AddressSanitizer + UndefinedBehaviorSanitizer build,
-# and finally clang-tidy.
+# replays the fuzzer's corpus through the API, and finally runs clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -20,6 +20,9 @@ scripts/build.sh build-asan -DPOINTSMALL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -D
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && POINTSMALL_SIM_STEPS=${POINTSMALL_ASAN_SIM_STEPS:-20000} ctest --output-on-failure --timeout 1200)
+
+echo "== fuzz corpus replay (libFuzzer, clang-14, address + undefined)"
+scripts/fuzz.sh --smoke
 
 echo "== clang-tidy"
 scripts/tidy.sh build
