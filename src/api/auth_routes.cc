@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/json_input.h"
+#include "api/login_throttle.h"
 #include "api/render.h"
 #include "api/routes.h"
 #include "auth/crypto.h"
@@ -39,6 +40,28 @@ bool busy(const CallPtr& call, const PasswordCheckSlot& slot) {
   if (slot.held()) return false;
   call->fail(problem(ApiError::too_many_requests));
   return true;
+}
+
+// Failed sign-ins per operator name or member login (see LoginThrottle).
+LoginThrottle sign_in_failures;
+
+// Answers 429 when `name` has failed too often lately.
+bool throttled(const CallPtr& call, const std::string& name) {
+  if (sign_in_failures.allowed(name, call->services.clock.now_us())) return false;
+  call->fail(problem(ApiError::too_many_requests,
+                     "too many failed sign-ins for this name; wait 15 minutes"));
+  return true;
+}
+
+// Counts the outcome of a sign-in; answers login_failed and returns false for a failure.
+bool check_sign_in(const CallPtr& call, const std::string& name, bool succeeded) {
+  if (succeeded) {
+    sign_in_failures.succeeded(name);
+    return true;
+  }
+  sign_in_failures.failed(name, call->services.clock.now_us());
+  call->fail(problem(ApiError::login_failed));
+  return false;
 }
 
 nlohmann::json operator_json(const auth::OperatorInfo& info) {
@@ -159,14 +182,13 @@ void operator_login(const CallPtr& call) {
     fields.error("totp_code", "must be the 6 digits the authenticator app shows");
   fields.reject_unknown({"name", "password", "totp_code"});
   if (fail_if_invalid(call, errors)) return;
+  const std::string throttle_name = "operator:" + *name;
+  if (throttled(call, throttle_name)) return;
   PasswordCheckSlot slot;
   if (busy(call, slot)) return;
   const TimeUs now = call->services.clock.now_us();
   auto signed_in = call->services.credentials.verify_operator_login(*name, *password, *code, now);
-  if (!signed_in) {
-    call->fail(problem(ApiError::login_failed));
-    return;
-  }
+  if (!check_sign_in(call, throttle_name, signed_in.has_value())) return;
   const TimeUs ttl = call->services.program.operator_session_ttl_us;
   const auto session = call->services.credentials.create_session(auth::SessionKind::operator_,
                                                                  signed_in->id, ttl, now);
@@ -211,13 +233,12 @@ void member_login(const CallPtr& call) {
   auto password = fields.text("password", TextRule{.required = true, .max_length = 256});
   fields.reject_unknown({"login", "password"});
   if (fail_if_invalid(call, errors)) return;
+  const std::string throttle_name = "member:" + *login;
+  if (throttled(call, throttle_name)) return;
   PasswordCheckSlot slot;
   if (busy(call, slot)) return;
   auto member_id = call->services.credentials.verify_member_login(*login, *password);
-  if (!member_id) {
-    call->fail(problem(ApiError::login_failed));
-    return;
-  }
+  if (!check_sign_in(call, throttle_name, member_id.has_value())) return;
   const auto session = call->services.credentials.create_session(
       auth::SessionKind::member, *member_id, call->services.program.member_session_ttl_us,
       call->services.clock.now_us());

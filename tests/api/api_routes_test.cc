@@ -288,6 +288,28 @@ TEST_F(ApiRoutes, MemberCredentialsAllowPasswordLogin) {
                          401, "login_failed"));
 }
 
+// Password guessing: after 5 failures for one login, even the right password is refused for a
+// while (429), and other logins are unaffected.
+TEST_F(ApiRoutes, RepeatedFailedSignInsAreThrottledPerLogin) {
+  const std::int64_t member = create_member("guessed");
+  ASSERT_EQ(call(as("merchant"), "PUT", member_path(member) + "/credentials",
+                 {{"login", "guessed.member"}, {"password", "a long enough secret"}})
+                .status,
+            204);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(is_problem(
+        call({}, "POST", "/v1/auth/member/login",
+             {{"login", "guessed.member"}, {"password", "guess number " + std::to_string(i)}}),
+        401, "login_failed"));
+  }
+  EXPECT_TRUE(is_problem(call({}, "POST", "/v1/auth/member/login",
+                              {{"login", "guessed.member"}, {"password", "a long enough secret"}}),
+                         429, "too_many_requests"));
+  EXPECT_TRUE(is_problem(call({}, "POST", "/v1/auth/member/login",
+                              {{"login", "someone.else"}, {"password", "a long enough secret"}}),
+                         401, "login_failed"));
+}
+
 TEST_F(ApiRoutes, OperatorConsoleSessionNeedsTotpAndCsrfAndEndsAtLogout) {
   const std::int64_t member = create_member("console-target");
   const std::string secret = totp_secrets_.at("console-operator");
