@@ -93,19 +93,21 @@ void create_event(const CallPtr& call) {
   command.event =
       ledger::EventRecord{*type, occurred_at.value_or(command.at_us), call->request.body};
   Earning earning;
-  if (purchase) earning = purchase_points(*rate, *amount);
-  if (earning.points > 0) {
+  if (purchase) {
+    // Recorded even when it earns nothing, so that its refund gives back points that paid for it.
+    earning = purchase_points(*rate, *amount);
     ledger::Earn earn;
     earn.points = earning.points;
     earn.source = *type;
     earn.order_id = *order_id;
     earn.order_amount_minor = amount->amount;
     earn.matures_at_us = command.at_us + call->services.program.return_window_us;
-    command.reason =
-        "purchase " + *order_id + " of " + format_money(amount->amount, amount->currency);
+    command.reason = "purchase " + *order_id + " of " +
+                     format_money(amount->amount, amount->currency) +
+                     (earning.points == 0 ? ", no points" : "");
     command.body = earn;
   } else {
-    command.reason = purchase ? "purchase " + *order_id + " earned no points" : *type + " recorded";
+    command.reason = *type + " recorded";
     command.body = ledger::RecordEvent{*type};
   }
   const std::string event_type = *type;

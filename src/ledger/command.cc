@@ -56,7 +56,10 @@ std::optional<Rejection> validate_body(const Command& command) {
         if constexpr (std::is_same_v<T, OpenAccount>) {
           if (!text_ok(body.external_id, kMaxReferenceLength, true)) return bad;
         } else if constexpr (std::is_same_v<T, Earn>) {
-          if (!points_ok(body.points) || !text_ok(body.source, kMaxSourceLength, true) ||
+          // 0 points only for an order: the purchase is recorded so that its refund is known.
+          const bool recorded_order = body.points == 0 && !body.order_id.empty();
+          if ((!points_ok(body.points) && !recorded_order) ||
+              !text_ok(body.source, kMaxSourceLength, true) ||
               !text_ok(body.order_id, kMaxReferenceLength, false) || body.cost_minor < 0 ||
               body.cost_minor > kMaxMoney || body.matures_at_us < 0 || body.expires_at_us < 0)
             return bad;

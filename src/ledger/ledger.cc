@@ -336,6 +336,7 @@ Result earn(Work& work, const Earn& earn) {
   renew_rolling_validity(work);
   const std::size_t tx =
       work.begin(TransactionKind::earn, earn.order_id, work.command().reason, true);
+  if (earn.points == 0) return Outcome{};  // an order that earned nothing: recorded, no lot
   Lot lot;
   lot.member_id = work.account().member_id;
   lot.transaction_id = work.transaction_id(tx);

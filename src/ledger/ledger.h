@@ -50,7 +50,7 @@ struct OpenAccount {
   std::string external_id;  // the merchant's member id; 1..128 characters
 };
 struct Earn {
-  Points points = 0;                  // > 0
+  Points points = 0;                  // > 0, or 0 for an order that earns nothing (recorded only)
   std::string source;                 // "purchase", "checkin", ...; 1..64 characters
   std::string order_id;               // for purchases: the order a refund claws back from
   MinorUnits order_amount_minor = 0;  // the order's amount, > 0 when order_id is set

@@ -702,6 +702,35 @@ TEST_F(LedgerRefund, AFrozenLotOfTheOrderIsClawedBackToo) {
   expect_clean_audit();
 }
 
+// A purchase that earns nothing (paid with points, or too small) is still recorded, so that its
+// refund is known and gives back the points that paid for it.
+TEST_F(LedgerRefund, AnOrderPaidOnlyWithPointsIsRefundedOnceItsPurchaseIsRecorded) {
+  const MemberId alice = open();
+  earn(alice, 300);
+  expect_ok(spend(alice, 120, "order-9"));
+  const std::size_t lots_before = keeper.rows.lots.size();
+  const Result recorded = earn(alice, 0, "order-9", 1000);
+  expect_ok(recorded);
+  EXPECT_EQ(recorded.outcome.points, 0);
+  EXPECT_EQ(keeper.rows.lots.size(), lots_before) << "no lot for 0 points";
+  const Result refunded = refund(alice, "order-9", 1000);
+  expect_ok(refunded);
+  EXPECT_EQ(refunded.outcome.points, 0);
+  EXPECT_EQ(refunded.outcome.points_returned, 120);
+  EXPECT_EQ(account(alice).available, 300);
+  expect_clean_audit();
+}
+
+TEST_F(LedgerRefund, ZeroPointsAreRecordedOnlyForAnOrder) {
+  const MemberId alice = open();
+  expect_rejected(earn(alice, 0), Rejection::invalid_request);
+  expect_ok(earn(alice, 0, "order-small", 50));
+  expect_ok(refund(alice, "order-small", 50));
+  expect_rejected(earn(alice, 0, "order-small", 50), Rejection::duplicate_order);
+  EXPECT_EQ(account(alice).available, 0);
+  expect_clean_audit();
+}
+
 // ---- Operator adjustments ----------------------------------------------------------------------
 
 using LedgerAdjust = LedgerTest;

@@ -103,6 +103,12 @@ TEST_F(ApiRoutes, PurchaseEarnsWholeDollarsAndCheckinIsRecordedWithoutPoints) {
   ASSERT_EQ(small.status, 201) << small.describe();
   EXPECT_EQ(small.json()["points"], 0) << "under one dollar earns nothing";
   EXPECT_EQ(small.json()["status"], "recorded");
+  const HttpResponse small_refund =
+      keyed(as("merchant"), "POST", "/v1/orders/order-2/refunds",
+            {{"member_id", member}, {"amount", {{"amount", 99}, {"currency", "USD"}}}});
+  EXPECT_EQ(small_refund.status, 201)
+      << "a purchase that earned nothing is still a known order: " << small_refund.describe();
+  EXPECT_EQ(small_refund.json()["points"], 0);
 
   const HttpResponse checkin =
       keyed(as("merchant"), "POST", "/v1/events", {{"type", "checkin"}, {"member_id", member}});
@@ -113,12 +119,15 @@ TEST_F(ApiRoutes, PurchaseEarnsWholeDollarsAndCheckinIsRecordedWithoutPoints) {
 
   EXPECT_EQ(available(member), 19);
   const json history = transactions(member);
-  ASSERT_GE(history.size(), 3U) << history;
+  ASSERT_GE(history.size(), 5U) << history;
   EXPECT_EQ(history[0]["kind"], "event") << "newest first: the check-in";
   EXPECT_EQ(history[0]["points"], 0);
-  EXPECT_EQ(history[2]["kind"], "earn") << history;
-  EXPECT_EQ(history[2]["points"], 19);
-  EXPECT_EQ(history[2]["reference"], "order-1");
+  EXPECT_EQ(history[1]["kind"], "refund") << history;
+  EXPECT_EQ(history[2]["kind"], "earn") << "the small purchase, recorded: " << history;
+  EXPECT_EQ(history[2]["points"], 0);
+  EXPECT_EQ(history[3]["kind"], "earn") << history;
+  EXPECT_EQ(history[3]["points"], 19);
+  EXPECT_EQ(history[3]["reference"], "order-1");
 }
 
 TEST_F(ApiRoutes, RefundTakesPointsBack) {
