@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -25,6 +28,25 @@ std::map<std::string, std::string> environment() {
       out[text.substr(0, equals)] = text.substr(equals + 1);
   }
   return out;
+}
+
+// The first line of standard input; typed without echo on a terminal.
+std::string read_password() {
+  std::string password;
+  termios saved{};
+  const bool terminal = isatty(STDIN_FILENO) != 0 && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (terminal) {
+    std::cerr << "password (10 characters or more): ";
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::getline(std::cin, password);
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  }
+  return password;
 }
 
 }  // namespace
@@ -112,7 +134,8 @@ int main(int argc, char** argv) {
   operator_create->add_option("--role", role, "operator | admin | analyst")->required();
   operator_create->add_option(
       "--password", password,
-      "Password, 10 characters or more (default: read from POINTSMALL_PASSWORD)");
+      "Password, 10 characters or more (better kept out of the command line: without this "
+      "option it comes from POINTSMALL_PASSWORD, else the first line of standard input)");
 
   try {
     cli.parse(argc, argv);
@@ -160,7 +183,11 @@ int main(int argc, char** argv) {
       SystemClock clock;
       if (password.empty()) {
         const char* from_environment = std::getenv("POINTSMALL_PASSWORD");
-        if (from_environment != nullptr) password = from_environment;
+        if (from_environment != nullptr) {
+          password = from_environment;
+        } else {
+          password = read_password();
+        }
       }
       return app::operator_create(data_dir, name, role, password, clock, console);
     }

@@ -508,3 +508,25 @@ TEST_F(Cli, BadArgumentsFailWithUsage) {
 
 }  // namespace
 }  // namespace pointsmall::testing
+
+namespace pointsmall::testing {
+namespace {
+
+// An operator's password stays off the command line: it comes from POINTSMALL_PASSWORD (or a
+// line of standard input); an empty one is refused.
+TEST_F(Cli, OperatorPasswordComesFromTheEnvironmentWhenNotGiven) {
+  const std::string ledger = dir_.file("ledger");
+  ::setenv("POINTSMALL_PASSWORD", "a long enough password", 1);
+  const CliRun created =
+      run({"operator", "create", "--data-dir", ledger, "--name", "ana", "--role", "admin"});
+  ::unsetenv("POINTSMALL_PASSWORD");
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(contains(created.out, "TOTP secret: ")) << created.out;
+  const CliRun refused = run({"operator", "create", "--data-dir", ledger, "--name", "bob", "--role",
+                              "admin"});  // standard input is empty
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(contains(refused.err, "at least 10 characters")) << refused.err;
+}
+
+}  // namespace
+}  // namespace pointsmall::testing
