@@ -55,10 +55,20 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
-// Matches "/v1/members/42" against "/v1/members/{member_id}", collecting the parameters.
-bool match(std::string_view pattern, const std::vector<std::string>& segments,
+// The segments of every route's path template, split once (index as in routes()).
+const std::vector<std::vector<std::string_view>>& route_segments() {
+  static const std::vector<std::vector<std::string_view>> all = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& route : routes()) out.push_back(split(route.path.substr(1), '/'));
+    return out;
+  }();
+  return all;
+}
+
+// Matches "/v1/members/42" against the segments of "/v1/members/{member_id}", collecting the
+// parameters.
+bool match(const std::vector<std::string_view>& parts, const std::vector<std::string>& segments,
            std::vector<std::string>& params) {
-  const auto parts = split(pattern.substr(1), '/');
   if (parts.size() != segments.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -316,7 +326,7 @@ void Api::handle(http::Request request, http::Reply reply) {
   std::string allowed_methods;
   for (std::size_t i = 0; i < table.size(); ++i) {
     std::vector<std::string> params;
-    if (!match(table[i].path, segments, params)) continue;
+    if (!match(route_segments()[i], segments, params)) continue;
     if (table[i].method != method) {
       allowed_methods += (allowed_methods.empty() ? "" : ", ") + std::string(table[i].method);
       continue;
