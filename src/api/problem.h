@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 
@@ -31,11 +32,6 @@ enum class ApiError : std::uint8_t {
   too_many_requests,
   storage_unavailable,
   internal_error,
-};
-
-struct FieldError {
-  std::string field;  // dotted path into the body, e.g. "items[2].price.amount", or a query name
-  std::string message;
 };
 
 struct Problem {
