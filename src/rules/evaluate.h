@@ -102,6 +102,6 @@ Evaluation review_tier(const Program& program, MemberId member, const Counters& 
                        TimeUs at_us);
 // Moves a member to a tier by an operator's decision or a mall purchase, with a reason.
 Evaluation set_tier(const Program& program, MemberId member, int level, const std::string& reason,
-                    const Counters& counters);
+                    const Counters& counters, TimeUs at_us);
 
 }  // namespace pointsmall::rules
