@@ -29,16 +29,18 @@
 
 #include "ledger/audit.h"
 #include "ledger/ledger.h"
+#include "store/preparer.h"
 
 namespace pointsmall::store {
 
 struct CommandResult {
   std::optional<ledger::Rejection> rejection;  // set: the ledger refused the command
+  std::optional<Refusal> refusal;              // set: the command's preparer refused it
   std::string storage_error;                   // not empty: the batch failed, nothing was applied
   ledger::Outcome outcome;                     // when accepted
   bool replayed = false;                       // the outcome of an earlier command with this key
 
-  [[nodiscard]] bool ok() const { return !rejection && storage_error.empty(); }
+  [[nodiscard]] bool ok() const { return !rejection && !refusal && storage_error.empty(); }
 };
 
 // Program-wide figures (journal balances of the program accounts, and counts).
@@ -71,6 +73,28 @@ struct WriterStats {
   std::size_t queue_depth = 0;  // commands waiting now
 };
 
+// An event as stored with the transaction it produced (see ledger::EventRecord).
+struct StoredEvent {
+  TransactionId transaction_id = 0;
+  MemberId member_id = 0;
+  std::string type;
+  TimeUs occurred_at_us = 0;
+  TimeUs recorded_at_us = 0;  // the transaction's time
+  std::string payload;         // the request body, JSON
+  Points points = 0;           // what the transaction gave the member
+  std::string earning_record;  // how (JSON), when the earning engine computed it; else empty
+};
+
+// A change of a member's tier, with its reason.
+struct TierChangeRow {
+  MemberId member_id = 0;
+  TransactionId transaction_id = 0;
+  TimeUs at_us = 0;
+  int from_level = 0;
+  int to_level = 0;
+  std::string reason;
+};
+
 class LedgerStore {
  public:
   using Callback = std::function<void(const CommandResult&)>;
@@ -78,9 +102,16 @@ class LedgerStore {
 
   virtual ~LedgerStore() = default;
 
+  static constexpr std::size_t kMaxEventPage = 10000;
+
   // Queues a command; `done` runs on the writer thread (keep it short) once the command is
   // settled as described above. Blocks while the queue is full.
-  virtual void submit(ledger::Command command, Callback done) = 0;
+  void submit(ledger::Command command, Callback done) {
+    submit_prepared(std::move(command), nullptr, std::move(done));
+  }
+  // The same, with a preparer that completes the command inside the writer (store/preparer.h).
+  virtual void submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
+                               Callback done) = 0;
   // Submits and waits for the result.
   CommandResult execute(ledger::Command command);
   // Returns once every command submitted before the call is settled.
@@ -102,6 +133,23 @@ class LedgerStore {
   virtual std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                                       std::size_t limit) = 0;
   virtual ProgramSummary summary() = 0;
+
+  // ---- What the earning engine keeps beside the ledger --------------------------------------
+  // The committed values of these counters (absent ones are 0).
+  virtual Counters counters(const std::vector<CounterKey>& keys) = 0;
+  // Members whose counter `name` is at least `at_least`, ids above `after`, ascending, at most
+  // `limit`. Only the counter "tier" is indexed; other names scan.
+  virtual std::vector<MemberId> members_with_counter(const std::string& name,
+                                                     std::int64_t at_least, MemberId after,
+                                                     std::size_t limit) = 0;
+  // How the transaction's points were computed (JSON), or nullopt.
+  virtual std::optional<std::string> earning_record(TransactionId transaction_id) = 0;
+  // The member's tier changes, newest first, at most `limit` (<= kMaxHistoryPage).
+  virtual std::vector<TierChangeRow> tier_changes(MemberId member_id, std::size_t limit) = 0;
+  // Stored events that occurred in [from_us, until_us), in the order they were applied
+  // (ascending transaction id), transaction ids above `after`, at most `limit` (<= kMaxEventPage).
+  virtual std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
+                                          std::size_t limit) = 0;
   // Zeros for an engine without a writer queue.
   [[nodiscard]] virtual WriterStats writer_stats() const { return {}; }
   // Re-derives every balance from lots, holds and journal and checks every invariant.

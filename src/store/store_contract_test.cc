@@ -9,6 +9,9 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -673,6 +676,186 @@ TYPED_TEST(StoreContractTest, AuditIsCleanAfterAMixedWorkload) {
                           s.clawed_back + s.revoked - s.debt);
   EXPECT_GT(s.expired, 0);
   EXPECT_EQ(s.clawed_back, 900);
+}
+
+// ---- Preparers (store/preparer.h) ------------------------------------------------------------
+
+// Earns `wanted` points capped so that a member never gets more than `cap` in total, counted in
+// the member's counter "earned"; refuses a second earn on the same day (counter "day"); gives a
+// `referrer` a follow-up earn of 5. Records how the points were computed.
+class CappedEarn final : public Preparer {
+ public:
+  CappedEarn(Points wanted, Points cap, MemberId referrer = 0)
+      : wanted_(wanted), cap_(cap), referrer_(referrer) {}
+
+  std::vector<CounterKey> counters_needed(const ledger::Command& command) override {
+    return {{command.member_id, "earned"}, {command.member_id, "day"}, {0, "program"}};
+  }
+  Preparation prepare(ledger::Command& command, const Counters& current) override {
+    ++calls;
+    Preparation preparation;
+    const std::int64_t day = command.at_us / kMicrosPerDay + 1;
+    if (counter_value(current, {command.member_id, "day"}) == day) {
+      preparation.refusal = Refusal{"already_today", "one earn a day"};
+      return preparation;
+    }
+    const Points earned = counter_value(current, {command.member_id, "earned"});
+    const Points points = std::min(wanted_, std::max<Points>(0, cap_ - earned));
+    std::get<ledger::Earn>(command.body).points = points;
+    preparation.counter_updates[{command.member_id, "earned"}] = earned + points;
+    preparation.counter_updates[{command.member_id, "day"}] = day;
+    preparation.counter_updates[{0, "program"}] = counter_value(current, {0, "program"}) + points;
+    preparation.earning_record = R"({"points":)" + std::to_string(points) + "}";
+    if (earned + points >= cap_) preparation.tier_change = TierChangeRecord{0, 1, "cap reached"};
+    if (referrer_ != 0) {
+      ledger::Command reward = make("reward:" + command.idempotency_key, referrer_, command.at_us,
+                                    earn(5));
+      preparation.follow_ups.push_back(std::move(reward));
+    }
+    return preparation;
+  }
+  int calls = 0;
+
+ private:
+  Points wanted_;
+  Points cap_;
+  MemberId referrer_;
+};
+
+ledger::Command capped_earn_command(const std::string& key, MemberId member, TimeUs at_us) {
+  ledger::Command command = make(key, member, at_us, order_earn(0, key, 1000));
+  command.event = ledger::EventRecord{"purchase", at_us, R"({"order_id":")" + key + "\"}"};
+  return command;
+}
+
+CommandResult execute_prepared(LedgerStore& store, ledger::Command command,
+                               std::shared_ptr<Preparer> preparer) {
+  std::promise<CommandResult> promise;
+  auto future = promise.get_future();
+  store.submit_prepared(std::move(command), std::move(preparer),
+                        [&promise](const CommandResult& r) { promise.set_value(r); });
+  return future.get();
+}
+
+TYPED_TEST(StoreContractTest, PreparerSetsPointsAndItsCountersCommitWithTheCommand) {
+  const MemberId member = this->open_member("alice");
+  auto preparer = std::make_shared<CappedEarn>(70, 100);
+  const CommandResult first =
+      execute_prepared(this->store(), capped_earn_command("e1", member, kStart), preparer);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first.outcome.points, 70);
+  const CommandResult second = execute_prepared(
+      this->store(), capped_earn_command("e2", member, kStart + 25 * kHour), preparer);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second.outcome.points, 30) << "the cap leaves 30";
+  EXPECT_EQ(this->row(member).available, 100);
+  const Counters counters =
+      this->store().counters({{member, "earned"}, {0, "program"}, {member, "never"}});
+  EXPECT_EQ(counter_value(counters, {member, "earned"}), 100);
+  EXPECT_EQ(counter_value(counters, {0, "program"}), 100);
+  EXPECT_EQ(counter_value(counters, {member, "never"}), 0);
+  EXPECT_EQ(this->store().earning_record(second.outcome.transaction_id), R"({"points":30})");
+  EXPECT_EQ(this->store().earning_record(999999), std::nullopt);
+  const auto changes = this->store().tier_changes(member, 10);
+  ASSERT_EQ(changes.size(), 1U);
+  EXPECT_EQ(changes[0].transaction_id, second.outcome.transaction_id);
+  EXPECT_EQ(changes[0].reason, "cap reached");
+  EXPECT_THAT(this->store().members_with_counter("earned", 100, 0, 10), ElementsAre(member));
+  EXPECT_TRUE(this->store().members_with_counter("earned", 101, 0, 10).empty());
+}
+
+TYPED_TEST(StoreContractTest, PreparerRefusalWritesNothingButARepeatStillReplays) {
+  const MemberId member = this->open_member("alice");
+  auto preparer = std::make_shared<CappedEarn>(10, 100);
+  const CommandResult first =
+      execute_prepared(this->store(), capped_earn_command("e1", member, kStart), preparer);
+  ASSERT_TRUE(first.ok());
+  const CommandResult again =
+      execute_prepared(this->store(), capped_earn_command("e1", member, kStart), preparer);
+  EXPECT_TRUE(again.ok());
+  EXPECT_TRUE(again.replayed) << "the same key replays although the preparer would refuse";
+  EXPECT_EQ(again.outcome, first.outcome);
+  const CommandResult refused = execute_prepared(
+      this->store(), capped_earn_command("e2", member, kStart + kHour), preparer);
+  ASSERT_TRUE(refused.refusal.has_value());
+  EXPECT_EQ(refused.refusal->problem, "already_today");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(this->row(member).available, 10);
+  EXPECT_EQ(counter_value(this->store().counters({{member, "earned"}}), {member, "earned"}), 10);
+  // The refused key was not kept: the next day it is a new command.
+  const CommandResult next_day = execute_prepared(
+      this->store(), capped_earn_command("e2", member, kStart + 25 * kHour), preparer);
+  EXPECT_TRUE(next_day.ok());
+  EXPECT_FALSE(next_day.replayed);
+}
+
+TYPED_TEST(StoreContractTest, CountersOfACommandTheLedgerRefusesAreNotWritten) {
+  auto preparer = std::make_shared<CappedEarn>(10, 100);
+  const CommandResult refused =
+      execute_prepared(this->store(), capped_earn_command("e1", 4242, kStart), preparer);
+  EXPECT_EQ(refused.rejection, Rejection::unknown_member);
+  EXPECT_EQ(counter_value(this->store().counters({{0, "program"}}), {0, "program"}), 0);
+  EXPECT_TRUE(this->store().events(0, kTimeNever, 0, 10).empty());
+}
+
+TYPED_TEST(StoreContractTest, FollowUpsCommitWithTheirCommand) {
+  const MemberId friend_id = this->open_member("friend");
+  const MemberId referrer = this->open_member("referrer");
+  auto preparer = std::make_shared<CappedEarn>(10, 100, referrer);
+  ASSERT_TRUE(
+      execute_prepared(this->store(), capped_earn_command("e1", friend_id, kStart), preparer).ok());
+  EXPECT_EQ(this->row(referrer).available, 5);
+  EXPECT_EQ(this->full_history(referrer).front().reason, "contract test");
+  this->expect_clean_audit();
+}
+
+// Caps hold when many events of one member race: each sees the counters of those before it.
+TYPED_TEST(StoreContractTest, CapHoldsUnderConcurrentSubmissions) {
+  const MemberId member = this->open_member("alice");
+  std::vector<std::thread> threads;
+  std::atomic<Points> awarded{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        // One day per command so that the once-a-day refusal stays out of the way.
+        const TimeUs at = kStart + (t * 10 + i) * kMicrosPerDay;
+        const CommandResult r = execute_prepared(
+            this->store(),
+            capped_earn_command("t" + std::to_string(t) + "-" + std::to_string(i), member, at),
+            std::make_shared<CappedEarn>(7, 300));
+        if (r.ok()) awarded += r.outcome.points;
+      }
+    });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(awarded.load(), 300);
+  EXPECT_EQ(this->row(member).available + this->row(member).pending, 300);
+  EXPECT_EQ(counter_value(this->store().counters({{member, "earned"}}), {member, "earned"}), 300);
+}
+
+TYPED_TEST(StoreContractTest, EventsAreReadBackInOrderWithWhatTheyEarned) {
+  const MemberId member = this->open_member("alice");
+  auto preparer = std::make_shared<CappedEarn>(40, 100);
+  for (int day = 0; day < 4; ++day)
+    ASSERT_TRUE(execute_prepared(this->store(),
+                                 capped_earn_command("e" + std::to_string(day), member,
+                                                     kStart + day * kMicrosPerDay),
+                                 preparer)
+                    .ok());
+  const auto all = this->store().events(0, kTimeNever, 0, 100);
+  ASSERT_EQ(all.size(), 4U);
+  EXPECT_EQ(all[0].points, 40);
+  EXPECT_EQ(all[2].points, 20);
+  EXPECT_EQ(all[3].points, 0);
+  EXPECT_EQ(all[2].earning_record, R"({"points":20})");
+  EXPECT_EQ(all[1].payload, R"({"order_id":"e1"})");
+  EXPECT_EQ(all[1].occurred_at_us, kStart + kMicrosPerDay);
+  const auto window = this->store().events(kStart + kMicrosPerDay, kStart + 3 * kMicrosPerDay,
+                                           0, 100);
+  ASSERT_EQ(window.size(), 2U);
+  EXPECT_EQ(window[0].payload, R"({"order_id":"e1"})");
+  const auto page = this->store().events(0, kTimeNever, all[1].transaction_id, 1);
+  ASSERT_EQ(page.size(), 1U);
+  EXPECT_EQ(page[0].transaction_id, all[2].transaction_id);
 }
 
 // ---- SQLite only: a file that outlives the process ------------------------------------------

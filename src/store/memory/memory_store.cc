@@ -55,16 +55,17 @@ Points entry_sum(const Transaction& tx) {
 
 MemoryLedgerStore::MemoryLedgerStore(ledger::Policy policy) : policy_(std::move(policy)) {}
 
-void MemoryLedgerStore::submit(ledger::Command command, Callback done) {
+void MemoryLedgerStore::submit_prepared(ledger::Command command,
+                                        std::shared_ptr<Preparer> preparer, Callback done) {
   CommandResult result;
   {
     std::lock_guard lock(mutex_);
-    result = run(command);
+    result = run(command, preparer.get());
   }
   if (done) done(result);
 }
 
-CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
+CommandResult MemoryLedgerStore::run(ledger::Command command, Preparer* preparer) {
   CommandResult result;
   if (auto invalid = ledger::validate(command)) {
     result.rejection = invalid;
@@ -78,6 +79,21 @@ CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
     result.outcome = replay.outcome;
     result.replayed = !replay.rejection;
     return result;
+  }
+  Preparation preparation;
+  if (preparer != nullptr) {
+    Counters current;
+    for (const CounterKey& key : preparer->counters_needed(command))
+      current[key] = counter_value(counters_, key);
+    preparation = preparer->prepare(command, current);
+    if (preparation.refusal) {
+      result.refusal = std::move(preparation.refusal);
+      return result;
+    }
+    if (auto invalid = ledger::validate(command)) {
+      result.rejection = invalid;
+      return result;
+    }
   }
   const ledger::MemberBook book = load_book(command);
   const ledger::SequentialIds before = ids_;  // a command that is not applied gives its ids back
@@ -94,7 +110,66 @@ CommandResult MemoryLedgerStore::run(const ledger::Command& command) {
   }
   apply(decision.effects);
   result.outcome = decision.effects.outcome;
+  const TransactionId transaction_id = result.outcome.transaction_id;
+  if (command.event)
+    events_.push_back(StoredEvent{transaction_id, command.member_id, command.event->type,
+                                  command.event->occurred_at_us, command.at_us,
+                                  command.event->payload, result.outcome.points,
+                                  preparation.earning_record});
+  for (const auto& [key, value] : preparation.counter_updates) counters_[key] = value;
+  if (!preparation.earning_record.empty())
+    earning_records_[transaction_id] = preparation.earning_record;
+  if (const auto& change = preparation.tier_change)
+    tier_changes_.push_back(TierChangeRow{command.member_id, transaction_id, command.at_us,
+                                          change->from_level, change->to_level, change->reason});
+  for (ledger::Command& follow_up : preparation.follow_ups) run(std::move(follow_up), nullptr);
   return result;
+}
+
+Counters MemoryLedgerStore::counters(const std::vector<CounterKey>& keys) {
+  std::lock_guard lock(mutex_);
+  Counters out;
+  for (const CounterKey& key : keys) out[key] = counter_value(counters_, key);
+  return out;
+}
+
+std::vector<MemberId> MemoryLedgerStore::members_with_counter(const std::string& name,
+                                                              std::int64_t at_least,
+                                                              MemberId after, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<MemberId> out;
+  for (const auto& [key, value] : counters_)
+    if (key.name == name && value >= at_least && key.scope > after && out.size() < limit)
+      out.push_back(key.scope);
+  return out;
+}
+
+std::optional<std::string> MemoryLedgerStore::earning_record(TransactionId transaction_id) {
+  std::lock_guard lock(mutex_);
+  auto it = earning_records_.find(transaction_id);
+  if (it == earning_records_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TierChangeRow> MemoryLedgerStore::tier_changes(MemberId member_id,
+                                                           std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<TierChangeRow> out;
+  for (auto it = tier_changes_.rbegin(); it != tier_changes_.rend(); ++it)
+    if (it->member_id == member_id && out.size() < std::min(limit, kMaxHistoryPage))
+      out.push_back(*it);
+  return out;
+}
+
+std::vector<StoredEvent> MemoryLedgerStore::events(TimeUs from_us, TimeUs until_us,
+                                                   TransactionId after, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<StoredEvent> out;
+  for (const StoredEvent& event : events_)
+    if (event.transaction_id > after && event.occurred_at_us >= from_us &&
+        event.occurred_at_us < until_us && out.size() < std::min(limit, kMaxEventPage))
+      out.push_back(event);
+  return out;
 }
 
 ledger::MemberBook MemoryLedgerStore::load_book(const ledger::Command& command) const {

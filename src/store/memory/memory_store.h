@@ -35,7 +35,8 @@ class MemoryLedgerStore final : public LedgerStore {
   explicit MemoryLedgerStore(ledger::Policy policy = {});
 
   // Runs the command now and calls `done` before returning.
-  void submit(ledger::Command command, Callback done) override;
+  void submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
+                       Callback done) override;
   void flush() override {}  // every command is settled when submit() returns
 
   [[nodiscard]] const ledger::Policy& policy() const override { return policy_; }
@@ -50,6 +51,13 @@ class MemoryLedgerStore final : public LedgerStore {
                                                               std::size_t limit) override;
   ProgramSummary summary() override;
   ledger::Audit audit() override;
+  Counters counters(const std::vector<CounterKey>& keys) override;
+  std::vector<MemberId> members_with_counter(const std::string& name, std::int64_t at_least,
+                                             MemberId after, std::size_t limit) override;
+  std::optional<std::string> earning_record(TransactionId transaction_id) override;
+  std::vector<TierChangeRow> tier_changes(MemberId member_id, std::size_t limit) override;
+  std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
+                                  std::size_t limit) override;
 
   // ---- For tests: what the storage interface does not show ----------------------------------
 
@@ -78,7 +86,9 @@ class MemoryLedgerStore final : public LedgerStore {
 
   using MemberKey = std::pair<MemberId, std::string>;
 
-  CommandResult run(const ledger::Command& command);                   // requires mutex_
+  // Prepares (with `preparer`, may be null), decides and applies one command, then its
+  // follow-ups.
+  CommandResult run(ledger::Command command, Preparer* preparer);  // requires mutex_
   ledger::MemberBook load_book(const ledger::Command& command) const;  // requires mutex_
   // Checks that `effects` keep the invariants above; empty when they do, else what is wrong.
   std::string check_effects(const ledger::Effects& effects) const;  // requires mutex_
@@ -101,6 +111,10 @@ class MemoryLedgerStore final : public LedgerStore {
   std::unordered_map<MemberId, MemberRows> member_rows_;                       // guarded by mutex_
   std::unordered_map<LotId, std::int64_t> expiry_entries_;                     // guarded by mutex_
   ledger::AccountBalances program_{};                                          // guarded by mutex_
+  Counters counters_;                                                          // guarded by mutex_
+  std::vector<StoredEvent> events_;                                            // guarded by mutex_
+  std::unordered_map<TransactionId, std::string> earning_records_;             // guarded by mutex_
+  std::vector<TierChangeRow> tier_changes_;                                    // guarded by mutex_
 };
 
 }  // namespace pointsmall::store

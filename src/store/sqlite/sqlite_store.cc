@@ -10,6 +10,7 @@
 
 #include "store/migrations.h"
 #include "store/sqlite/account_projection.h"
+#include "store/sqlite/earning_tables.h"
 #include "store/sqlite/ledger_tables.h"
 #include "store/sqlite/sqlite_audit.h"
 
@@ -106,7 +107,8 @@ struct SqliteLedgerStore::Impl {
   struct Pending {
     ledger::Command command;
     Callback done;
-    bool write_back_barrier = false;  // not a command: write the account rows back now
+    bool write_back_barrier = false;
+    std::shared_ptr<Preparer> preparer;  // not a command: write the account rows back now
   };
 
   SqliteOptions options;
@@ -114,6 +116,7 @@ struct SqliteLedgerStore::Impl {
   Connection writer_db;
   std::unique_ptr<AccountProjection> accounts;
   std::unique_ptr<LedgerTables> tables;
+  std::unique_ptr<sqlite::EarningTables> earning;
   ledger::SequentialIds ids;
   std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
 
@@ -151,6 +154,7 @@ struct SqliteLedgerStore::Impl {
     accounts = std::make_unique<AccountProjection>(writer_db);
     accounts->recover();
     tables = std::make_unique<LedgerTables>(writer_db, *accounts);
+    earning = std::make_unique<sqlite::EarningTables>(writer_db);
     ids = ids_after_stored(writer_db);
     begin = std::make_unique<Statement>(writer_db.prepare("BEGIN IMMEDIATE"));
     commit = std::make_unique<Statement>(writer_db.prepare("COMMIT"));
@@ -238,7 +242,7 @@ struct SqliteLedgerStore::Impl {
         if (batch[i].write_back_barrier)
           barrier = true;
         else
-          results[i] = run_command(batch[i].command);
+          results[i] = run_command(batch[i].command, batch[i].preparer.get());
       }
       if (barrier || accounts->write_back_due()) accounts->write_back();
       commit->run();
@@ -299,16 +303,33 @@ struct SqliteLedgerStore::Impl {
     written.wait();
   }
 
-  // Decides and applies one command inside its own savepoint. The idempotency key is not looked
-  // up first: the unique index on it reports a repeated key when the transaction is inserted (or
-  // the key is looked up when the decision is a rejection, since a repeat may be refused now),
-  // which saves an index probe on every new command.
-  CommandResult run_command(const ledger::Command& command) {
+  // Decides and applies one command inside its own savepoint, after its preparation (if any)
+  // and followed by its follow-ups. The idempotency key is not looked up first: the unique index
+  // on it reports a repeated key when the transaction is inserted (or the key is looked up when
+  // the decision is a refusal, since a repeat may be refused now), which saves an index probe on
+  // every new command.
+  CommandResult run_command(const ledger::Command& as_submitted, Preparer* preparer) {
     CommandResult result;
-    if (auto invalid = ledger::validate(command)) {
+    if (auto invalid = ledger::validate(as_submitted)) {
       result.rejection = invalid;
       return result;
     }
+    Preparation preparation;
+    std::optional<ledger::Command> prepared;
+    if (preparer != nullptr) {
+      prepared = as_submitted;
+      preparation = preparer->prepare(*prepared, earning->read(preparer->counters_needed(*prepared)));
+      if (preparation.refusal) {
+        if (auto replayed = replay(as_submitted)) return *replayed;
+        result.refusal = std::move(preparation.refusal);
+        return result;
+      }
+      if (auto invalid = ledger::validate(*prepared)) {
+        result.rejection = invalid;
+        return result;
+      }
+    }
+    const ledger::Command& command = prepared ? *prepared : as_submitted;
     const ledger::MemberBook book = tables->load_book(command, policy);
     const ledger::SequentialIds mark = ids;  // a command not applied gives its ids back
     ledger::Decision decision = ledger::decide(book, command, policy, ids);
@@ -322,6 +343,9 @@ struct SqliteLedgerStore::Impl {
     accounts->begin_command();
     try {
       tables->apply(decision.effects, command.event);
+      if (preparer != nullptr)
+        earning->apply(preparation, command.member_id, decision.effects.outcome.transaction_id,
+                       command.at_us);
       release->run();
     } catch (const SqliteError& error) {
       if (sqlite3_get_autocommit(writer_db.handle())) throw;  // the batch itself is gone
@@ -334,6 +358,12 @@ struct SqliteLedgerStore::Impl {
       return result;
     }
     result.outcome = decision.effects.outcome;
+    for (const ledger::Command& follow_up : preparation.follow_ups) {
+      const CommandResult followed = run_command(follow_up, nullptr);
+      // It must commit with the command that caused it, or not at all.
+      if (!followed.storage_error.empty())
+        throw SqliteError(SQLITE_ERROR, "follow-up command failed: " + followed.storage_error);
+    }
     return result;
   }
 
@@ -388,6 +418,7 @@ struct SqliteLedgerStore::Impl {
     if (checkpointer.joinable()) checkpointer.join();
     checkpoint_db = Connection();
     tables.reset();
+    earning.reset();
     accounts.reset();
     begin.reset(), commit.reset(), rollback.reset();
     savepoint.reset(), release.reset(), rollback_to.reset();
@@ -434,7 +465,8 @@ void SqliteLedgerStore::crash_for_test() {
   impl_->stop(true);
 }
 
-void SqliteLedgerStore::submit(ledger::Command command, Callback done) {
+void SqliteLedgerStore::submit_prepared(ledger::Command command,
+                                        std::shared_ptr<Preparer> preparer, Callback done) {
   {
     std::unique_lock lock(impl_->mutex);
     impl_->space_ready.wait(
@@ -446,7 +478,8 @@ void SqliteLedgerStore::submit(ledger::Command command, Callback done) {
       if (done) done(result);
       return;
     }
-    impl_->queue.push_back(Impl::Pending{std::move(command), std::move(done)});
+    impl_->queue.push_back(
+        Impl::Pending{std::move(command), std::move(done), false, std::move(preparer)});
     ++impl_->submitted;
   }
   impl_->work_ready.notify_one();
@@ -578,6 +611,37 @@ ProgramSummary SqliteLedgerStore::summary() {
 ledger::Audit SqliteLedgerStore::audit() {
   impl_->write_back_now();  // the audit compares the stored rows
   return impl_->with_reader([&](Connection& db) { return sqlite::audit_database(db); });
+}
+
+Counters SqliteLedgerStore::counters(const std::vector<CounterKey>& keys) {
+  return impl_->with_reader([&](Connection& db) { return sqlite::read_counters(db, keys); });
+}
+
+std::vector<MemberId> SqliteLedgerStore::members_with_counter(const std::string& name,
+                                                              std::int64_t at_least,
+                                                              MemberId after, std::size_t limit) {
+  return impl_->with_reader([&](Connection& db) {
+    return sqlite::members_with_counter(db, name, at_least, after, limit);
+  });
+}
+
+std::optional<std::string> SqliteLedgerStore::earning_record(TransactionId transaction_id) {
+  return impl_->with_reader(
+      [&](Connection& db) { return sqlite::read_earning_record(db, transaction_id); });
+}
+
+std::vector<TierChangeRow> SqliteLedgerStore::tier_changes(MemberId member_id,
+                                                           std::size_t limit) {
+  limit = std::min(limit, kMaxHistoryPage);
+  return impl_->with_reader(
+      [&](Connection& db) { return sqlite::read_tier_changes(db, member_id, limit); });
+}
+
+std::vector<StoredEvent> SqliteLedgerStore::events(TimeUs from_us, TimeUs until_us,
+                                                   TransactionId after, std::size_t limit) {
+  limit = std::min(limit, kMaxEventPage);
+  return impl_->with_reader(
+      [&](Connection& db) { return sqlite::read_events(db, from_us, until_us, after, limit); });
 }
 
 }  // namespace pointsmall::store

@@ -38,7 +38,8 @@ class SqliteLedgerStore final : public LedgerStore {
  public:
   ~SqliteLedgerStore() override;  // settles every submitted command, then closes
 
-  void submit(ledger::Command command, Callback done) override;
+  void submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
+                       Callback done) override;
   void flush() override;
   [[nodiscard]] const ledger::Policy& policy() const override;
   std::optional<ledger::AccountRow> account(MemberId member_id) override;
@@ -51,6 +52,13 @@ class SqliteLedgerStore final : public LedgerStore {
                                                               std::size_t limit) override;
   ProgramSummary summary() override;
   [[nodiscard]] WriterStats writer_stats() const override;
+  Counters counters(const std::vector<CounterKey>& keys) override;
+  std::vector<MemberId> members_with_counter(const std::string& name, std::int64_t at_least,
+                                             MemberId after, std::size_t limit) override;
+  std::optional<std::string> earning_record(TransactionId transaction_id) override;
+  std::vector<TierChangeRow> tier_changes(MemberId member_id, std::size_t limit) override;
+  std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
+                                  std::size_t limit) override;
   ledger::Audit audit() override;
 
   // Stops as a crash would right after the last committed batch: commands still queued are
