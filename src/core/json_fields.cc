@@ -33,7 +33,6 @@ std::string json_type_name(const nlohmann::json& value) {
   return "an object";
 }
 
-
 std::string one_of_message(const std::vector<std::string_view>& allowed) {
   std::string message = "must be one of ";
   for (std::size_t i = 0; i < allowed.size(); ++i) {

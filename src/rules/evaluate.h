@@ -80,8 +80,8 @@ struct Evaluation {
   std::vector<Line> skipped;  // rules for this event type that did not fire, with why
   Counters updates;           // new values of counters (only those that change)
   std::optional<TierChange> tier_change;
-  int tier_level = 0;      // the member's tier after the event
-  int validity_days = 0;   // the tier's longer point validity; 0: the program's expiry policy
+  int tier_level = 0;     // the member's tier after the event
+  int validity_days = 0;  // the tier's longer point validity; 0: the program's expiry policy
   std::optional<Award> referrer_award;
   std::optional<Refusal> refusal;  // set: nothing else applies
 };
@@ -94,8 +94,7 @@ Evaluation evaluate(const Program& program, const Event& event, const Member& me
                     const Counters& counters);
 
 // The counters `review_tier` reads for a member.
-std::vector<CounterKey> tier_counters_needed(const Program& program, MemberId member,
-                                             TimeUs at_us);
+std::vector<CounterKey> tier_counters_needed(const Program& program, MemberId member, TimeUs at_us);
 // The periodic tier review at `at_us` (run after each period end): applies the downgrade
 // policy to the period that ended last. No change when nothing is due or the member qualifies.
 Evaluation review_tier(const Program& program, MemberId member, const Counters& counters,

@@ -16,9 +16,9 @@
 namespace pointsmall::rules {
 
 // Event types the engine knows. Rules name one of them.
-inline constexpr const char* kEventTypes[] = {"purchase", "checkin", "share",  "review",
-                                              "referral", "register", "profile_completed",
-                                              "task",     "survey"};
+inline constexpr const char* kEventTypes[] = {
+    "purchase", "checkin",           "share", "review", "referral",
+    "register", "profile_completed", "task",  "survey"};
 
 // ---- Rules ------------------------------------------------------------------------------------
 
@@ -45,10 +45,10 @@ struct ItemFilter {
 
 // When a rule may fire, judged at the event's occurrence time.
 struct TimeWindow {
-  TimeUs from_us = 0;                // inclusive
-  TimeUs until_us = kTimeNever;      // exclusive
-  std::uint8_t weekdays = 0x7F;      // bit 0 Monday ... bit 6 Sunday, local
-  int from_minute = 0;               // local time of day, [from_minute, until_minute)
+  TimeUs from_us = 0;            // inclusive
+  TimeUs until_us = kTimeNever;  // exclusive
+  std::uint8_t weekdays = 0x7F;  // bit 0 Monday ... bit 6 Sunday, local
+  int from_minute = 0;           // local time of day, [from_minute, until_minute)
   int until_minute = 24 * 60;
 };
 
@@ -98,7 +98,7 @@ struct Rule {
   std::string id;  // [a-z0-9_-], 1..64; stays the same across versions
   std::int64_t version = 1;
   std::string name;
-  std::string event_type;  // one of kEventTypes
+  std::string event_type;             // one of kEventTypes
   std::vector<Condition> conditions;  // all must hold
   std::optional<ItemFilter> items;
   TimeWindow window;
@@ -119,7 +119,7 @@ struct Campaign {
   std::string name;
   TimeUs from_us = 0;
   TimeUs until_us = kTimeNever;
-  Points budget = 0;  // 0: no limit; awarding stops (partly awarding the last) when spent
+  Points budget = 0;       // 0: no limit; awarding stops (partly awarding the last) when spent
   bool exclusive = false;  // its window may not overlap another exclusive campaign's
   bool enabled = true;
   std::vector<Rule> rules;  // each with campaign_id == id, ids unique within the campaign
@@ -149,10 +149,10 @@ enum class DowngradePolicy : std::uint8_t {
 struct Tier {
   std::string id;  // [a-z0-9_-], 1..64
   std::string name;
-  std::int64_t threshold = 0;     // measure needed; the first tier's is 0, then ascending
-  int earn_percent = 100;         // 125: the member earns 25% more base points
-  int validity_days = 0;          // points earned in this tier expire after this many days;
-                                  // 0: the program's expiry policy
+  std::int64_t threshold = 0;           // measure needed; the first tier's is 0, then ascending
+  int earn_percent = 100;               // 125: the member earns 25% more base points
+  int validity_days = 0;                // points earned in this tier expire after this many days;
+                                        // 0: the program's expiry policy
   int redemption_discount_percent = 0;  // off mall points prices (the mall applies it)
   std::vector<std::string> exclusive_item_tags;  // mall items with these tags are theirs only
 };

@@ -7,7 +7,8 @@
 //  1. For a command submitted with a preparer, the writer reads the counters `counters_needed`
 //     names (as of every command applied before it), calls `prepare` once, then decides the
 //     possibly changed command. `prepare` runs on the writer thread: keep it short, no I/O.
-//  2. A refusal rejects the command like a ledger rejection: nothing is written, not even its
+//  2. Idempotency keys compare the command as submitted, before its preparation changed it.
+//     A refusal rejects the command like a ledger rejection: nothing is written, not even its
 //     key; but a repeated key replays the first outcome as for any command.
 //  3. When the ledger accepts the command, the counter updates, the earning record and the tier
 //     change are written in the command's own savepoint; when it refuses it, none of them.

@@ -79,7 +79,7 @@ struct StoredEvent {
   MemberId member_id = 0;
   std::string type;
   TimeUs occurred_at_us = 0;
-  TimeUs recorded_at_us = 0;  // the transaction's time
+  TimeUs recorded_at_us = 0;   // the transaction's time
   std::string payload;         // the request body, JSON
   Points points = 0;           // what the transaction gave the member
   std::string earning_record;  // how (JSON), when the earning engine computed it; else empty
@@ -139,9 +139,8 @@ class LedgerStore {
   virtual Counters counters(const std::vector<CounterKey>& keys) = 0;
   // Members whose counter `name` is at least `at_least`, ids above `after`, ascending, at most
   // `limit`. Only the counter "tier" is indexed; other names scan.
-  virtual std::vector<MemberId> members_with_counter(const std::string& name,
-                                                     std::int64_t at_least, MemberId after,
-                                                     std::size_t limit) = 0;
+  virtual std::vector<MemberId> members_with_counter(const std::string& name, std::int64_t at_least,
+                                                     MemberId after, std::size_t limit) = 0;
   // How the transaction's points were computed (JSON), or nullopt.
   virtual std::optional<std::string> earning_record(TransactionId transaction_id) = 0;
   // The member's tier changes, newest first, at most `limit` (<= kMaxHistoryPage).

@@ -10,14 +10,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <future>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/memory/memory_store.h"
@@ -708,8 +708,8 @@ class CappedEarn final : public Preparer {
     preparation.earning_record = R"({"points":)" + std::to_string(points) + "}";
     if (earned + points >= cap_) preparation.tier_change = TierChangeRecord{0, 1, "cap reached"};
     if (referrer_ != 0) {
-      ledger::Command reward = make("reward:" + command.idempotency_key, referrer_, command.at_us,
-                                    earn(5));
+      ledger::Command reward =
+          make("reward:" + command.idempotency_key, referrer_, command.at_us, earn(5));
       preparation.follow_ups.push_back(std::move(reward));
     }
     return preparation;
@@ -775,8 +775,8 @@ TYPED_TEST(StoreContractTest, PreparerRefusalWritesNothingButARepeatStillReplays
   EXPECT_TRUE(again.ok());
   EXPECT_TRUE(again.replayed) << "the same key replays although the preparer would refuse";
   EXPECT_EQ(again.outcome, first.outcome);
-  const CommandResult refused = execute_prepared(
-      this->store(), capped_earn_command("e2", member, kStart + kHour), preparer);
+  const CommandResult refused =
+      execute_prepared(this->store(), capped_earn_command("e2", member, kStart + kHour), preparer);
   ASSERT_TRUE(refused.refusal.has_value());
   EXPECT_EQ(refused.refusal->problem, "already_today");
   EXPECT_FALSE(refused.ok());
@@ -849,8 +849,8 @@ TYPED_TEST(StoreContractTest, EventsAreReadBackInOrderWithWhatTheyEarned) {
   EXPECT_EQ(all[2].earning_record, R"({"points":20})");
   EXPECT_EQ(all[1].payload, R"({"order_id":"e1"})");
   EXPECT_EQ(all[1].occurred_at_us, kStart + kMicrosPerDay);
-  const auto window = this->store().events(kStart + kMicrosPerDay, kStart + 3 * kMicrosPerDay,
-                                           0, 100);
+  const auto window =
+      this->store().events(kStart + kMicrosPerDay, kStart + 3 * kMicrosPerDay, 0, 100);
   ASSERT_EQ(window.size(), 2U);
   EXPECT_EQ(window[0].payload, R"({"order_id":"e1"})");
   const auto page = this->store().events(0, kTimeNever, all[1].transaction_id, 1);

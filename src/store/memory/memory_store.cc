@@ -55,8 +55,8 @@ Points entry_sum(const Transaction& tx) {
 
 MemoryLedgerStore::MemoryLedgerStore(ledger::Policy policy) : policy_(std::move(policy)) {}
 
-void MemoryLedgerStore::submit_prepared(ledger::Command command,
-                                        std::shared_ptr<Preparer> preparer, Callback done) {
+void MemoryLedgerStore::submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
+                                        Callback done) {
   CommandResult result;
   {
     std::lock_guard lock(mutex_);
@@ -82,6 +82,8 @@ CommandResult MemoryLedgerStore::run(ledger::Command command, Preparer* preparer
   }
   Preparation preparation;
   if (preparer != nullptr) {
+    // A repeat is recognised by the request as submitted, not as prepared.
+    command.client_request_hash = ledger::request_hash(command);
     Counters current;
     for (const CounterKey& key : preparer->counters_needed(command))
       current[key] = counter_value(counters_, key);
@@ -112,10 +114,9 @@ CommandResult MemoryLedgerStore::run(ledger::Command command, Preparer* preparer
   result.outcome = decision.effects.outcome;
   const TransactionId transaction_id = result.outcome.transaction_id;
   if (command.event)
-    events_.push_back(StoredEvent{transaction_id, command.member_id, command.event->type,
-                                  command.event->occurred_at_us, command.at_us,
-                                  command.event->payload, result.outcome.points,
-                                  preparation.earning_record});
+    events_.push_back(StoredEvent{
+        transaction_id, command.member_id, command.event->type, command.event->occurred_at_us,
+        command.at_us, command.event->payload, result.outcome.points, preparation.earning_record});
   for (const auto& [key, value] : preparation.counter_updates) counters_[key] = value;
   if (!preparation.earning_record.empty())
     earning_records_[transaction_id] = preparation.earning_record;
@@ -134,8 +135,8 @@ Counters MemoryLedgerStore::counters(const std::vector<CounterKey>& keys) {
 }
 
 std::vector<MemberId> MemoryLedgerStore::members_with_counter(const std::string& name,
-                                                              std::int64_t at_least,
-                                                              MemberId after, std::size_t limit) {
+                                                              std::int64_t at_least, MemberId after,
+                                                              std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::vector<MemberId> out;
   for (const auto& [key, value] : counters_)
@@ -151,8 +152,7 @@ std::optional<std::string> MemoryLedgerStore::earning_record(TransactionId trans
   return it->second;
 }
 
-std::vector<TierChangeRow> MemoryLedgerStore::tier_changes(MemberId member_id,
-                                                           std::size_t limit) {
+std::vector<TierChangeRow> MemoryLedgerStore::tier_changes(MemberId member_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::vector<TierChangeRow> out;
   for (auto it = tier_changes_.rbegin(); it != tier_changes_.rend(); ++it)

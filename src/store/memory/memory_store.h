@@ -88,7 +88,7 @@ class MemoryLedgerStore final : public LedgerStore {
 
   // Prepares (with `preparer`, may be null), decides and applies one command, then its
   // follow-ups.
-  CommandResult run(ledger::Command command, Preparer* preparer);  // requires mutex_
+  CommandResult run(ledger::Command command, Preparer* preparer);      // requires mutex_
   ledger::MemberBook load_book(const ledger::Command& command) const;  // requires mutex_
   // Checks that `effects` keep the invariants above; empty when they do, else what is wrong.
   std::string check_effects(const ledger::Effects& effects) const;  // requires mutex_

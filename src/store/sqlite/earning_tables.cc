@@ -17,11 +17,10 @@ void read_into(Statement& select, const std::vector<CounterKey>& keys, Counters&
 
 EarningTables::EarningTables(Connection& c)
     : select_counter_(c.prepare(kSelectCounter)),
-      upsert_counter_(c.prepare(
-          "INSERT INTO counters (scope, name, value) VALUES ($1, $2, $3) "
-          "ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value")),
-      insert_earning_(
-          c.prepare("INSERT INTO earnings (transaction_id, member_id, record) VALUES ($1, $2, $3)")),
+      upsert_counter_(c.prepare("INSERT INTO counters (scope, name, value) VALUES ($1, $2, $3) "
+                                "ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value")),
+      insert_earning_(c.prepare(
+          "INSERT INTO earnings (transaction_id, member_id, record) VALUES ($1, $2, $3)")),
       insert_tier_change_(c.prepare(
           "INSERT INTO tier_changes (member_id, transaction_id, at_us, from_level, to_level, "
           "reason) VALUES ($1, $2, $3, $4, $5, $6)")) {}
@@ -102,8 +101,8 @@ std::vector<StoredEvent> read_events(Connection& db, TimeUs from_us, TimeUs unti
   s.bind(1, after).bind(2, from_us).bind(3, until_us).bind(4, static_cast<std::int64_t>(limit));
   std::vector<StoredEvent> out;
   while (s.step()) {
-    StoredEvent event{s.column_int(0), s.column_int(1), s.column_text(2), s.column_int(3),
-                      s.column_int(4), s.column_text(5)};
+    StoredEvent event{s.column_int(0), s.column_int(1), s.column_text(2),
+                      s.column_int(3), s.column_int(4), s.column_text(5)};
     auto outcome = ledger::decode_outcome(s.column_text(6));
     if (!outcome) throw SqliteError(SQLITE_CORRUPT, "unreadable transaction result");
     event.points = outcome->points;

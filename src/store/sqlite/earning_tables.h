@@ -35,8 +35,7 @@ std::vector<MemberId> members_with_counter(Connection& db, const std::string& na
                                            std::int64_t at_least, MemberId after,
                                            std::size_t limit);
 std::optional<std::string> read_earning_record(Connection& db, TransactionId transaction_id);
-std::vector<TierChangeRow> read_tier_changes(Connection& db, MemberId member_id,
-                                             std::size_t limit);
+std::vector<TierChangeRow> read_tier_changes(Connection& db, MemberId member_id, std::size_t limit);
 std::vector<StoredEvent> read_events(Connection& db, TimeUs from_us, TimeUs until_us,
                                      TransactionId after, std::size_t limit);
 

@@ -318,7 +318,10 @@ struct SqliteLedgerStore::Impl {
     std::optional<ledger::Command> prepared;
     if (preparer != nullptr) {
       prepared = as_submitted;
-      preparation = preparer->prepare(*prepared, earning->read(preparer->counters_needed(*prepared)));
+      // A repeat is recognised by the request as submitted, not as prepared.
+      prepared->client_request_hash = ledger::request_hash(as_submitted);
+      preparation =
+          preparer->prepare(*prepared, earning->read(preparer->counters_needed(*prepared)));
       if (preparation.refusal) {
         if (auto replayed = replay(as_submitted)) return *replayed;
         result.refusal = std::move(preparation.refusal);
@@ -465,8 +468,8 @@ void SqliteLedgerStore::crash_for_test() {
   impl_->stop(true);
 }
 
-void SqliteLedgerStore::submit_prepared(ledger::Command command,
-                                        std::shared_ptr<Preparer> preparer, Callback done) {
+void SqliteLedgerStore::submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
+                                        Callback done) {
   {
     std::unique_lock lock(impl_->mutex);
     impl_->space_ready.wait(
@@ -618,8 +621,8 @@ Counters SqliteLedgerStore::counters(const std::vector<CounterKey>& keys) {
 }
 
 std::vector<MemberId> SqliteLedgerStore::members_with_counter(const std::string& name,
-                                                              std::int64_t at_least,
-                                                              MemberId after, std::size_t limit) {
+                                                              std::int64_t at_least, MemberId after,
+                                                              std::size_t limit) {
   return impl_->with_reader([&](Connection& db) {
     return sqlite::members_with_counter(db, name, at_least, after, limit);
   });
@@ -630,8 +633,7 @@ std::optional<std::string> SqliteLedgerStore::earning_record(TransactionId trans
       [&](Connection& db) { return sqlite::read_earning_record(db, transaction_id); });
 }
 
-std::vector<TierChangeRow> SqliteLedgerStore::tier_changes(MemberId member_id,
-                                                           std::size_t limit) {
+std::vector<TierChangeRow> SqliteLedgerStore::tier_changes(MemberId member_id, std::size_t limit) {
   limit = std::min(limit, kMaxHistoryPage);
   return impl_->with_reader(
       [&](Connection& db) { return sqlite::read_tier_changes(db, member_id, limit); });
