@@ -57,6 +57,8 @@
 #include "auth/sqlite_credential_store.h"
 #include "core/clock.h"
 #include "ledger/policy.h"
+#include "earning/programs.h"
+#include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_member_directory.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -112,6 +114,8 @@ class Fixture {
   ManualClock clock_{kStartUs};
   std::unique_ptr<store::SqliteLedgerStore> ledger_;
   std::unique_ptr<store::MemberDirectory> members_;
+  std::unique_ptr<store::EarningDocuments> documents_;
+  std::unique_ptr<earning::EarningPrograms> programs_;
   std::unique_ptr<auth::SqliteCredentialStore> credentials_;
   std::unique_ptr<api::Api> api_;
   std::string admin_key_;
@@ -140,14 +144,18 @@ Fixture::Fixture() : dir_(make_temporary_dir()) {
   ledger_ = store::open_sqlite_store(options, error);
   if (!ledger_) finding("cannot open the ledger: " + error);
   members_ = store::open_sqlite_member_directory(options.path);
+  documents_ = store::open_sqlite_earning_documents(options.path);
   credentials_ = auth::open_sqlite_credential_store(options.path, error);
   if (!credentials_) finding("cannot open the credentials: " + error);
 
   api::ProgramSettings program;
   program.accepted = {{"USD", 1}, {"JPY", 1}, {"KWD", 10}};
   program.return_window_us = 14LL * 86'400'000'000;
+  programs_ =
+      std::make_unique<earning::EarningPrograms>(*documents_, ledger_->policy().zone, clock_);
+  programs_->seed_if_empty(api::default_rules(program));
   api_ = std::make_unique<api::Api>(
-      api::Services{*ledger_, *members_, *credentials_, clock_, program}, nullptr);
+      api::Services{*ledger_, *members_, *credentials_, clock_, program, *programs_}, nullptr);
 
   renew_credentials();
   // Member 1 with a purchase (order-1, so that refunds find an order), points and a login.
@@ -165,6 +173,8 @@ Fixture::Fixture() : dir_(make_temporary_dir()) {
 
 Fixture::~Fixture() {
   api_.reset();
+  programs_.reset();
+  documents_.reset();
   credentials_.reset();
   members_.reset();
   ledger_.reset();

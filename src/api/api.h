@@ -15,6 +15,7 @@
 #include "api/program.h"
 #include "auth/credential_store.h"
 #include "core/clock.h"
+#include "earning/programs.h"
 #include "http/server.h"
 #include "store/member_directory.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct Services {
   auth::CredentialStore& credentials;
   const Clock& clock;
   ProgramSettings program;
+  earning::EarningPrograms& earning;
 };
 
 // Writes one JSON line per request (route template, status, duration, caller kind and role;

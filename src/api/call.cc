@@ -80,11 +80,17 @@ std::uint64_t Call::request_digest() const {
 }
 
 void Call::submit(ledger::Command command, Done done) {
+  submit_prepared(std::move(command), nullptr, std::move(done));
+}
+
+void Call::submit_prepared(ledger::Command command, std::shared_ptr<store::Preparer> preparer,
+                           Done done) {
   // "Same key, same request" means the same HTTP request, whatever the server derived from it.
   command.client_request_hash = request_digest();
   auto self = shared_from_this();
-  services.ledger.submit(
-      std::move(command), [self, done = std::move(done)](const store::CommandResult& result) {
+  services.ledger.submit_prepared(
+      std::move(command), std::move(preparer),
+      [self, done = std::move(done)](const store::CommandResult& result) {
         // On the writer thread: hand the rest to the server's threads at once.
         self->defer([self, done, result] {
           self->guard([&] {
@@ -93,6 +99,8 @@ void Call::submit(ledger::Command command, Done done) {
                                  "the ledger could not write: " + result.storage_error));
             } else if (result.rejection) {
               self->fail(problem(*result.rejection));
+            } else if (result.refusal) {
+              self->fail(problem(*result.refusal));
             } else {
               done(self, result);
             }

@@ -65,6 +65,9 @@ class Call : public std::enable_shared_from_this<Call> {
   [[nodiscard]] std::uint64_t request_digest() const;
   using Done = std::function<void(const std::shared_ptr<Call>&, const store::CommandResult&)>;
   void submit(ledger::Command command, Done done);
+  // The same, prepared inside the writer (store/preparer.h); a refusal answers its problem.
+  void submit_prepared(ledger::Command command, std::shared_ptr<store::Preparer> preparer,
+                       Done done);
 
   [[nodiscard]] bool answered() const { return answered_; }
   // Runs `work`; if it throws, answers 500 (a bug) or 503 (a store failed) unless answered.

@@ -11,8 +11,9 @@
 namespace pointsmall::api {
 namespace {
 
-const std::vector<std::string_view> kProfileFields = {"email",  "phone",  "name",    "birthday",
-                                                      "gender", "region", "referrer"};
+const std::vector<std::string_view> kProfileFields = {"email",  "phone",    "name", "birthday",
+                                                      "gender", "region",   "referrer", "tags"};
+constexpr std::size_t kMaxTags = 20;
 const std::vector<std::string_view> kGenders = {"female", "male", "other"};
 
 bool email_ok(const std::string& email) {
@@ -40,6 +41,33 @@ bool birthday_ok(const std::string& text, TimeUs now_us) {
   if (year < 1900 || !is_valid_date(year, month, day)) return false;
   const auto at_us = parse_rfc3339(text);
   return at_us && *at_us <= now_us;
+}
+
+// Tags: distinct labels of 1..32 characters of a-z, 0-9, "-" and "_"; null clears them.
+void read_tags(Fields& fields, const nlohmann::json& value, std::vector<std::string>& tags) {
+  tags.clear();
+  if (value.is_null()) return;
+  if (!value.is_array() || value.size() > kMaxTags) {
+    fields.error("tags", "must be an array of at most " + std::to_string(kMaxTags) + " tags");
+    return;
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const nlohmann::json& tag = value[i];
+    const bool ok = tag.is_string() && !tag.get_ref<const std::string&>().empty() &&
+                    tag.get_ref<const std::string&>().size() <= 32 &&
+                    std::all_of(tag.get_ref<const std::string&>().begin(),
+                                tag.get_ref<const std::string&>().end(), [](char c) {
+                                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                         c == '-' || c == '_';
+                                });
+    if (!ok) {
+      fields.error("tags[" + std::to_string(i) + "]",
+                   "must be 1 to 32 characters of a-z, 0-9, - and _");
+      continue;
+    }
+    if (std::find(tags.begin(), tags.end(), tag.get<std::string>()) == tags.end())
+      tags.push_back(tag.get<std::string>());
+  }
 }
 
 // Reads the profile fields present in `fields` into `profile`; a field sent as null clears it.
@@ -84,16 +112,21 @@ void read_profile(Fields& fields, const nlohmann::json& body, store::MemberProfi
     else if (auto gender = fields.one_of("gender", false, kGenders))
       profile.gender = *gender;
   }
+  if (fields.has("tags")) read_tags(fields, body.at("tags"), profile.tags);
 }
 
-// Checks the referrer names another existing member.
+// Checks the referrer names another member who joined before this one (`own_id`, 0 for a member
+// not yet created), so that referrals can never form a ring.
 void check_referrer(const CallPtr& call, Fields& fields, const std::string& referrer,
-                    const std::string& own_external_id) {
+                    const std::string& own_external_id, MemberId own_id) {
   if (referrer.empty()) return;
+  const auto referrer_id = call->services.ledger.member_by_external_id(referrer);
   if (referrer == own_external_id) {
     fields.error("referrer", "a member cannot refer themselves");
-  } else if (!call->services.ledger.member_by_external_id(referrer)) {
+  } else if (!referrer_id) {
     fields.error("referrer", "no member has this external id");
+  } else if (own_id != 0 && *referrer_id > own_id) {
+    fields.error("referrer", "must be a member who joined before this one");
   }
 }
 
@@ -136,10 +169,22 @@ void create_member(const CallPtr& call) {
   store::MemberProfile profile;
   const TimeUs now = call->services.clock.now_us();
   read_profile(fields, *body, profile, now);
+  auto referral_code = fields.text("referral_code", TextRule{.max_length = 32});
+  if (referral_code) {
+    auto referrer = call->services.members.member_by_referral_code(*referral_code);
+    auto record = referrer ? call->services.members.find(*referrer) : std::nullopt;
+    if (!record)
+      fields.error("referral_code", "no member has this referral code");
+    else if (fields.has("referrer") && profile.referrer != record->external_id)
+      fields.error("referral_code", "names another referrer than \"referrer\"");
+    else
+      profile.referrer = record->external_id;
+  }
   std::vector<std::string_view> known = kProfileFields;
   known.push_back("external_id");
+  known.push_back("referral_code");
   fields.reject_unknown(known);
-  if (external_id) check_referrer(call, fields, profile.referrer, *external_id);
+  if (external_id) check_referrer(call, fields, profile.referrer, *external_id, 0);
   if (fail_if_invalid(call, errors)) return;
 
   std::string key;
@@ -213,8 +258,12 @@ void update_member(const CallPtr& call) {
   read_profile(fields, *body, profile, call->services.clock.now_us());
   fields.reject_unknown(kProfileFields);
   if (body->empty()) errors.push_back({"body", "must name at least one profile field to change"});
-  if (fields.has("referrer") && profile.referrer != record->profile.referrer)
-    check_referrer(call, fields, profile.referrer, record->external_id);
+  if (fields.has("referrer") && profile.referrer != record->profile.referrer) {
+    if (!record->profile.referrer.empty())
+      fields.error("referrer", "cannot be changed once set");
+    else
+      check_referrer(call, fields, profile.referrer, record->external_id, record->member_id);
+  }
   if (fail_if_invalid(call, errors)) return;
   call->services.members.put_profile(account->member_id, profile, call->services.clock.now_us());
   answer_member(call, 200, account->member_id);

@@ -33,6 +33,16 @@ constexpr ApiRow kApiErrors[] = {
     {ApiError::name_taken, 409, "name_taken", "The name is already in use"},
     {ApiError::too_many_requests, 429, "too_many_requests",
      "Too many sign-ins are being checked; retry in a moment"},
+    {ApiError::already_exists, 409, "already_exists", "Something with this id exists"},
+    {ApiError::version_conflict, 409, "version_conflict",
+     "The document changed since you read it; read it again"},
+    {ApiError::event_too_late, 422, "event_too_late",
+     "The event is older than the program accepts"},
+    {ApiError::already_checked_in, 409, "already_checked_in",
+     "The member has checked in today already"},
+    {ApiError::checkin_disabled, 409, "checkin_disabled", "Check-in is not part of the program"},
+    {ApiError::unknown_tier, 422, "unknown_tier", "The program has no such tier"},
+    {ApiError::tier_unchanged, 409, "tier_unchanged", "The member is in this tier already"},
     {ApiError::storage_unavailable, 503, "storage_unavailable",
      "The database is not available; retry with the same Idempotency-Key"},
     {ApiError::internal_error, 500, "internal_error", "An internal error occurred"},
@@ -82,6 +92,14 @@ Problem problem(Rejection rejection, std::string detail) {
     return Problem{ledger::rejection_name(rejection), row.title, row.status, std::move(detail), {}};
   }
   return problem(ApiError::internal_error, std::move(detail));
+}
+
+Problem problem(const store::Refusal& refusal) {
+  for (const ApiRow& row : kApiErrors) {
+    if (row.type == refusal.problem)
+      return Problem{row.type, row.title, row.status, refusal.detail, {}};
+  }
+  return problem(ApiError::internal_error, "unexpected refusal " + refusal.problem);
 }
 
 std::vector<ProblemType> problem_types() {

@@ -10,6 +10,7 @@
 #include "core/json_fields.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
+#include "store/preparer.h"
 
 namespace pointsmall::api {
 
@@ -30,6 +31,13 @@ enum class ApiError : std::uint8_t {
   login_failed,
   name_taken,
   too_many_requests,
+  already_exists,
+  version_conflict,
+  event_too_late,
+  already_checked_in,
+  checkin_disabled,
+  unknown_tier,
+  tier_unchanged,
   storage_unavailable,
   internal_error,
 };
@@ -44,6 +52,8 @@ struct Problem {
 
 Problem problem(ApiError error, std::string detail = {}, std::vector<FieldError> errors = {});
 Problem problem(ledger::Rejection rejection, std::string detail = {});
+// A preparer's refusal (store/preparer.h) by its problem name; unknown names are internal errors.
+Problem problem(const store::Refusal& refusal);
 
 // Every problem type with its status, for the documentation check.
 struct ProblemType {

@@ -1,5 +1,7 @@
 #include "api/program.h"
 
+#include "earning/programs.h"
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -32,6 +34,15 @@ const AcceptedCurrency* find_accepted(const ProgramSettings& program, const std:
   for (const AcceptedCurrency& accepted : program.accepted)
     if (accepted.currency == currency) return &accepted;
   return nullptr;
+}
+
+std::vector<rules::Rule> default_rules(const ProgramSettings& program) {
+  std::vector<rules::Rule> rules;
+  for (const AcceptedCurrency& accepted : program.accepted)
+    if (accepted.points_per_unit > 0)
+      rules.push_back(earning::base_rate_rule(
+          accepted.currency, minor_unit_digits(accepted.currency), accepted.points_per_unit));
+  return rules;
 }
 
 }  // namespace pointsmall::api

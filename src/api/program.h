@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "core/types.h"
+#include "rules/program.h"
 
 namespace pointsmall::api {
 
 struct AcceptedCurrency {
   std::string currency;          // ISO 4217
-  std::int64_t points_per_unit;  // points per whole unit (e.g. per US dollar), >= 0
+  // Points per whole unit (e.g. per US dollar), >= 0: the base rate a new program starts with
+  // (its rule "base-rate-usd"); after that the rules decide.
+  std::int64_t points_per_unit;
 };
 
 struct ProgramSettings {
@@ -21,6 +24,7 @@ struct ProgramSettings {
   std::string currency = "USD";  // the program's own currency
   std::vector<AcceptedCurrency> accepted{{"USD", 1}};
   TimeUs return_window_us = 0;  // purchase points stay pending this long (refunds' window)
+  TimeUs accepted_lateness_us = 30 * kMicrosPerDay;  // events older than this are refused
   TimeUs member_session_ttl_us = 3'600'000'000;          // 1 hour
   TimeUs operator_session_ttl_us = 8LL * 3'600'000'000;  // 8 hours
   bool secure_cookies = false;  // add Secure to the session cookie (set when serving HTTPS)
@@ -32,5 +36,7 @@ int minor_unit_digits(const std::string& currency);
 // 1999 USD minor units -> "19.99 USD".
 std::string format_money(MinorUnits amount_minor, const std::string& currency);
 const AcceptedCurrency* find_accepted(const ProgramSettings& program, const std::string& currency);
+// The rules a new program starts with: a base rate for each accepted currency that earns points.
+std::vector<rules::Rule> default_rules(const ProgramSettings& program);
 
 }  // namespace pointsmall::api

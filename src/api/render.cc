@@ -37,6 +37,7 @@ nlohmann::json member_json(const store::MemberRecord& member, const ledger::Acco
           {"gender", text_or_null(p.gender)},
           {"region", text_or_null(p.region)},
           {"referrer", text_or_null(p.referrer)},
+          {"tags", p.tags},
           {"status", account.account_frozen ? "frozen" : "active"},
           {"joined_at", format_rfc3339_utc(member.joined_at_us)},
           {"updated_at", format_rfc3339_utc(member.updated_at_us)}};

@@ -80,5 +80,36 @@ void revoke_api_key(const CallPtr& call);
 void create_operator(const CallPtr& call);
 void list_operators(const CallPtr& call);
 void disable_operator(const CallPtr& call);
+// The earning program (program_routes.cc).
+void list_rules(const CallPtr& call);
+void create_rule(const CallPtr& call);
+void get_rule(const CallPtr& call);
+void replace_rule(const CallPtr& call);
+void retire_rule(const CallPtr& call);
+void list_rule_versions(const CallPtr& call);
+void list_campaigns(const CallPtr& call);
+void create_campaign(const CallPtr& call);
+void get_campaign(const CallPtr& call);
+void replace_campaign(const CallPtr& call);
+void retire_campaign(const CallPtr& call);
+void list_campaign_versions(const CallPtr& call);
+void get_tiers(const CallPtr& call);
+void put_tiers(const CallPtr& call);
+void get_engagement(const CallPtr& call);
+void put_engagement(const CallPtr& call);
+void create_simulation(const CallPtr& call);
+// Members and the earning engine (engagement_routes.cc).
+void get_member_tier(const CallPtr& call);
+void set_member_tier(const CallPtr& call);
+void get_my_tier(const CallPtr& call);
+void create_member_checkin(const CallPtr& call);
+void get_member_checkins(const CallPtr& call);
+void create_my_checkin(const CallPtr& call);
+void get_my_checkins(const CallPtr& call);
+void get_member_referral(const CallPtr& call);
+void get_my_referral(const CallPtr& call);
+void list_tasks(const CallPtr& call);
+void list_my_tasks(const CallPtr& call);
+void complete_task(const CallPtr& call);
 
 }  // namespace pointsmall::api

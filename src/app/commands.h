@@ -53,6 +53,16 @@ int apikey_create(const std::string& data_dir, const std::string& name, const st
 int operator_create(const std::string& data_dir, const std::string& name, const std::string& role,
                     const std::string& password, const Clock& clock, Console console);
 
+struct SimulateOptions {
+  std::string data_dir;
+  TimeUs from_us = 0;
+  TimeUs until_us = 0;
+  std::string draft_file;  // JSON changes to the program in force (earning/programs.h); "" none
+  bool json = false;       // the whole report as JSON instead of a summary
+};
+// Back-tests the program (with the draft's changes) over the stored events of [from, until).
+int simulate(const SimulateOptions& options, Console console);
+
 struct ServeConfig;
 // Serves the HTTP API until SIGINT or SIGTERM, then finishes in-flight requests, makes every
 // acknowledged write durable and returns 0. Writes the port listened on to `port_file` when it

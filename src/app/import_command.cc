@@ -1,19 +1,26 @@
 // `pointsmall import online-retail FILE --data-dir DIR`: replays the UCI Online Retail data set as
-// members, purchases and refunds under the default program (1 point per whole pound spent,
-// available at once, valid 365 days).
+// members, purchases and refunds. Purchases are events evaluated by the earning engine like the
+// API's, under the program in force (a new data directory starts with 1 point per whole pound
+// spent, available at once, valid 365 days), and are stored for back-tests.
 #include <map>
 #include <mutex>
 #include <ostream>
 
+#include "api/program.h"
 #include "app/commands.h"
 #include "app/online_retail.h"
 #include "app/progress.h"
+#include "earning/event_payload.h"
+#include "earning/preparers.h"
+#include "earning/programs.h"
+#include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
 namespace {
 
-constexpr MinorUnits kMinorPerPoint = 100;  // 1 point per whole unit of currency
+constexpr MinorUnits kMinorPerPoint = 100;  // purchases below one pound are not imported
+constexpr const char* kCurrency = "GBP";
 
 // Counts results as the writer reports them (the callbacks run on the writer thread).
 class Tally {
@@ -27,6 +34,8 @@ class Tally {
         last_storage_error_ = result.storage_error;
       } else if (result.rejection) {
         ++rejected_[std::string(ledger::rejection_name(*result.rejection))];
+      } else if (result.refusal) {
+        ++rejected_[result.refusal->problem];
       } else if (result.replayed) {
         ++replayed_;
       } else if (accepted_points != nullptr) {
@@ -86,18 +95,30 @@ std::map<std::string, MemberId> open_accounts(store::LedgerStore& ledger,
   return members;
 }
 
-ledger::Command purchase_command(const online_retail::Purchase& p, MemberId member) {
-  ledger::Earn earn;
-  earn.points = p.amount_minor / kMinorPerPoint;
+// The purchase as an event of the API would be: its body is what the store keeps for back-tests.
+nlohmann::json purchase_payload(const online_retail::Purchase& p, MemberId member) {
+  return {{"type", "purchase"},
+          {"member_id", member},
+          {"order_id", p.order_id},
+          {"amount", {{"amount", p.amount_minor}, {"currency", kCurrency}}},
+          {"occurred_at", format_rfc3339_utc(p.at_us)}};
+}
+
+ledger::Command purchase_command(const online_retail::Purchase& p, MemberId member,
+                                 const nlohmann::json& payload) {
+  ledger::Earn earn;  // its points come from the earning engine
   earn.source = "purchase";
   earn.order_id = p.order_id;
   earn.order_amount_minor = p.amount_minor;
-  return ledger::Command{"purchase:" + p.order_id,
-                         member,
-                         p.at_us,
-                         "import",
-                         "purchase " + p.order_id + ": 1 point per whole GBP",
-                         earn};
+  ledger::Command command{"purchase:" + p.order_id,
+                          member,
+                          p.at_us,
+                          "import",
+                          "purchase " + p.order_id + " of " +
+                              api::format_money(p.amount_minor, kCurrency),
+                          earn};
+  command.event = ledger::EventRecord{"purchase", p.at_us, payload.dump()};
+  return command;
 }
 
 ledger::Command refund_command(const online_retail::Refund& r, MemberId member) {
@@ -109,9 +130,11 @@ ledger::Command refund_command(const online_retail::Refund& r, MemberId member) 
                          ledger::Refund{r.order_id, r.amount_minor}};
 }
 
-void replay_events(store::LedgerStore& ledger, const online_retail::Plan& plan,
+void replay_events(store::LedgerStore& ledger, earning::EarningPrograms& programs,
+                   const online_retail::Plan& plan,
                    const std::map<std::string, MemberId>& members, Tally& tally, Totals& totals,
                    bool quiet) {
+  const auto program = programs.current();
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("replaying events", static_cast<std::int64_t>(plan.events.size()));
   std::int64_t submitted = 0;
@@ -124,7 +147,13 @@ void replay_events(store::LedgerStore& ledger, const online_retail::Plan& plan,
         continue;
       }
       const MemberId member = members.at(event.purchase.customer_id);
-      ledger.submit(purchase_command(event.purchase, member), tally.counter(&totals.points_issued));
+      const nlohmann::json payload = purchase_payload(event.purchase, member);
+      rules::Member facts;
+      facts.id = member;
+      auto preparer = std::make_shared<earning::EventPreparer>(
+          program, earning::event_from_payload("purchase", event.purchase.at_us, payload), facts);
+      ledger.submit_prepared(purchase_command(event.purchase, member, payload), preparer,
+                             tally.counter(&totals.points_issued));
     } else {
       ++totals.refunds;
       auto it = members.find(event.refund.customer_id);
@@ -201,8 +230,12 @@ int import_online_retail(const ImportOptions& options, Console console) {
   if (!ledger) return kExitBadInput;
   Tally tally;
   Totals totals;
+  auto documents = store::open_sqlite_earning_documents(database_path(options.data_dir));
+  SystemClock clock;
+  earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
+  programs.seed_if_empty({earning::base_rate_rule(kCurrency, 2, 1)});
   const auto members = open_accounts(*ledger, plan, tally);
-  replay_events(*ledger, plan, members, tally, totals, options.quiet);
+  replay_events(*ledger, programs, plan, members, tally, totals, options.quiet);
   print_summary(plan, totals, tally, members.size(), console.out);
   if (tally.storage_errors() > 0) {
     console.err << "error: " << tally.storage_errors()

@@ -100,6 +100,19 @@ int main(int argc, char** argv) {
   history->add_option("--limit", limit, "At most this many transactions")
       ->check(CLI::Range(1, 1000));
 
+  auto* simulate = cli.add_subcommand(
+      "simulate", "Back-test the earning program, or a draft of changes, over stored events");
+  app::SimulateOptions simulate_options;
+  std::string simulate_from;
+  std::string simulate_until;
+  simulate->add_option("--data-dir", simulate_options.data_dir, "Ledger directory")->required();
+  simulate->add_option("--from", simulate_from, "Start (RFC 3339 or YYYY-MM-DD)")->required();
+  simulate->add_option("--until", simulate_until, "End, exclusive (RFC 3339 or YYYY-MM-DD)")
+      ->required();
+  simulate->add_option("--draft", simulate_options.draft_file,
+                       "JSON file of changes to the program (see docs/earning.md)");
+  simulate->add_flag("--json", simulate_options.json, "Print the whole report as JSON");
+
   auto* serve = cli.add_subcommand(
       "serve", "Serve the HTTP API (config file, then POINTSMALL_* variables, then flags)");
   std::string config_file;
@@ -201,6 +214,17 @@ int main(int argc, char** argv) {
         return app::kExitBadInput;
       }
       return app::expire(data_dir, *at_us, console);
+    }
+    if (*simulate) {
+      const auto from_us = parse_rfc3339(simulate_from);
+      const auto until_us = parse_rfc3339(simulate_until);
+      if (!from_us || !until_us || *until_us <= *from_us) {
+        std::cerr << "error: --from and --until must be RFC 3339 times or dates, from first\n";
+        return app::kExitBadInput;
+      }
+      simulate_options.from_us = *from_us;
+      simulate_options.until_us = *until_us;
+      return app::simulate(simulate_options, console);
     }
     if (*balance) return app::balance(data_dir, member, console);
     if (*history) return app::history(data_dir, member, limit, console);

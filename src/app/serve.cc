@@ -12,6 +12,8 @@
 #include "core/time_zone.h"
 #include "http/server.h"
 #include "ledger/policy.h"
+#include "earning/programs.h"
+#include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_member_directory.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -37,11 +39,20 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     return kExitBadInput;
   }
   auto members = store::open_sqlite_member_directory(database_path(config.data_dir));
+  auto documents = store::open_sqlite_earning_documents(database_path(config.data_dir));
 
   SystemClock clock;
+  earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
+  try {
+    programs.seed_if_empty(api::default_rules(config.program));
+    programs.current();  // every stored document must be readable before serving
+  } catch (const std::exception& failure) {
+    console.err << "error: the earning program cannot be loaded: " << failure.what() << "\n";
+    return kExitBadInput;
+  }
   std::optional<Settler> settler;
   if (config.settle_interval.count() > 0)
-    settler.emplace(*ledger, clock, config.settle_interval, console.err);
+    settler.emplace(*ledger, programs, clock, config.settle_interval, console.err);
   std::optional<api::AccessLog> access_log;
   if (config.access_log) access_log.emplace(console.out);
   http::ServerOptions server_options = config.server;
@@ -49,7 +60,7 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   const bool tls = !server_options.tls_certificate_file.empty();
   api::ProgramSettings program = config.program;
   program.secure_cookies = tls;  // the session cookie never travels without TLS once it has it
-  api::Api api(api::Services{*ledger, *members, *credentials, clock, program},
+  api::Api api(api::Services{*ledger, *members, *credentials, clock, program, programs},
                access_log ? &*access_log : nullptr);
   std::optional<http::Server> server;
   try {

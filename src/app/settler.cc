@@ -3,13 +3,19 @@
 #include <ostream>
 
 #include "core/time_zone.h"
+#include "earning/tier_review.h"
 #include "store/settlement.h"
 
 namespace pointsmall::app {
 
-Settler::Settler(store::LedgerStore& ledger, const Clock& clock, std::chrono::seconds interval,
-                 std::ostream& log)
-    : ledger_(ledger), clock_(clock), interval_(interval), log_(log), thread_([this] { loop(); }) {}
+Settler::Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs,
+                 const Clock& clock, std::chrono::seconds interval, std::ostream& log)
+    : ledger_(ledger),
+      programs_(programs),
+      clock_(clock),
+      interval_(interval),
+      log_(log),
+      thread_([this] { loop(); }) {}
 
 Settler::~Settler() {
   {
@@ -32,12 +38,26 @@ void Settler::loop() {
              << run.members_settled << " members settled, " << run.holds_released
              << " holds released, " << run.failures << " failed\n";
       }
+      review_tiers_once_a_day(now);
     } catch (const std::exception& error) {  // the store failed; try again next time
-      log_ << "pointsmall: expiry run failed: " << error.what() << "\n";
+      log_ << "pointsmall: housekeeping failed: " << error.what() << "\n";
     }
     lock.lock();
     wake_.wait_for(lock, interval_, [this] { return stopping_; });
   }
+}
+
+void Settler::review_tiers_once_a_day(TimeUs now) {
+  const auto program = programs_.current();
+  const CivilTime local = program->zone->to_local(now);
+  const std::string today = std::to_string(local.year) + "-" + std::to_string(local.month) + "-" +
+                            std::to_string(local.day);
+  if (today == reviewed_on_) return;
+  const earning::TierReviewRun run = earning::review_tiers(ledger_, program, now);
+  reviewed_on_ = today;
+  if (run.reviewed > 0 || run.failures > 0)
+    log_ << "pointsmall: tier review at " << format_rfc3339_utc(now) << ": " << run.reviewed
+         << " members reviewed, " << run.changed << " moved, " << run.failures << " failed\n";
 }
 
 }  // namespace pointsmall::app

@@ -1,15 +1,18 @@
-// The server's expiry job: every interval (and once at start) it releases timed-out holds and
+// The server's housekeeping: every interval (and once at start) it releases timed-out holds and
 // matures and expires due points (store::settle_due), so balances never show points past their
-// expiry for longer than one interval.
+// expiry for longer than one interval; and on the first run of each day it reviews tiers
+// (earning::review_tiers).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <iosfwd>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "core/clock.h"
+#include "earning/programs.h"
 #include "store/store.h"
 
 namespace pointsmall::app {
@@ -17,8 +20,8 @@ namespace pointsmall::app {
 class Settler {
  public:
   // Starts the job; `log` gets one line per run that changed something.
-  Settler(store::LedgerStore& ledger, const Clock& clock, std::chrono::seconds interval,
-          std::ostream& log);
+  Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs, const Clock& clock,
+          std::chrono::seconds interval, std::ostream& log);
   // Stops after the run in progress, if any.
   ~Settler();
   Settler(const Settler&) = delete;
@@ -26,8 +29,11 @@ class Settler {
 
  private:
   void loop();
+  void review_tiers_once_a_day(TimeUs now);
 
   store::LedgerStore& ledger_;
+  earning::EarningPrograms& programs_;
+  std::string reviewed_on_;  // the local date of the last tier review (the loop's thread only)
   const Clock& clock_;
   std::chrono::seconds interval_;
   std::ostream& log_;

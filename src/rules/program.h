@@ -32,6 +32,7 @@ struct Condition {
   Operator op = Operator::eq;
   std::vector<std::int64_t> numbers;  // number and boolean fields (booleans as 0/1); between: 2
   std::vector<std::string> texts;     // text and text-list fields
+  friend bool operator==(const Condition&, const Condition&) = default;
 };
 
 // Which of an order's items a rule is about. An item matches when it passes every list that is
@@ -41,6 +42,7 @@ struct ItemFilter {
   std::vector<std::string> categories;
   std::vector<std::string> brands;
   std::int64_t min_quantity = 1;
+  friend bool operator==(const ItemFilter&, const ItemFilter&) = default;
 };
 
 // When a rule may fire, judged at the event's occurrence time.
@@ -50,6 +52,7 @@ struct TimeWindow {
   std::uint8_t weekdays = 0x7F;  // bit 0 Monday ... bit 6 Sunday, local
   int from_minute = 0;           // local time of day, [from_minute, until_minute)
   int until_minute = 24 * 60;
+  friend bool operator==(const TimeWindow&, const TimeWindow&) = default;
 };
 
 // What the points of a per-unit rule are computed on. `amount` in an event is what the customer
@@ -76,6 +79,7 @@ struct Effect {
   bool matching_items_only = false;  // per_unit: the base is the matching items' pro-rata share
   int percent = 100;                 // multiplier: 200 doubles, 150 adds half
   std::vector<std::string> of_rules;
+  friend bool operator==(const Effect&, const Effect&) = default;
 };
 
 enum class Period : std::uint8_t { day, week, month, lifetime };  // week: Monday to Sunday
@@ -86,12 +90,14 @@ struct MemberCap {
   Period period = Period::day;
   Points points = 0;
   std::int64_t times = 0;
+  friend bool operator==(const MemberCap&, const MemberCap&) = default;
 };
 
 struct Caps {
   Points per_event = 0;  // 0: no limit
   std::vector<MemberCap> per_member;
   Points budget = 0;  // program-wide over the rule's life, all versions together; 0: no limit
+  friend bool operator==(const Caps&, const Caps&) = default;
 };
 
 struct Rule {
@@ -108,6 +114,7 @@ struct Rule {
   bool stacks = true;  // false: when it fires, lower-priority rules of the same kind don't
   bool enabled = true;
   std::string campaign_id;  // set on the rules of a campaign
+  friend bool operator==(const Rule&, const Rule&) = default;
 };
 
 // ---- Campaigns --------------------------------------------------------------------------------
@@ -123,6 +130,7 @@ struct Campaign {
   bool exclusive = false;  // its window may not overlap another exclusive campaign's
   bool enabled = true;
   std::vector<Rule> rules;  // each with campaign_id == id, ids unique within the campaign
+  friend bool operator==(const Campaign&, const Campaign&) = default;
 };
 
 // ---- Tiers ------------------------------------------------------------------------------------
@@ -155,6 +163,7 @@ struct Tier {
                                         // 0: the program's expiry policy
   int redemption_discount_percent = 0;  // off mall points prices (the mall applies it)
   std::vector<std::string> exclusive_item_tags;  // mall items with these tags are theirs only
+  friend bool operator==(const Tier&, const Tier&) = default;
 };
 
 struct TierProgram {
@@ -165,6 +174,7 @@ struct TierProgram {
   DowngradePolicy downgrade = DowngradePolicy::recalculate;
   int grace_periods = 1;    // grace: 1..12
   std::vector<Tier> tiers;  // ascending; tiers[0] (threshold 0) is where every member starts
+  friend bool operator==(const TierProgram&, const TierProgram&) = default;
 };
 
 // ---- Engagement -------------------------------------------------------------------------------
@@ -172,6 +182,7 @@ struct TierProgram {
 struct StreakReward {
   int day = 7;  // the streak's day on which it is given (1..366)
   Points points = 0;
+  friend bool operator==(const StreakReward&, const StreakReward&) = default;
 };
 // One check-in per calendar day in the program's time zone. The streak counts consecutive days;
 // a missed day starts it again at 1. With `cycle_days` > 0 it starts again after that many days.
@@ -180,6 +191,7 @@ struct CheckinProgram {
   Points points = 0;  // every check-in
   std::vector<StreakReward> streak_rewards;
   int cycle_days = 0;
+  friend bool operator==(const CheckinProgram&, const CheckinProgram&) = default;
 };
 
 // A friend who joined with a member's referral code brings both a reward after the friend's
@@ -193,6 +205,7 @@ struct ReferralProgram {
   MinorUnits min_purchase_minor = 0;  // in `currency`
   std::string currency;
   int max_rewards_per_month = 10;
+  friend bool operator==(const ReferralProgram&, const ReferralProgram&) = default;
 };
 
 // ---- The whole program ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ struct MemberProfile {
   std::string gender;    // female | male | other | ""
   std::string region;
   std::string referrer;  // the referring member's external id or ""
+  std::vector<std::string> tags;  // the merchant's labels, for earning rules and segments
   friend bool operator==(const MemberProfile&, const MemberProfile&) = default;
 };
 
@@ -46,6 +47,11 @@ class MemberDirectory {
   virtual std::optional<MemberRecord> find_by_external_id(const std::string& external_id) = 0;
   // Members with ids above `after`, ascending, at most `limit` (<= kMaxPage).
   virtual std::vector<MemberRecord> list(MemberId after, std::size_t limit) = 0;
+
+  // The member's referral code: the one it has, else `proposed` (which must be unused) now
+  // assigned. Throws std::runtime_error on a storage failure (e.g. `proposed` is taken).
+  virtual std::string referral_code(MemberId member_id, const std::string& proposed) = 0;
+  virtual std::optional<MemberId> member_by_referral_code(const std::string& code) = 0;
 };
 
 }  // namespace pointsmall::store

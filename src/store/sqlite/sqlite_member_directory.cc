@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_member_directory.h"
 
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "store/sqlite/sqlite_db.h"
 
@@ -15,7 +16,8 @@ constexpr const char* kSelect =
     "SELECT a.member_id, a.external_id, a.opened_at_us, "
     "coalesce(p.updated_at_us, a.opened_at_us), coalesce(p.email, ''), coalesce(p.phone, ''), "
     "coalesce(p.name, ''), coalesce(p.birthday, ''), coalesce(p.gender, ''), "
-    "coalesce(p.region, ''), coalesce(p.referrer, ''), p.member_id IS NOT NULL "
+    "coalesce(p.region, ''), coalesce(p.referrer, ''), p.member_id IS NOT NULL, "
+    "coalesce(p.tags, '[]') "
     "FROM accounts a LEFT JOIN member_profiles p ON p.member_id = a.member_id ";
 
 MemberRecord read_record(const Statement& row) {
@@ -28,6 +30,10 @@ MemberRecord read_record(const Statement& row) {
       MemberProfile{row.column_text(4), row.column_text(5), row.column_text(6), row.column_text(7),
                     row.column_text(8), row.column_text(9), row.column_text(10)};
   record.has_profile = row.column_int(11) != 0;
+  const auto tags = nlohmann::json::parse(row.column_text(12), nullptr, false);
+  if (!tags.is_array()) throw sqlite::SqliteError(SQLITE_CORRUPT, "unreadable member tags");
+  for (const auto& tag : tags)
+    if (tag.is_string()) record.profile.tags.push_back(tag.get<std::string>());
   return record;
 }
 
@@ -37,15 +43,20 @@ class SqliteMemberDirectory final : public MemberDirectory {
       : db_(path, false, false),
         upsert_(db_.prepare(
             "INSERT INTO member_profiles (member_id, email, phone, name, birthday, gender, "
-            "region, referrer, created_at_us, updated_at_us) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (member_id) DO UPDATE "
-            "SET email = excluded.email, phone = excluded.phone, name = excluded.name, "
+            "region, referrer, created_at_us, updated_at_us, tags) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (member_id) DO "
+            "UPDATE SET email = excluded.email, phone = excluded.phone, name = excluded.name, "
             "birthday = excluded.birthday, gender = excluded.gender, region = excluded.region, "
-            "referrer = excluded.referrer, updated_at_us = excluded.updated_at_us")),
+            "referrer = excluded.referrer, updated_at_us = excluded.updated_at_us, "
+            "tags = excluded.tags")),
         by_id_(db_.prepare(std::string(kSelect) + "WHERE a.member_id = $1")),
         by_external_id_(db_.prepare(std::string(kSelect) + "WHERE a.external_id = $1")),
         list_(db_.prepare(std::string(kSelect) +
-                          "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")) {
+                          "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")),
+        code_of_(db_.prepare("SELECT code FROM referral_codes WHERE member_id = $1")),
+        member_of_code_(db_.prepare("SELECT member_id FROM referral_codes WHERE code = $1")),
+        insert_code_(
+            db_.prepare("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2)")) {
     db_.exec("PRAGMA busy_timeout = 5000");
     db_.exec("PRAGMA synchronous = FULL");  // an answered profile change is on disk
   }
@@ -55,7 +66,27 @@ class SqliteMemberDirectory final : public MemberDirectory {
     StatementScope scope(upsert_);
     upsert_.bind(1, member_id).bind(2, p.email).bind(3, p.phone).bind(4, p.name);
     upsert_.bind(5, p.birthday).bind(6, p.gender).bind(7, p.region).bind(8, p.referrer);
-    upsert_.bind(9, now_us).run();
+    const std::string tags = nlohmann::json(p.tags).dump();
+    upsert_.bind(9, now_us).bind(10, tags).run();
+  }
+
+  std::string referral_code(MemberId member_id, const std::string& proposed) override {
+    std::lock_guard lock(mutex_);
+    {
+      StatementScope scope(code_of_);
+      code_of_.bind(1, member_id);
+      if (code_of_.step()) return code_of_.column_text(0);
+    }
+    insert_code_.bind(1, proposed).bind(2, member_id).run();
+    return proposed;
+  }
+
+  std::optional<MemberId> member_by_referral_code(const std::string& code) override {
+    std::lock_guard lock(mutex_);
+    StatementScope scope(member_of_code_);
+    member_of_code_.bind(1, code);
+    if (!member_of_code_.step()) return std::nullopt;
+    return member_of_code_.column_int(0);
   }
 
   std::optional<MemberRecord> find(MemberId member_id) override {
@@ -92,6 +123,9 @@ class SqliteMemberDirectory final : public MemberDirectory {
   Statement by_id_;
   Statement by_external_id_;
   Statement list_;
+  Statement code_of_;
+  Statement member_of_code_;
+  Statement insert_code_;
 };
 
 }  // namespace

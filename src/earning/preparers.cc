@@ -1,0 +1,161 @@
+#include "earning/preparers.h"
+
+#include <variant>
+
+namespace pointsmall::earning {
+namespace {
+
+nlohmann::json lines_json(const std::vector<rules::Line>& lines) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const rules::Line& line : lines) {
+    nlohmann::json entry = {{"rule", line.rule},
+                            {"kind", line.kind},
+                            {"points", line.points},
+                            {"detail", line.detail}};
+    if (!line.campaign.empty()) entry["campaign"] = line.campaign;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// "139 points: base-rate-gbp 139, weekend +139"
+std::string summary(const rules::Evaluation& evaluation) {
+  std::string text = std::to_string(evaluation.points) + " points";
+  std::string separator = ": ";
+  for (const rules::Line& line : evaluation.fired) {
+    text += separator + line.rule + " " + std::to_string(line.points);
+    separator = ", ";
+  }
+  return text;
+}
+
+store::TierChangeRecord tier_record(const rules::TierChange& change) {
+  return store::TierChangeRecord{change.from_level, change.to_level, change.reason};
+}
+
+}  // namespace
+
+int tier_at_event(const rules::Evaluation& evaluation) {
+  return evaluation.tier_change ? evaluation.tier_change->from_level : evaluation.tier_level;
+}
+
+std::string tier_id(const rules::Program& program, int level) {
+  if (!program.tiers || level < 0 || level >= static_cast<int>(program.tiers->tiers.size()))
+    return "";
+  return program.tiers->tiers[static_cast<std::size_t>(level)].id;
+}
+
+nlohmann::json earning_record_json(const rules::Program& program,
+                                   const rules::Evaluation& evaluation) {
+  nlohmann::json record = {{"points", evaluation.points}, {"rules", lines_json(evaluation.fired)}};
+  if (program.tiers) record["tier"] = tier_id(program, tier_at_event(evaluation));
+  if (const auto& change = evaluation.tier_change)
+    record["tier_change"] = {{"from", tier_id(program, change->from_level)},
+                             {"to", tier_id(program, change->to_level)},
+                             {"reason", change->reason}};
+  if (const auto& award = evaluation.referrer_award)
+    record["referrer_award"] = {
+        {"member_id", award->member_id}, {"points", award->points}, {"reason", award->reason}};
+  return record;
+}
+
+nlohmann::json skipped_json(const rules::Evaluation& evaluation) {
+  return lines_json(evaluation.skipped);
+}
+
+EventPreparer::EventPreparer(std::shared_ptr<const rules::Program> program, rules::Event event,
+                             rules::Member member)
+    : program_(std::move(program)), event_(std::move(event)), member_(std::move(member)) {}
+
+std::vector<CounterKey> EventPreparer::counters_needed(const ledger::Command&) {
+  return rules::counters_needed(*program_, event_, member_);
+}
+
+store::Preparation EventPreparer::prepare(ledger::Command& command, const Counters& current) {
+  store::Preparation preparation;
+  evaluation_ = rules::evaluate(*program_, event_, member_, current);
+  if (const auto& refusal = evaluation_.refusal) {
+    preparation.refusal = store::Refusal{refusal->problem, refusal->detail};
+    return preparation;
+  }
+  if (std::holds_alternative<ledger::RecordEvent>(command.body) && evaluation_.points > 0) {
+    ledger::Earn earn;
+    earn.source = event_.type;
+    command.body = earn;
+  }
+  if (auto* earn = std::get_if<ledger::Earn>(&command.body)) {
+    earn->points = evaluation_.points;
+    if (evaluation_.validity_days > 0)
+      earn->expires_at_us = command.at_us + evaluation_.validity_days * kMicrosPerDay;
+  }
+  command.reason += ": " + summary(evaluation_);
+  preparation.counter_updates = evaluation_.updates;
+  preparation.earning_record = earning_record_json(*program_, evaluation_).dump();
+  if (evaluation_.tier_change) preparation.tier_change = tier_record(*evaluation_.tier_change);
+  if (const auto& award = evaluation_.referrer_award) {
+    ledger::Command reward;
+    // One reward per friend, ever: a retry of the friend's purchase cannot pay twice.
+    reward.idempotency_key = "referral-reward:" + std::to_string(member_.id);
+    reward.member_id = award->member_id;
+    reward.at_us = command.at_us;
+    reward.actor = "earning-engine";
+    reward.reason = award->reason;
+    ledger::Earn earn;
+    earn.points = award->points;
+    earn.source = "referral";
+    reward.body = earn;
+    preparation.follow_ups.push_back(std::move(reward));
+  }
+  return preparation;
+}
+
+std::shared_ptr<TierPreparer> TierPreparer::review(std::shared_ptr<const rules::Program> program,
+                                                   MemberId member) {
+  return std::shared_ptr<TierPreparer>(new TierPreparer(std::move(program), member, true, 0, ""));
+}
+
+std::shared_ptr<TierPreparer> TierPreparer::set(std::shared_ptr<const rules::Program> program,
+                                                MemberId member, int level, std::string reason) {
+  return std::shared_ptr<TierPreparer>(
+      new TierPreparer(std::move(program), member, false, level, std::move(reason)));
+}
+
+TierPreparer::TierPreparer(std::shared_ptr<const rules::Program> program, MemberId member,
+                           bool review, int level, std::string reason)
+    : program_(std::move(program)),
+      member_(member),
+      review_(review),
+      level_(level),
+      reason_(std::move(reason)) {}
+
+std::vector<CounterKey> TierPreparer::counters_needed(const ledger::Command& command) {
+  return rules::tier_counters_needed(*program_, member_, command.at_us);
+}
+
+store::Preparation TierPreparer::prepare(ledger::Command& command, const Counters& current) {
+  store::Preparation preparation;
+  evaluation_ = review_ ? rules::review_tier(*program_, member_, current, command.at_us)
+                        : rules::set_tier(*program_, member_, level_, reason_, current,
+                                          command.at_us);
+  if (const auto& refusal = evaluation_.refusal) {
+    preparation.refusal = store::Refusal{refusal->problem, refusal->detail};
+    return preparation;
+  }
+  if (evaluation_.updates.empty()) {
+    preparation.refusal = store::Refusal{"tier_review_not_due", "no tier period has ended"};
+    return preparation;
+  }
+  if (const auto& change = evaluation_.tier_change) {
+    command.reason = change->reason;
+    preparation.tier_change = tier_record(*change);
+  } else {
+    std::string kept = "tier review: kept " + tier_id(*program_, evaluation_.tier_level);
+    for (const rules::Line& line : evaluation_.fired) kept += "; " + line.detail;
+    command.reason = kept;
+  }
+  preparation.counter_updates = evaluation_.updates;
+  preparation.earning_record = earning_record_json(*program_, evaluation_).dump();
+  return preparation;
+}
+
+}  // namespace pointsmall::earning
