@@ -6,7 +6,7 @@
 #include "api/json_input.h"
 #include "api/render.h"
 #include "api/routes.h"
-#include "earning/back_test.h"
+#include "earning/backtest.h"
 #include "rules/document.h"
 
 namespace pointsmall::api {

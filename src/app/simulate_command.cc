@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "app/commands.h"
-#include "earning/back_test.h"
+#include "earning/backtest.h"
 #include "earning/programs.h"
 #include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_member_directory.h"

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -231,7 +232,8 @@ TEST_F(Cli, HistoryShowsTransactionsNewestFirstWithTheirReasons) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto refund =
       r.out.find("refund 500001  by import: cancellation C500003 of order 500001\n");
-  const auto earn = r.out.find("earn 500001  by import: purchase 500001: 1 point per whole GBP\n");
+  const auto earn = r.out.find(
+      "earn 500001  by import: purchase 500001 of 37.50 GBP: 37 points: base-rate-gbp 37\n");
   const auto open = r.out.find("open_account 12345  by import: customer in the Online Retail");
   ASSERT_NE(refund, std::string::npos) << r.out;
   ASSERT_NE(earn, std::string::npos) << r.out;
@@ -526,6 +528,53 @@ TEST_F(Cli, OperatorPasswordComesFromTheEnvironmentWhenNotGiven) {
                               "admin"});  // standard input is empty
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_TRUE(contains(refused.err, "at least 10 characters")) << refused.err;
+}
+
+// ---- Back-tests ------------------------------------------------------------------------------
+
+// The default program replayed over the whole imported Online Retail year gives exactly the
+// points that were issued, in total, by rule and on every day.
+TEST_F(Cli, ABackTestOfTheDefaultProgramReproducesTheImportedYearExactly) {
+  const std::string data = std::string(POINTSMALL_SOURCE_DIR) + "/data/online_retail.csv.gz";
+  const CliRun imported = import(data, ledger_);
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  const CliRun r = run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01", "--until",
+                        "2012-01-01", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto report = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << r.out;
+  EXPECT_EQ(report["events"], 18402 - 6) << "every purchase of a whole pound or more";
+  EXPECT_EQ(report["actual"]["points"], 8752353);
+  EXPECT_EQ(report["simulated"]["points"], report["actual"]["points"]);
+  EXPECT_EQ(report["difference"], 0);
+  EXPECT_EQ(report["simulated"]["by_rule"], report["actual"]["by_rule"]);
+  EXPECT_EQ(report["simulated"]["by_day"], report["actual"]["by_day"]);
+  EXPECT_EQ(report["events_without_record"], 0);
+  EXPECT_GT(report["actual"]["by_day"].size(), 300U);
+
+  // A draft that doubles weekend points costs exactly the weekend points again.
+  const std::string draft = dir_.file("draft.json");
+  std::ofstream(draft) << R"({"rules": [{"id": "weekend", "name": "Double at weekends",
+      "event_type": "purchase", "window": {"weekdays": ["sat", "sun"]},
+      "effect": {"kind": "multiplier", "percent": 200}}]})";
+  const CliRun doubled = run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01",
+                              "--until", "2012-01-01", "--draft", draft});
+  ASSERT_EQ(doubled.exit_code, 0) << doubled.out << doubled.err;
+  EXPECT_TRUE(contains(doubled.out, "  actual     8,752,353 points\n")) << doubled.out;
+  EXPECT_TRUE(contains(doubled.out, "weekend")) << doubled.out;
+}
+
+TEST_F(Cli, ASimulationWithABadDraftNamesTheField) {
+  import_sample(ledger_);
+  const std::string draft = dir_.file("draft.json");
+  std::ofstream(draft) << R"({"rules": [{"id": "x", "name": "x", "event_type": "purchase",
+      "effect": {"kind": "fixed", "points": "ten"}}]})";
+  expect_refusal(run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01", "--until",
+                      "2012-01-01", "--draft", draft}),
+                 2, "rules[0].effect.points");
+  expect_refusal(run({"simulate", "--data-dir", ledger_, "--from", "2012-01-01", "--until",
+                      "2010-01-01"}),
+                 2, "--from and --until");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "earning/back_test.h"
+#include "earning/backtest.h"
 
 #include <cstdio>
 #include <stdexcept>
