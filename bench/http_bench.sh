@@ -5,19 +5,24 @@
 #
 #   bash bench/http_bench.sh [--duration 20] [--connections 64] [--members 1000] [--build DIR]
 #
-# Prints both rates, their ratio and the earn p99, then checks the ledger.
+# Prints both rates, their ratio and the earn p99, then checks the ledger. With --rules N (default
+# 200) it runs the earn phase a second time on a fresh ledger with N more earning rules in force
+# (bench/earning_rules.py: item, member and time conditions, multipliers, bonuses, a fifth of
+# them with daily caps) and prints what rule evaluation costs the earn path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=20
 connections=64
 members=1000
+rules=200
 build=build
 while (($# > 0)); do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --members) members=$2; shift 2 ;;
+    --rules) rules=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -84,33 +89,39 @@ nginx_out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_fix
   "http://127.0.0.1:$nginx_port/" | grep RESULT)
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
 
-# --- pointsmall: keyed purchase events, durable.
-data="$work/ledger"
-key=$("$binary" apikey create --data-dir "$data" --name bench --role merchant | tail -1)
-port=$(free_port)
-"$binary" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$work/access.log" 2>"$work/server.log" &
-server_pid=$!
-wait_for_port "$port"
-python3 - "$port" "$key" "$members" <<'PY'
-import http.client, json, sys
-port, key, members = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-connection = http.client.HTTPConnection("127.0.0.1", port)
-for i in range(members):
-    body = json.dumps({"external_id": f"bench-member-{i}"})
-    connection.request("POST", "/v1/members", body, {"Authorization": f"Bearer {key}",
-                       "Content-Type": "application/json", "Idempotency-Key": f"bench-m-{i}"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 201:
-        sys.exit(f"creating member {i}: HTTP {response.status}")
-PY
-echo "pointsmall: wrk -t$threads -c$connections -d${duration}s posting keyed purchase events" \
-  "to $members members (synchronous=FULL)"
-earn_out=$(POINTSMALL_KEY=$key POINTSMALL_MEMBERS=$members \
-  wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_earn.lua \
-  "http://127.0.0.1:$port" | grep RESULT)
-kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
-server_pid=""
+# --- pointsmall: keyed purchase events (three items each), durable. $1: extra rules.
+run_pointsmall() {
+  local extra_rules=$1
+  data="$work/ledger-$extra_rules"
+  key=$("$binary" apikey create --data-dir "$data" --name bench --role merchant | tail -1)
+  local admin
+  admin=$("$binary" apikey create --data-dir "$data" --name bench-admin --role admin | tail -1)
+  port=$(free_port)
+  "$binary" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$work/access-$extra_rules.log" \
+    2>"$work/server.log" &
+  server_pid=$!
+  wait_for_port "$port"
+  python3 bench/earning_rules.py --port "$port" --merchant-key "$key" --admin-key "$admin" \
+    --members "$members" --rules "$extra_rules"
+  echo "pointsmall: wrk -t$threads -c$connections -d${duration}s posting keyed purchase events" \
+    "to $members members (synchronous=FULL), $extra_rules rules besides the base rate"
+  earn_out=$(POINTSMALL_KEY=$key POINTSMALL_MEMBERS=$members \
+    wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_earn.lua \
+    "http://127.0.0.1:$port" | grep RESULT)
+  kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
+  server_pid=""
+  accepted=$(grep -c '"route":"/v1/events","status":201' "$work/access-$extra_rules.log" || true)
+  "$binary" check --data-dir "$data" | tail -1
+}
+run_pointsmall 0
+base_out=$earn_out
+base_accepted=$accepted
+if ((rules > 0)); then
+  run_pointsmall "$rules"
+  rules_out=$earn_out
+fi
+earn_out=$base_out
+accepted=$base_accepted
 
 nginx_requests=$(result_field "$nginx_out" requests)
 nginx_seconds=$(result_field "$nginx_out" seconds)
@@ -128,4 +139,15 @@ print(f"pointsmall durable earns:   {earn:10.0f} requests/s   p50 {$earn_p50 / 1
 print(f"ratio earn/nginx:           {earn / nginx:10.2f}   (target >= 0.5; p99 target < 10 ms)")
 print(f"earns answered 201:         {$accepted:10d}   non-2xx or socket errors: $earn_errors")
 PY
-"$binary" check --data-dir "$data" | tail -1
+if ((rules > 0)); then
+  rules_requests=$(result_field "$rules_out" requests)
+  rules_seconds=$(result_field "$rules_out" seconds)
+  rules_p99=$(result_field "$rules_out" p99_us)
+  rules_errors=$(result_field "$rules_out" errors)
+  python3 - <<PY
+earn = $earn_requests / $earn_seconds
+with_rules = $rules_requests / $rules_seconds
+print(f"with $rules more rules:       {with_rules:10.0f} requests/s   p99 {$rules_p99 / 1000:.2f} ms   errors: $rules_errors")
+print(f"rule evaluation costs:      {100 * (earn / with_rules - 1):9.1f} % more time per earn (target < 10 %)")
+PY
+fi

@@ -16,7 +16,10 @@ function request()
   local id = "bench-" .. thread_id .. "-" .. counter
   local member = (counter * 7919 + thread_id) % members + 1
   local body = '{"type":"purchase","member_id":' .. member .. ',"order_id":"' .. id ..
-      '","amount":{"amount":1999,"currency":"USD"}}'
+      '","amount":{"amount":1999,"currency":"USD"},"channel":"web","items":[' ..
+      '{"sku":"tee-1","category":"apparel","brand":"acme","price":{"amount":999,"currency":"USD"},"quantity":1},' ..
+      '{"sku":"mug-2","category":"home","brand":"acme","price":{"amount":500,"currency":"USD"},"quantity":1},' ..
+      '{"sku":"pen-' .. (counter % 50) .. '","category":"office","brand":"inkco","price":{"amount":250,"currency":"USD"},"quantity":2}]}'
   return wrk.format("POST", "/v1/events", {
     ["Authorization"] = "Bearer " .. key,
     ["Content-Type"] = "application/json",

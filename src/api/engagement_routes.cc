@@ -138,14 +138,14 @@ void record_own_event(const CallPtr& call, MemberId member_id, nlohmann::json ev
 }
 
 void checkin(const CallPtr& call, MemberId member_id) {
-  record_own_event(
-      call, member_id, {{"type", "checkin"}},
-      [call_services = &call->services, member_id](
-          nlohmann::json& body, const rules::Evaluation& evaluation, bool replayed) {
-        const CounterKey streak{member_id, "checkin.streak"};
-        body["streak"] = replayed ? counter_value(call_services->ledger.counters({streak}), streak)
+  record_own_event(call, member_id, {{"type", "checkin"}},
+                   [call_services = &call->services, member_id](
+                       nlohmann::json& body, const rules::Evaluation& evaluation, bool replayed) {
+                     const CounterKey streak{member_id, "checkin.streak"};
+                     body["streak"] =
+                         replayed ? counter_value(call_services->ledger.counters({streak}), streak)
                                   : counter_value(evaluation.updates, streak);
-      });
+                   });
 }
 
 void answer_checkins(const CallPtr& call, MemberId member_id) {
@@ -165,18 +165,17 @@ void answer_checkins(const CallPtr& call, MemberId member_id) {
                    {"time_zone", program->zone->name()},
                    {"checked_in_today", last == today},
                    {"streak", current ? counter_value(counters, streak_key) : 0},
-                   {"last_checkin", last == 0 ? nlohmann::json(nullptr)
-                                              : nlohmann::json(local_date(
-                                                    *TimeZone::utc(), last * kMicrosPerDay))},
+                   {"last_checkin",
+                    last == 0 ? nlohmann::json(nullptr)
+                              : nlohmann::json(local_date(*TimeZone::utc(), last * kMicrosPerDay))},
                    {"points_per_checkin", program->checkin.points},
                    {"streak_rewards", std::move(rewards)},
                    {"cycle_days", program->checkin.cycle_days}});
 }
 
 void answer_referral(const CallPtr& call, MemberId member_id) {
-  const std::string code =
-      call->services.members.referral_code(member_id, auth::base32_encode(auth::random_token(
-                                                          kReferralCodeBytes)).substr(0, 16));
+  const std::string code = call->services.members.referral_code(
+      member_id, auth::base32_encode(auth::random_token(kReferralCodeBytes)).substr(0, 16));
   const auto program = call->services.earning.current();
   const rules::ReferralProgram& referral = program->referral;
   const CounterKey qualified{member_id, "referral.qualified"};
@@ -214,8 +213,7 @@ void answer_tasks(const CallPtr& call, MemberId member_id) {
     task_rules.push_back(&rule);
     keys.push_back({member_id, "rule:" + rule.id + ":all:times"});
   }
-  const Counters counters =
-      member_id != 0 ? call->services.ledger.counters(keys) : Counters{};
+  const Counters counters = member_id != 0 ? call->services.ledger.counters(keys) : Counters{};
   for (std::size_t i = 0; i < task_rules.size(); ++i) {
     const rules::Rule& rule = *task_rules[i];
     nlohmann::json task = {{"task", task_of(rule)},
@@ -246,7 +244,9 @@ void get_member_tier(const CallPtr& call) {
   if (auto account = member_param(call, 0)) answer_tier(call, account->member_id);
 }
 
-void get_my_tier(const CallPtr& call) { answer_tier(call, call->caller.id); }
+void get_my_tier(const CallPtr& call) {
+  answer_tier(call, call->caller.id);
+}
 
 // POST /v1/members/{id}/tier {"tier", "reason"}: an operator moves a member to a tier.
 void set_member_tier(const CallPtr& call) {
@@ -269,25 +269,27 @@ void set_member_tier(const CallPtr& call) {
   ledger::Command command = ledger_command(call, request->key, account->member_id);
   command.reason = *reason;
   command.body = ledger::RecordEvent{"tier_change"};
-  auto preparer =
-      earning::TierPreparer::set(program, account->member_id, *level, "set by " +
-                                                                          call->caller.actor +
-                                                                          ": " + *reason);
-  call->submit_prepared(std::move(command), preparer,
-                        [member_id = account->member_id](const CallPtr& c,
-                                                         const store::CommandResult& result) {
-                          answer_tier(c, member_id);
-                          (void)result;
-                        });
+  auto preparer = earning::TierPreparer::set(program, account->member_id, *level,
+                                             "set by " + call->caller.actor + ": " + *reason);
+  call->submit_prepared(
+      std::move(command), preparer,
+      [member_id = account->member_id](const CallPtr& c, const store::CommandResult& result) {
+        answer_tier(c, member_id);
+        (void)result;
+      });
 }
 
 void create_member_checkin(const CallPtr& call) {
   if (auto account = member_param(call, 0)) checkin(call, account->member_id);
 }
 
-void create_my_checkin(const CallPtr& call) { checkin(call, call->caller.id); }
+void create_my_checkin(const CallPtr& call) {
+  checkin(call, call->caller.id);
+}
 
-void get_my_checkins(const CallPtr& call) { answer_checkins(call, call->caller.id); }
+void get_my_checkins(const CallPtr& call) {
+  answer_checkins(call, call->caller.id);
+}
 
 void get_member_checkins(const CallPtr& call) {
   if (auto account = member_param(call, 0)) answer_checkins(call, account->member_id);
@@ -297,11 +299,17 @@ void get_member_referral(const CallPtr& call) {
   if (auto account = member_param(call, 0)) answer_referral(call, account->member_id);
 }
 
-void get_my_referral(const CallPtr& call) { answer_referral(call, call->caller.id); }
+void get_my_referral(const CallPtr& call) {
+  answer_referral(call, call->caller.id);
+}
 
-void list_tasks(const CallPtr& call) { answer_tasks(call, 0); }
+void list_tasks(const CallPtr& call) {
+  answer_tasks(call, 0);
+}
 
-void list_my_tasks(const CallPtr& call) { answer_tasks(call, call->caller.id); }
+void list_my_tasks(const CallPtr& call) {
+  answer_tasks(call, call->caller.id);
+}
 
 // POST /v1/members/{id}/tasks/{task}/completions: the merchant reports a completed task.
 void complete_task(const CallPtr& call) {

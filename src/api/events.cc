@@ -1,8 +1,8 @@
 // Events from the merchant's shop (purchases, check-ins, ...), evaluated by the earning engine,
 // and refunds of orders. Check-ins and task completions have routes of their own that record the
 // same events.
-#include "api/api.h"
 #include "api/events.h"
+#include "api/api.h"
 #include "api/json_input.h"
 #include "api/render.h"
 #include "api/routes.h"
@@ -31,7 +31,8 @@ void check_currency(const CallPtr& call, Fields& fields, std::string_view name,
 void check_same_currency(Fields& fields, std::string_view name, const std::optional<Money>& money,
                          const std::optional<Money>& amount) {
   if (money && amount && money->currency != amount->currency)
-    fields.error(std::string(name) + ".currency", "must be the order's currency " + amount->currency);
+    fields.error(std::string(name) + ".currency",
+                 "must be the order's currency " + amount->currency);
 }
 
 // The member's facts for the engine; an unknown member gets none (the ledger refuses it).
@@ -132,9 +133,9 @@ void record_event(const CallPtr& call, const EventInput& input, std::string key,
                      format_money(input.amount.amount, input.amount.currency);
     command.body = earn;
   } else {
-    command.reason = input.type + (input.body.contains("task")
-                                       ? " " + input.body.value("task", std::string())
-                                       : std::string());
+    command.reason =
+        input.type + (input.body.contains("task") ? " " + input.body.value("task", std::string())
+                                                  : std::string());
     command.body = ledger::RecordEvent{input.type};
   }
   auto preparer = std::make_shared<earning::EventPreparer>(

@@ -11,8 +11,8 @@
 namespace pointsmall::api {
 namespace {
 
-const std::vector<std::string_view> kProfileFields = {"email",  "phone",    "name", "birthday",
-                                                      "gender", "region",   "referrer", "tags"};
+const std::vector<std::string_view> kProfileFields = {"email",  "phone",  "name",     "birthday",
+                                                      "gender", "region", "referrer", "tags"};
 constexpr std::size_t kMaxTags = 20;
 const std::vector<std::string_view> kGenders = {"female", "male", "other"};
 

@@ -13,7 +13,7 @@
 namespace pointsmall::api {
 
 struct AcceptedCurrency {
-  std::string currency;          // ISO 4217
+  std::string currency;  // ISO 4217
   // Points per whole unit (e.g. per US dollar), >= 0: the base rate a new program starts with
   // (its rule "base-rate-usd"); after that the rules decide.
   std::int64_t points_per_unit;
@@ -24,7 +24,7 @@ struct ProgramSettings {
   std::string currency = "USD";  // the program's own currency
   std::vector<AcceptedCurrency> accepted{{"USD", 1}};
   TimeUs return_window_us = 0;  // purchase points stay pending this long (refunds' window)
-  TimeUs accepted_lateness_us = 30 * kMicrosPerDay;  // events older than this are refused
+  TimeUs accepted_lateness_us = 30 * kMicrosPerDay;      // events older than this are refused
   TimeUs member_session_ttl_us = 3'600'000'000;          // 1 hour
   TimeUs operator_session_ttl_us = 8LL * 3'600'000'000;  // 8 hours
   bool secure_cookies = false;  // add Secure to the session cookie (set when serving HTTPS)

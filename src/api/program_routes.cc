@@ -44,8 +44,8 @@ void list_documents(const CallPtr& call, DocumentKind kind) {
 
 void get_document(const CallPtr& call, DocumentKind kind, const std::string& id) {
   for (nlohmann::json& document : call->services.earning.in_force(kind)) {
-    if (document.value("id", std::string("default")) == id ||
-        kind == DocumentKind::tiers || kind == DocumentKind::engagement) {
+    if (document.value("id", std::string("default")) == id || kind == DocumentKind::tiers ||
+        kind == DocumentKind::engagement) {
       call->json(200, document);
       return;
     }
@@ -56,8 +56,8 @@ void get_document(const CallPtr& call, DocumentKind kind, const std::string& id)
     call->json(200, defaults);
     return;
   }
-  call->fail(problem(ApiError::not_found,
-                     "no " + std::string(earning::kind_name(kind)) + " \"" + id + "\" is in force"));
+  call->fail(problem(ApiError::not_found, "no " + std::string(earning::kind_name(kind)) + " \"" +
+                                              id + "\" is in force"));
 }
 
 void save_document(const CallPtr& call, DocumentKind kind, const std::string& id, bool create) {
@@ -79,8 +79,8 @@ void retire_document(const CallPtr& call, DocumentKind kind, const std::string& 
 void list_versions(const CallPtr& call, DocumentKind kind, const std::string& id) {
   auto versions = call->services.earning.versions(kind, id);
   if (versions.empty()) {
-    call->fail(problem(ApiError::not_found, "no " + std::string(earning::kind_name(kind)) +
-                                                " \"" + id + "\" was ever saved"));
+    call->fail(problem(ApiError::not_found, "no " + std::string(earning::kind_name(kind)) + " \"" +
+                                                id + "\" was ever saved"));
     return;
   }
   call->json(200, {{"data", std::move(versions)}});
@@ -88,9 +88,15 @@ void list_versions(const CallPtr& call, DocumentKind kind, const std::string& id
 
 }  // namespace
 
-void list_rules(const CallPtr& call) { list_documents(call, DocumentKind::rule); }
-void create_rule(const CallPtr& call) { save_document(call, DocumentKind::rule, "", true); }
-void get_rule(const CallPtr& call) { get_document(call, DocumentKind::rule, call->params.at(0)); }
+void list_rules(const CallPtr& call) {
+  list_documents(call, DocumentKind::rule);
+}
+void create_rule(const CallPtr& call) {
+  save_document(call, DocumentKind::rule, "", true);
+}
+void get_rule(const CallPtr& call) {
+  get_document(call, DocumentKind::rule, call->params.at(0));
+}
 void replace_rule(const CallPtr& call) {
   save_document(call, DocumentKind::rule, call->params.at(0), false);
 }
@@ -101,7 +107,9 @@ void list_rule_versions(const CallPtr& call) {
   list_versions(call, DocumentKind::rule, call->params.at(0));
 }
 
-void list_campaigns(const CallPtr& call) { list_documents(call, DocumentKind::campaign); }
+void list_campaigns(const CallPtr& call) {
+  list_documents(call, DocumentKind::campaign);
+}
 void create_campaign(const CallPtr& call) {
   save_document(call, DocumentKind::campaign, "", true);
 }
@@ -118,7 +126,9 @@ void list_campaign_versions(const CallPtr& call) {
   list_versions(call, DocumentKind::campaign, call->params.at(0));
 }
 
-void get_tiers(const CallPtr& call) { get_document(call, DocumentKind::tiers, "default"); }
+void get_tiers(const CallPtr& call) {
+  get_document(call, DocumentKind::tiers, "default");
+}
 void put_tiers(const CallPtr& call) {
   save_document(call, DocumentKind::tiers, "default", false);
 }

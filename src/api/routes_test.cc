@@ -41,7 +41,7 @@ TEST(Routes, AnalystsOnlyRead) {
     if (route.roles.is_public() || route.method == "GET") continue;
     const bool console_session =
         std::string_view(route.path).find("/auth/operator/") != std::string_view::npos;
-    if (console_session) continue;  // signing out of the console
+    if (console_session) continue;                                    // signing out of the console
     if (route.path == std::string_view("/v1/simulations")) continue;  // a back-test writes nothing
     EXPECT_FALSE(route.roles.allows(Role::analyst)) << route.method << " " << route.path;
   }

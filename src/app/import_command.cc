@@ -110,13 +110,13 @@ ledger::Command purchase_command(const online_retail::Purchase& p, MemberId memb
   earn.source = "purchase";
   earn.order_id = p.order_id;
   earn.order_amount_minor = p.amount_minor;
-  ledger::Command command{"purchase:" + p.order_id,
-                          member,
-                          p.at_us,
-                          "import",
-                          "purchase " + p.order_id + " of " +
-                              api::format_money(p.amount_minor, kCurrency),
-                          earn};
+  ledger::Command command{
+      "purchase:" + p.order_id,
+      member,
+      p.at_us,
+      "import",
+      "purchase " + p.order_id + " of " + api::format_money(p.amount_minor, kCurrency),
+      earn};
   command.event = ledger::EventRecord{"purchase", p.at_us, payload.dump()};
   return command;
 }
@@ -131,9 +131,8 @@ ledger::Command refund_command(const online_retail::Refund& r, MemberId member) 
 }
 
 void replay_events(store::LedgerStore& ledger, earning::EarningPrograms& programs,
-                   const online_retail::Plan& plan,
-                   const std::map<std::string, MemberId>& members, Tally& tally, Totals& totals,
-                   bool quiet) {
+                   const online_retail::Plan& plan, const std::map<std::string, MemberId>& members,
+                   Tally& tally, Totals& totals, bool quiet) {
   const auto program = programs.current();
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("replaying events", static_cast<std::int64_t>(plan.events.size()));

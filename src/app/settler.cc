@@ -8,8 +8,8 @@
 
 namespace pointsmall::app {
 
-Settler::Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs,
-                 const Clock& clock, std::chrono::seconds interval, std::ostream& log)
+Settler::Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs, const Clock& clock,
+                 std::chrono::seconds interval, std::ostream& log)
     : ledger_(ledger),
       programs_(programs),
       clock_(clock),

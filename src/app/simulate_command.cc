@@ -52,8 +52,8 @@ int simulate(const SimulateOptions& options, Console console) {
     std::vector<FieldError> errors;
     program = programs.with_draft(draft, "", errors);
     for (const FieldError& error : errors)
-      console.err << "error: " << options.draft_file << ": " << error.field << " "
-                  << error.message << "\n";
+      console.err << "error: " << options.draft_file << ": " << error.field << " " << error.message
+                  << "\n";
     if (!program) return kExitBadInput;
   }
   const auto started = std::chrono::steady_clock::now();

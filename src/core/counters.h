@@ -15,7 +15,9 @@ namespace pointsmall {
 struct CounterKey {
   MemberId scope = 0;  // the member's id; 0 for program-wide counters
   std::string name;    // 1..200 characters
-  friend auto operator<=>(const CounterKey&, const CounterKey&) = default;
+  // clang-tidy 14 reports modernize-use-nullptr on a defaulted <=> (llvm-project#53961).
+  friend auto operator<=>(const CounterKey&,
+                          const CounterKey&) = default;  // NOLINT(modernize-use-nullptr)
   friend bool operator==(const CounterKey&, const CounterKey&) = default;
 };
 

@@ -15,8 +15,8 @@
 namespace pointsmall {
 
 struct FieldError {
-  std::string
-      field;  // dotted path into the document, e.g. "items[2].price.amount", or a query name
+  // The dotted path into the document, e.g. "items[2].price.amount", or a query name.
+  std::string field;
   std::string message;
 };
 

@@ -55,13 +55,12 @@ BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
   std::unordered_map<MemberId, rules::Member> facts;
   TransactionId after = 0;
   for (;;) {
-    const auto page =
-        ledger.events(from_us, until_us, after, store::LedgerStore::kMaxEventPage);
+    const auto page = ledger.events(from_us, until_us, after, store::LedgerStore::kMaxEventPage);
     if (page.empty()) break;
     for (const store::StoredEvent& stored : page) {
       if (++result.events > kMaxBackTestEvents)
-        throw std::runtime_error("the range holds more than " +
-                                 std::to_string(kMaxBackTestEvents) + " events; narrow it");
+        throw std::runtime_error("the range holds more than " + std::to_string(kMaxBackTestEvents) +
+                                 " events; narrow it");
       auto known = facts.find(stored.member_id);
       if (known == facts.end()) {
         rules::Member member;
@@ -74,8 +73,7 @@ BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
 
       const nlohmann::json payload = nlohmann::json::parse(stored.payload, nullptr, false);
       const rules::Event event = event_from_payload(stored.type, stored.occurred_at_us, payload);
-      const rules::Evaluation evaluation =
-          rules::evaluate(draft, event, known->second, counters);
+      const rules::Evaluation evaluation = rules::evaluate(draft, event, known->second, counters);
       if (evaluation.refusal) {
         ++result.refused[evaluation.refusal->problem];
         continue;
@@ -96,10 +94,8 @@ BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
 
 nlohmann::json back_test_json(const BackTest& result) {
   auto totals = [](const BackTestTotals& t) {
-    return nlohmann::json{{"points", t.points},
-                          {"by_rule", t.by_rule},
-                          {"by_tier", t.by_tier},
-                          {"by_day", t.by_day}};
+    return nlohmann::json{
+        {"points", t.points}, {"by_rule", t.by_rule}, {"by_tier", t.by_tier}, {"by_day", t.by_day}};
   };
   return {{"from", format_rfc3339_utc(result.from_us)},
           {"until", format_rfc3339_utc(result.until_us)},

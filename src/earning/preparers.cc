@@ -8,25 +8,40 @@ namespace {
 nlohmann::json lines_json(const std::vector<rules::Line>& lines) {
   nlohmann::json out = nlohmann::json::array();
   for (const rules::Line& line : lines) {
-    nlohmann::json entry = {{"rule", line.rule},
-                            {"kind", line.kind},
-                            {"points", line.points},
-                            {"detail", line.detail}};
+    nlohmann::json entry = {
+        {"rule", line.rule}, {"kind", line.kind}, {"points", line.points}, {"detail", line.detail}};
     if (!line.campaign.empty()) entry["campaign"] = line.campaign;
     out.push_back(std::move(entry));
   }
   return out;
 }
 
-// "139 points: base-rate-gbp 139, weekend +139"
+constexpr std::size_t kMaxReasonLength = 500;   // the ledger's limit (ledger::validate)
+constexpr std::size_t kRulesNamedInReason = 5;  // the rest are in the earning record
+
+// "278 points: base-rate-gbp 139, weekend 139"; after five rules "and 3 more". Rule ids are at
+// most 64 characters, so this stays well within the ledger's 500 for a reason.
 std::string summary(const rules::Evaluation& evaluation) {
   std::string text = std::to_string(evaluation.points) + " points";
   std::string separator = ": ";
-  for (const rules::Line& line : evaluation.fired) {
+  for (std::size_t i = 0; i < evaluation.fired.size(); ++i) {
+    if (i == kRulesNamedInReason) {
+      text += " and " + std::to_string(evaluation.fired.size() - i) + " more";
+      break;
+    }
+    const rules::Line& line = evaluation.fired[i];
     text += separator + line.rule + " " + std::to_string(line.points);
     separator = ", ";
   }
   return text;
+}
+
+// Shortens `text` to at most `bytes` without splitting a UTF-8 character.
+void truncate_utf8(std::string& text, std::size_t bytes) {
+  if (text.size() <= bytes) return;
+  std::size_t end = bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  text.resize(end);
 }
 
 store::TierChangeRecord tier_record(const rules::TierChange& change) {
@@ -89,6 +104,7 @@ store::Preparation EventPreparer::prepare(ledger::Command& command, const Counte
       earn->expires_at_us = command.at_us + evaluation_.validity_days * kMicrosPerDay;
   }
   command.reason += ": " + summary(evaluation_);
+  truncate_utf8(command.reason, kMaxReasonLength);
   preparation.counter_updates = evaluation_.updates;
   preparation.earning_record = earning_record_json(*program_, evaluation_).dump();
   if (evaluation_.tier_change) preparation.tier_change = tier_record(*evaluation_.tier_change);
@@ -134,9 +150,9 @@ std::vector<CounterKey> TierPreparer::counters_needed(const ledger::Command& com
 
 store::Preparation TierPreparer::prepare(ledger::Command& command, const Counters& current) {
   store::Preparation preparation;
-  evaluation_ = review_ ? rules::review_tier(*program_, member_, current, command.at_us)
-                        : rules::set_tier(*program_, member_, level_, reason_, current,
-                                          command.at_us);
+  evaluation_ = review_
+                    ? rules::review_tier(*program_, member_, current, command.at_us)
+                    : rules::set_tier(*program_, member_, level_, reason_, current, command.at_us);
   if (const auto& refusal = evaluation_.refusal) {
     preparation.refusal = store::Refusal{refusal->problem, refusal->detail};
     return preparation;

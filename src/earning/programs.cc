@@ -82,8 +82,8 @@ void remove_from(rules::Program& program, DocumentKind kind, const std::string& 
 }
 
 nlohmann::json versioned(const EarningPrograms::Parsed& parsed, std::int64_t version) {
-  nlohmann::json out = std::visit([](const auto& value) { return rules::to_json(value); },
-                                  parsed.value);
+  nlohmann::json out =
+      std::visit([](const auto& value) { return rules::to_json(value); }, parsed.value);
   out["version"] = version;
   return out;
 }
@@ -157,9 +157,8 @@ void EarningPrograms::refresh() {
   generation_ = generation;
 }
 
-std::optional<EarningPrograms::Parsed> EarningPrograms::parse(DocumentKind kind,
-                                                              const nlohmann::json& body,
-                                                              std::vector<FieldError>& errors) const {
+std::optional<EarningPrograms::Parsed> EarningPrograms::parse(
+    DocumentKind kind, const nlohmann::json& body, std::vector<FieldError>& errors) const {
   const std::size_t before = errors.size();
   nlohmann::json document = body;  // "version" is the server's (see save)
   if (document.is_object()) document.erase("version");
@@ -208,10 +207,10 @@ rules::Program EarningPrograms::build() {
         parsed = parse(kind, body, errors);
       }
       if (!parsed)
-        throw std::runtime_error("the stored " + stored.kind + " " + stored.id + " version " +
-                                 std::to_string(stored.version) + " cannot be read" +
-                                 (errors.empty() ? "" : ": " + errors.front().field + " " +
-                                                            errors.front().message));
+        throw std::runtime_error(
+            "the stored " + stored.kind + " " + stored.id + " version " +
+            std::to_string(stored.version) + " cannot be read" +
+            (errors.empty() ? "" : ": " + errors.front().field + " " + errors.front().message));
       if (auto* rule = std::get_if<rules::Rule>(&parsed->value)) rule->version = stored.version;
       if (auto* campaign = std::get_if<rules::Campaign>(&parsed->value))
         campaign->version = stored.version;
@@ -312,7 +311,8 @@ std::vector<nlohmann::json> EarningPrograms::in_force(DocumentKind kind) {
 
 std::vector<nlohmann::json> EarningPrograms::versions(DocumentKind kind, const std::string& id) {
   std::vector<nlohmann::json> out;
-  for (const store::EarningDocument& stored : documents_.versions(std::string(kind_name(kind)), id)) {
+  for (const store::EarningDocument& stored :
+       documents_.versions(std::string(kind_name(kind)), id)) {
     nlohmann::json document = nlohmann::json::parse(stored.document, nullptr, false);
     document["version"] = stored.version;
     out.push_back({{"version", stored.version},
@@ -330,8 +330,8 @@ std::optional<rules::Program> EarningPrograms::with_draft(const nlohmann::json& 
   rules::Program program = *current();
   const std::size_t before = errors.size();
   Fields fields(draft, path, errors);
-  fields.reject_unknown({"rules", "campaigns", "retire_rules", "retire_campaigns", "tiers",
-                         "engagement"});
+  fields.reject_unknown(
+      {"rules", "campaigns", "retire_rules", "retire_campaigns", "tiers", "engagement"});
   auto read_list = [&](const char* name, DocumentKind kind) {
     auto list = draft.find(name);
     if (list == draft.end()) return;
@@ -357,8 +357,8 @@ std::optional<rules::Program> EarningPrograms::with_draft(const nlohmann::json& 
     for (std::size_t i = 0; i < list->size(); ++i) {
       const nlohmann::json& id = (*list)[i];
       if (!id.is_string() || !in_program(program, kind, id.get<std::string>()))
-        errors.push_back({fields.path_of(name) + "[" + std::to_string(i) + "]",
-                          "names nothing in force"});
+        errors.push_back(
+            {fields.path_of(name) + "[" + std::to_string(i) + "]", "names nothing in force"});
       else
         remove_from(program, kind, id.get<std::string>());
     }
@@ -370,7 +370,8 @@ std::optional<rules::Program> EarningPrograms::with_draft(const nlohmann::json& 
       program.tiers.reset();
     } else {
       const std::size_t first = errors.size();
-      if (auto parsed = parse(DocumentKind::tiers, *tiers, errors)) put(program, std::move(*parsed));
+      if (auto parsed = parse(DocumentKind::tiers, *tiers, errors))
+        put(program, std::move(*parsed));
       prefix_errors(errors, first, fields.path_of("tiers"));
     }
   }

@@ -27,17 +27,15 @@ TierReviewRun review_tiers(store::LedgerStore& ledger,
       command.reason = "tier review";
       command.body = ledger::RecordEvent{"tier_review"};
       auto preparer = TierPreparer::review(program, member);
-      ledger.submit_prepared(std::move(command), preparer,
-                             [&, preparer](const store::CommandResult& result) {
-                               if (result.ok()) {
-                                 ++reviewed;
-                                 if (!result.replayed && preparer->evaluation().tier_change)
-                                   ++changed;
-                               } else if (!result.refusal ||
-                                          result.refusal->problem != "tier_review_not_due") {
-                                 ++failures;
-                               }
-                             });
+      ledger.submit_prepared(
+          std::move(command), preparer, [&, preparer](const store::CommandResult& result) {
+            if (result.ok()) {
+              ++reviewed;
+              if (!result.replayed && preparer->evaluation().tier_change) ++changed;
+            } else if (!result.refusal || result.refusal->problem != "tier_review_not_due") {
+              ++failures;
+            }
+          });
     }
     if (members.size() < kPage) break;
     after = members.back();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -217,6 +218,21 @@ std::string period_key(Period period, const Moment& at) {
   return "all";
 }
 
+// The period keys of one moment, each made when first needed (most programs have no member caps).
+class PeriodKeys {
+ public:
+  explicit PeriodKeys(const Moment& at) : at_(at) {}
+  const std::string& operator()(Period period) {
+    const std::size_t index = std::min<std::size_t>(static_cast<std::size_t>(period), 3);
+    if (keys_[index].empty()) keys_[index] = period_key(period, at_);
+    return keys_[index];
+  }
+
+ private:
+  const Moment& at_;
+  std::array<std::string, 4> keys_;
+};
+
 const char* period_per_words(Period period) {
   switch (period) {
     case Period::day:
@@ -365,23 +381,33 @@ std::int64_t measure_of(const Counts& counts, MemberId member, MonthRange range)
 
 // ---- Candidate rules ---------------------------------------------------------------------------
 
-struct Candidate {
+// A rule and the campaign it belongs to (null for a standing rule).
+struct RuleRef {
   const Rule* rule = nullptr;
-  const Campaign* campaign = nullptr;  // null for a standing rule
-  std::string key;                     // the rule's name in counters: id or "campaign/id"
+  const Campaign* campaign = nullptr;
 
   [[nodiscard]] std::string_view campaign_id() const {
     return campaign != nullptr ? std::string_view(campaign->id) : std::string_view();
   }
 };
 
-// Enabled rules of the event's type, standing or of a running campaign, in evaluation order:
-// priority descending, then campaign id (standing rules first), then rule id.
-std::vector<Candidate> candidates(const Program& program, const Event& event) {
-  std::vector<Candidate> out;
+struct Candidate : RuleRef {
+  std::string key;  // the rule's name in counters: id or "campaign/id"
+};
+
+// Evaluation order: priority descending, then campaign id (standing rules first), then rule id.
+bool evaluated_before(const RuleRef& a, const RuleRef& b) {
+  if (a.rule->priority != b.rule->priority) return a.rule->priority > b.rule->priority;
+  if (a.campaign_id() != b.campaign_id()) return a.campaign_id() < b.campaign_id();
+  return a.rule->id < b.rule->id;
+}
+
+// Enabled rules of the event's type, standing or of a running campaign; `ordered`: in
+// evaluation order, else in program order.
+std::vector<Candidate> candidates(const Program& program, const Event& event, bool ordered) {
+  std::vector<RuleRef> refs;
   auto consider = [&](const Rule& rule, const Campaign* campaign) {
-    if (!rule.enabled || rule.event_type != event.type) return;
-    out.push_back({&rule, campaign, {}});
+    if (rule.enabled && rule.event_type == event.type) refs.push_back({&rule, campaign});
   };
   for (const Rule& rule : program.rules) consider(rule, nullptr);
   for (const Campaign& campaign : program.campaigns) {
@@ -390,15 +416,12 @@ std::vector<Candidate> candidates(const Program& program, const Event& event) {
       continue;
     for (const Rule& rule : campaign.rules) consider(rule, &campaign);
   }
-  std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
-    if (a.rule->priority != b.rule->priority) return a.rule->priority > b.rule->priority;
-    if (a.campaign_id() != b.campaign_id()) return a.campaign_id() < b.campaign_id();
-    return a.rule->id < b.rule->id;
-  });
-  for (Candidate& candidate : out) {  // after sorting, which then moves no text
-    candidate.key = candidate.campaign != nullptr
-                        ? candidate.campaign->id + "/" + candidate.rule->id
-                        : candidate.rule->id;
+  if (ordered) std::stable_sort(refs.begin(), refs.end(), evaluated_before);
+  std::vector<Candidate> out;
+  out.reserve(refs.size());
+  for (const RuleRef& ref : refs) {
+    out.push_back(
+        {ref, ref.campaign != nullptr ? ref.campaign->id + "/" + ref.rule->id : ref.rule->id});
   }
   return out;
 }
@@ -500,6 +523,7 @@ struct Context {
         member(member_in),
         zone(*program_in.zone),
         at(moment_at(*program_in.zone, event_in.occurred_at_us)),
+        periods(at),
         counts{counters, out.updates},
         tiers(active_tiers(program_in)) {}
   Context(const Context&) = delete;  // `counts` refers to `out`
@@ -512,6 +536,7 @@ struct Context {
   const Member& member;
   const TimeZone& zone;
   Moment at;
+  PeriodKeys periods;  // of `at`
   Evaluation out;
   Counts counts;
   const TierProgram* tiers;
@@ -863,9 +888,14 @@ bool cap_limits(const MemberCap& cap) {
   return cap.points > 0 || cap.times > 0;
 }
 
-CounterKey cap_counter(const Candidate& candidate, MemberId member, Period period, const Moment& at,
-                       const char* what) {
-  return {member, "rule:" + candidate.key + ":" + period_key(period, at) + ":" + what};
+// "rule:<key>:<period>:points" or ":times".
+CounterKey cap_counter(const Candidate& candidate, MemberId member, const std::string& period,
+                       std::string_view what) {
+  std::string name;
+  name.reserve(7 + candidate.key.size() + period.size() + what.size());
+  name.append("rule:").append(candidate.key).append(1, ':').append(period).append(1, ':');
+  name.append(what);
+  return {member, std::move(name)};
 }
 CounterKey rule_budget_counter(const Candidate& candidate) {
   return {0, "rule:" + candidate.key + ":budget"};
@@ -884,15 +914,17 @@ std::vector<Period> capped_periods(const Caps& caps) {
   return periods;
 }
 
-void cap_keys(const Candidate& candidate, MemberId member, const Moment& at,
-              std::vector<CounterKey>& keys) {
+// The counters of a rule's caps: its own into `keys`, its campaign's budget (which the
+// campaign's other rules name too) into `shared`.
+void cap_keys(const Candidate& candidate, MemberId member, PeriodKeys& periods,
+              std::vector<CounterKey>& keys, std::vector<CounterKey>& shared) {
   for (Period period : capped_periods(candidate.rule->caps)) {
-    keys.push_back(cap_counter(candidate, member, period, at, "points"));
-    keys.push_back(cap_counter(candidate, member, period, at, "times"));
+    keys.push_back(cap_counter(candidate, member, periods(period), "points"));
+    keys.push_back(cap_counter(candidate, member, periods(period), "times"));
   }
   if (candidate.rule->caps.budget > 0) keys.push_back(rule_budget_counter(candidate));
   if (candidate.campaign != nullptr && candidate.campaign->budget > 0)
-    keys.push_back(campaign_budget_counter(*candidate.campaign));
+    shared.push_back(campaign_budget_counter(*candidate.campaign));
 }
 
 struct Capped {
@@ -900,7 +932,7 @@ struct Capped {
   std::string cut;  // which cap cut it and how much; empty when none did
 };
 
-Capped apply_caps(const Context& context, const Candidate& candidate, Points raw) {
+Capped apply_caps(Context& context, const Candidate& candidate, Points raw) {
   const Caps& caps = candidate.rule->caps;
   Points awarded = raw;
   std::string cut_by;
@@ -915,14 +947,14 @@ Capped apply_caps(const Context& context, const Candidate& candidate, Points raw
   for (const MemberCap& cap : caps.per_member) {
     if (cap.times > 0) {
       const std::int64_t times = context.counts.get(
-          cap_counter(candidate, context.member.id, cap.period, context.at, "times"));
+          cap_counter(candidate, context.member.id, context.periods(cap.period), "times"));
       if (times >= cap.times) {
         return {0, std::to_string(times) + " awards" + period_this_words(cap.period) + " already"};
       }
     }
     if (cap.points > 0) {
       const Points given = context.counts.get(
-          cap_counter(candidate, context.member.id, cap.period, context.at, "points"));
+          cap_counter(candidate, context.member.id, context.periods(cap.period), "points"));
       limit(saturate(Int128{cap.points} - given),
             "at most " + std::to_string(cap.points) + " points " + period_per_words(cap.period));
     }
@@ -942,9 +974,9 @@ Capped apply_caps(const Context& context, const Candidate& candidate, Points raw
 
 void record_award(Context& context, const Candidate& candidate, Points awarded) {
   for (Period period : capped_periods(candidate.rule->caps)) {
-    context.counts.add(cap_counter(candidate, context.member.id, period, context.at, "points"),
-                       awarded);
-    context.counts.add(cap_counter(candidate, context.member.id, period, context.at, "times"), 1);
+    const std::string& key = context.periods(period);
+    context.counts.add(cap_counter(candidate, context.member.id, key, "points"), awarded);
+    context.counts.add(cap_counter(candidate, context.member.id, key, "times"), 1);
   }
   if (candidate.rule->caps.budget > 0) context.counts.add(rule_budget_counter(candidate), awarded);
   if (candidate.campaign != nullptr && candidate.campaign->budget > 0)
@@ -1135,41 +1167,47 @@ Points sum_of_lines(const std::vector<Line>& lines) {
 
 std::vector<CounterKey> counters_needed(const Program& program, const Event& event,
                                         const Member& member) {
+  // Keys only one rule names go straight into `keys`; those several may name (facts, tier,
+  // referral, campaign budgets) into `shared`, which is made unique at the end.
   std::vector<CounterKey> keys;
+  std::vector<CounterKey> shared;
   const Moment at = moment_at(*program.zone, event.occurred_at_us);
+  PeriodKeys periods(at);
   if (event.type == "checkin") {
     if (!program.checkin.enabled) return keys;
-    keys.push_back({member.id, kCheckinDay});
-    keys.push_back({member.id, kCheckinStreak});
+    shared.push_back({member.id, kCheckinDay});
+    shared.push_back({member.id, kCheckinStreak});
   }
-  for (const Candidate& candidate : candidates(program, event)) {
+  for (const Candidate& candidate : candidates(program, event, false)) {
     if (!window_holds(candidate.rule->window, at)) continue;
     for (const Condition& condition : candidate.rule->conditions)
-      condition_keys(condition.field, program, event, member, keys);
-    cap_keys(candidate, member.id, at, keys);
+      condition_keys(condition.field, program, event, member, shared);
+    cap_keys(candidate, member.id, periods, keys, shared);
   }
   if (const TierProgram* tiers = active_tiers(program)) {
-    keys.push_back({member.id, kTier});
-    keys.push_back({member.id, kTierGrace});
-    keys.push_back({member.id, kTierSince});
-    tier_bucket_keys(member.id, period_containing(*tiers, at.month), keys);
+    shared.push_back({member.id, kTier});
+    shared.push_back({member.id, kTierGrace});
+    shared.push_back({member.id, kTierSince});
+    tier_bucket_keys(member.id, period_containing(*tiers, at.month), shared);
   }
   if (referral_qualifies(program.referral, event)) {
-    keys.push_back({member.id, kReferralQualified});
-    if (member.referrer != 0) keys.push_back({member.id, kReferralRewarded});
+    shared.push_back({member.id, kReferralQualified});
+    if (member.referrer != 0) shared.push_back({member.id, kReferralRewarded});
     if (member.referrer != 0 && member.referrer != member.id) {
-      keys.push_back({member.referrer, kReferralQualified});
-      keys.push_back({member.referrer, referral_rewards_name(at)});
+      shared.push_back({member.referrer, kReferralQualified});
+      shared.push_back({member.referrer, referral_rewards_name(at)});
     }
   }
   if (event.type == "purchase") {
     const FactsUsed used = facts_used(program);
-    if (used.first_purchase) keys.push_back({member.id, kPurchases});
+    if (used.first_purchase) shared.push_back({member.id, kPurchases});
     if (used.lifetime_spend && !event.currency.empty())
-      keys.push_back({member.id, spent_name(event.currency)});
+      shared.push_back({member.id, spent_name(event.currency)});
   }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::sort(shared.begin(), shared.end());
+  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
+  keys.insert(keys.end(), std::make_move_iterator(shared.begin()),
+              std::make_move_iterator(shared.end()));
   return keys;
 }
 
@@ -1185,7 +1223,9 @@ Evaluation evaluate(const Program& program, const Event& event, const Member& me
   }
   if (context.tiers != nullptr)
     context.tier_before = current_level(context.counts, *context.tiers, member.id);
-  const std::vector<Candidate> rules = candidates(program, event);
+  const std::vector<Candidate> rules = candidates(program, event, true);
+  context.out.fired.reserve(rules.size() + 4);
+  context.out.skipped.reserve(rules.size());
   run_stage(context, rules, Stage::base);
   context.base_lines = context.out.fired.size();
   tier_stage(context);

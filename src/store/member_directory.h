@@ -22,7 +22,7 @@ struct MemberProfile {
   std::string birthday;  // YYYY-MM-DD or ""
   std::string gender;    // female | male | other | ""
   std::string region;
-  std::string referrer;  // the referring member's external id or ""
+  std::string referrer;           // the referring member's external id or ""
   std::vector<std::string> tags;  // the merchant's labels, for earning rules and segments
   friend bool operator==(const MemberProfile&, const MemberProfile&) = default;
 };

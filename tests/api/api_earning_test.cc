@@ -53,8 +53,9 @@ json category_rule() {
 }
 
 json shoe(std::int64_t price_minor) {
-  return {{"sku", "run-1"}, {"category", "shoes"}, {"price", {{"amount", price_minor},
-                                                               {"currency", "USD"}}},
+  return {{"sku", "run-1"},
+          {"category", "shoes"},
+          {"price", {{"amount", price_minor}, {"currency", "USD"}}},
           {"quantity", 1}};
 }
 
@@ -83,8 +84,11 @@ TEST_F(ApiEarning, ARuleSavedOverTheApiChangesEarningFromThenOnOnly) {
   const HttpResponse created = post("/v1/rules", category_rule());
   ASSERT_EQ(created.status, 201) << created.describe();
   EXPECT_EQ(created.json()["version"], 1);
-  const HttpResponse after = buy(member, "o-2", 10000, json::array({shoe(6000), {{"sku", "sock"},
-      {"price", {{"amount", 4000}, {"currency", "USD"}}}, {"quantity", 1}}}));
+  const HttpResponse after = buy(member, "o-2", 10000,
+                                 json::array({shoe(6000),
+                                              {{"sku", "sock"},
+                                               {"price", {{"amount", 4000}, {"currency", "USD"}}},
+                                               {"quantity", 1}}}));
   ASSERT_EQ(after.status, 201) << after.describe();
   EXPECT_EQ(points_of(after), 100 + 120) << "2 per dollar on the 60 dollars of shoes";
   EXPECT_EQ(fired(after), (std::vector<std::string>{"base-rate-usd", "shoe-week"}));
@@ -124,8 +128,8 @@ TEST_F(ApiEarning, ARuleThatCannotBeEvaluatedIsRefusedWithTheFieldNamed) {
       << "nothing was saved";
   ASSERT_EQ(post("/v1/rules", category_rule()).status, 201);
   EXPECT_TRUE(is_problem(post("/v1/rules", category_rule()), 409, "already_exists"));
-  EXPECT_TRUE(is_problem(call(as("analyst"), "POST", "/v1/rules", category_rule()), 403,
-                         "forbidden"))
+  EXPECT_TRUE(
+      is_problem(call(as("analyst"), "POST", "/v1/rules", category_rule()), 403, "forbidden"))
       << "analysts read the program but do not change it";
 }
 
@@ -169,8 +173,8 @@ TEST_F(ApiEarning, CheckInOncePerDayWithAStreak) {
   ASSERT_EQ(first.status, 201) << first.describe();
   EXPECT_EQ(points_of(first), 25) << "5 for the check-in and 20 for day 1 of the streak";
   EXPECT_EQ(first.json()["streak"], 1);
-  const HttpResponse again = call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST",
-                                  path);
+  const HttpResponse again =
+      call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST", path);
   EXPECT_TRUE(is_problem(again, 409, "already_checked_in")) << again.describe();
   const HttpResponse retry = call(with(as("merchant"), "Idempotency-Key", key), "POST", path);
   EXPECT_EQ(retry.status, 201) << "a retry of the first check-in replays it: " << retry.describe();
@@ -179,8 +183,8 @@ TEST_F(ApiEarning, CheckInOncePerDayWithAStreak) {
 
   const std::int64_t other = create_member("m2");
   const Headers member_headers = bearer(member_token(other));
-  const HttpResponse mine = call(with(member_headers, "Idempotency-Key", fresh_key()), "POST",
-                                 "/v1/me/checkins");
+  const HttpResponse mine =
+      call(with(member_headers, "Idempotency-Key", fresh_key()), "POST", "/v1/me/checkins");
   ASSERT_EQ(mine.status, 201) << mine.describe();
   const HttpResponse status = call(member_headers, "GET", "/v1/me/checkins");
   ASSERT_EQ(status.status, 200) << status.describe();
@@ -189,15 +193,16 @@ TEST_F(ApiEarning, CheckInOncePerDayWithAStreak) {
 }
 
 TEST_F(ApiEarning, ACampaignBudgetStopsAwardingWhenSpent) {
-  const json campaign = {
-      {"id", "launch"},
-      {"name", "Launch bonus"},
-      {"from", "2020-01-01T00:00:00Z"},
-      {"until", "2100-01-01T00:00:00Z"},
-      {"budget", 15},
-      {"rules",
-       {{{"id", "bonus"}, {"name", "10 extra"}, {"event_type", "purchase"},
-         {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
+  const json campaign = {{"id", "launch"},
+                         {"name", "Launch bonus"},
+                         {"from", "2020-01-01T00:00:00Z"},
+                         {"until", "2100-01-01T00:00:00Z"},
+                         {"budget", 15},
+                         {"rules",
+                          {{{"id", "bonus"},
+                            {"name", "10 extra"},
+                            {"event_type", "purchase"},
+                            {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
   ASSERT_EQ(post("/v1/campaigns", campaign).status, 201);
   const std::int64_t member = create_member("m1");
   EXPECT_EQ(points_of(buy(member, "o-1", 100)), 1 + 10);
@@ -245,12 +250,11 @@ TEST_F(ApiEarning, TiersUpgradeAtOnceOnPointsEarnedAndSpendingNeverDemotes) {
 }
 
 TEST_F(ApiEarning, AReferralRewardsBothAfterTheFriendsFirstQualifyingPurchase) {
-  ASSERT_EQ(put("/v1/engagement",
-                {{"referral",
-                  {{"enabled", true},
-                   {"referrer_points", 50},
-                   {"friend_points", 20},
-                   {"min_purchase", {{"amount", 1000}, {"currency", "USD"}}}}}})
+  ASSERT_EQ(put("/v1/engagement", {{"referral",
+                                    {{"enabled", true},
+                                     {"referrer_points", 50},
+                                     {"friend_points", 20},
+                                     {"min_purchase", {{"amount", 1000}, {"currency", "USD"}}}}}})
                 .status,
             200);
   const std::int64_t referrer = create_member("ref");
@@ -276,28 +280,29 @@ TEST_F(ApiEarning, AReferralRewardsBothAfterTheFriendsFirstQualifyingPurchase) {
   EXPECT_EQ(error_fields(call(as("merchant"), "POST", "/v1/members",
                               {{"external_id", "self"}, {"referrer", "self"}})),
             std::vector<std::string>{"referrer"});
-  EXPECT_EQ(error_fields(call(as("merchant"), "PATCH", member_path(referrer),
-                              {{"referrer", "friend"}})),
-            std::vector<std::string>{"referrer"})
+  EXPECT_EQ(
+      error_fields(call(as("merchant"), "PATCH", member_path(referrer), {{"referrer", "friend"}})),
+      std::vector<std::string>{"referrer"})
       << "a member cannot be referred by someone who joined later (no rings)";
 }
 
 TEST_F(ApiEarning, ATaskPaysOncePerMember) {
-  const json task_rule = {{"id", "survey-2026"},
-                          {"name", "Customer survey"},
-                          {"event_type", "task"},
-                          {"conditions", {{{"field", "task"}, {"op", "eq"}, {"value", "survey-2026"}}}},
-                          {"effect", {{"kind", "fixed"}, {"points", 100}}},
-                          {"caps", {{"per_member", {{{"period", "lifetime"}, {"times", 1}}}}}}};
+  const json task_rule = {
+      {"id", "survey-2026"},
+      {"name", "Customer survey"},
+      {"event_type", "task"},
+      {"conditions", {{{"field", "task"}, {"op", "eq"}, {"value", "survey-2026"}}}},
+      {"effect", {{"kind", "fixed"}, {"points", 100}}},
+      {"caps", {{"per_member", {{{"period", "lifetime"}, {"times", 1}}}}}}};
   ASSERT_EQ(post("/v1/rules", task_rule).status, 201);
   const std::int64_t member = create_member("m1");
   const std::string path = member_path(member) + "/tasks/survey-2026/completions";
-  const HttpResponse first = call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST",
-                                  path);
+  const HttpResponse first =
+      call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST", path);
   ASSERT_EQ(first.status, 201) << first.describe();
   EXPECT_EQ(points_of(first), 100);
-  const HttpResponse second = call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST",
-                                   path);
+  const HttpResponse second =
+      call(with(as("merchant"), "Idempotency-Key", fresh_key()), "POST", path);
   ASSERT_EQ(second.status, 201) << second.describe();
   EXPECT_EQ(points_of(second), 0) << "recorded, but the task pays once";
   const HttpResponse mine = call(bearer(member_token(member)), "GET", "/v1/me/tasks");
@@ -321,9 +326,9 @@ TEST_F(ApiEarning, ADailyCapHoldsUnderConcurrentEvents) {
     threads.emplace_back([&] {
       ApiClient client(server_.port());
       for (int i = 0; i < 5; ++i) {
-        const HttpResponse r = client.call_json(
-            "POST", "/v1/events", {{"type", "share"}, {"member_id", member}},
-            with(as("merchant"), "Idempotency-Key", fresh_key()));
+        const HttpResponse r =
+            client.call_json("POST", "/v1/events", {{"type", "share"}, {"member_id", member}},
+                             with(as("merchant"), "Idempotency-Key", fresh_key()));
         if (r.status == 201) awarded += r.json().value("points", std::int64_t{0});
       }
     });
@@ -335,15 +340,19 @@ TEST_F(ApiEarning, ADailyCapHoldsUnderConcurrentEvents) {
 TEST_F(ApiEarning, ABackTestReplaysStoredEventsAgainstADraft) {
   const std::int64_t member = create_member("m1");
   for (int i = 0; i < 3; ++i) ASSERT_EQ(buy(member, "o-" + std::to_string(i), 2500).status, 201);
-  const json request = {
-      {"from", "2020-01-01T00:00:00Z"},
-      {"until", "2030-01-01T00:00:00Z"},
-      {"draft",
-       {{"campaigns",
-         {{{"id", "double"}, {"name", "Double"}, {"from", "2020-01-01T00:00:00Z"},
-           {"until", "2100-01-01T00:00:00Z"},
-           {"rules", {{{"id", "x2"}, {"name", "x2"}, {"event_type", "purchase"},
-                       {"effect", {{"kind", "multiplier"}, {"percent", 200}}}}}}}}}}}};
+  const json request = {{"from", "2020-01-01T00:00:00Z"},
+                        {"until", "2030-01-01T00:00:00Z"},
+                        {"draft",
+                         {{"campaigns",
+                           {{{"id", "double"},
+                             {"name", "Double"},
+                             {"from", "2020-01-01T00:00:00Z"},
+                             {"until", "2100-01-01T00:00:00Z"},
+                             {"rules",
+                              {{{"id", "x2"},
+                                {"name", "x2"},
+                                {"event_type", "purchase"},
+                                {"effect", {{"kind", "multiplier"}, {"percent", 200}}}}}}}}}}}};
   const HttpResponse r = call(as("analyst"), "POST", "/v1/simulations", request);
   ASSERT_EQ(r.status, 200) << r.describe();
   const json report = r.json();
@@ -354,8 +363,9 @@ TEST_F(ApiEarning, ABackTestReplaysStoredEventsAgainstADraft) {
   EXPECT_EQ(report["actual"]["by_rule"]["base-rate-usd"], 75);
   EXPECT_TRUE(call(as("analyst"), "GET", "/v1/campaigns").json()["data"].empty())
       << "a draft is not saved";
-  const HttpResponse bad = call(as("analyst"), "POST", "/v1/simulations",
-                                {{"from", "2020-01-01T00:00:00Z"}, {"until", "2019-01-01T00:00:00Z"}});
+  const HttpResponse bad =
+      call(as("analyst"), "POST", "/v1/simulations",
+           {{"from", "2020-01-01T00:00:00Z"}, {"until", "2019-01-01T00:00:00Z"}});
   EXPECT_EQ(error_fields(bad), std::vector<std::string>{"until"});
 }
 

@@ -8,9 +8,9 @@
 #include <zlib.h>
 
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -557,8 +557,8 @@ TEST_F(Cli, ABackTestOfTheDefaultProgramReproducesTheImportedYearExactly) {
   std::ofstream(draft) << R"({"rules": [{"id": "weekend", "name": "Double at weekends",
       "event_type": "purchase", "window": {"weekdays": ["sat", "sun"]},
       "effect": {"kind": "multiplier", "percent": 200}}]})";
-  const CliRun doubled = run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01",
-                              "--until", "2012-01-01", "--draft", draft});
+  const CliRun doubled = run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01", "--until",
+                              "2012-01-01", "--draft", draft});
   ASSERT_EQ(doubled.exit_code, 0) << doubled.out << doubled.err;
   EXPECT_TRUE(contains(doubled.out, "  actual     8,752,353 points\n")) << doubled.out;
   EXPECT_TRUE(contains(doubled.out, "weekend")) << doubled.out;
@@ -572,9 +572,9 @@ TEST_F(Cli, ASimulationWithABadDraftNamesTheField) {
   expect_refusal(run({"simulate", "--data-dir", ledger_, "--from", "2010-01-01", "--until",
                       "2012-01-01", "--draft", draft}),
                  2, "rules[0].effect.points");
-  expect_refusal(run({"simulate", "--data-dir", ledger_, "--from", "2012-01-01", "--until",
-                      "2010-01-01"}),
-                 2, "--from and --until");
+  expect_refusal(
+      run({"simulate", "--data-dir", ledger_, "--from", "2012-01-01", "--until", "2010-01-01"}), 2,
+      "--from and --until");
 }
 
 }  // namespace

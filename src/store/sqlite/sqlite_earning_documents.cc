@@ -17,7 +17,7 @@ constexpr const char* kColumns =
     "FROM earning_documents ";
 
 EarningDocument read_document(const Statement& row) {
-  return EarningDocument{row.column_text(0), row.column_text(1), row.column_int(2),
+  return EarningDocument{row.column_text(0), row.column_text(1),     row.column_int(2),
                          row.column_text(3), row.column_int(4) != 0, row.column_int(5),
                          row.column_text(6)};
 }

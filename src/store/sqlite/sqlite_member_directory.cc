@@ -55,8 +55,7 @@ class SqliteMemberDirectory final : public MemberDirectory {
                           "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")),
         code_of_(db_.prepare("SELECT code FROM referral_codes WHERE member_id = $1")),
         member_of_code_(db_.prepare("SELECT member_id FROM referral_codes WHERE code = $1")),
-        insert_code_(
-            db_.prepare("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2)")) {
+        insert_code_(db_.prepare("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2)")) {
     db_.exec("PRAGMA busy_timeout = 5000");
     db_.exec("PRAGMA synchronous = FULL");  // an answered profile change is on disk
   }
