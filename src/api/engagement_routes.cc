@@ -75,7 +75,7 @@ std::vector<std::string> period_months(const rules::TierProgram& tiers, const Ti
   return months;
 }
 
-void answer_tier(const CallPtr& call, MemberId member_id) {
+void answer_tier(const CallPtr& call, MemberId member_id, std::vector<http::Header> headers = {}) {
   const auto program = call->services.earning.current();
   nlohmann::json body = {{"member_id", member_id}};
   if (!program->tiers) {
@@ -114,12 +114,12 @@ void answer_tier(const CallPtr& call, MemberId member_id) {
                        {"reason", change.reason},
                        {"transaction_id", change.transaction_id}});
   body["history"] = std::move(history);
-  call->json(200, body);
+  call->json(200, body, std::move(headers));
 }
 
 // A check-in, or a task completion: an event of its own, with an empty body or none.
 void record_own_event(const CallPtr& call, MemberId member_id, nlohmann::json event,
-                      EventAnswer answer) {
+                      const EventAnswer& answer) {
   if (!call->request.body.empty()) {
     auto body = read_body(call);
     if (!body) return;
@@ -134,7 +134,7 @@ void record_own_event(const CallPtr& call, MemberId member_id, nlohmann::json ev
   event["member_id"] = member_id;
   auto input = read_event(call, event);
   if (!input) return;
-  record_event(call, *input, *key, event.dump(), std::move(answer));
+  record_event(call, *input, *key, event.dump(), answer);
 }
 
 void checkin(const CallPtr& call, MemberId member_id) {
@@ -225,7 +225,10 @@ void answer_tasks(const CallPtr& call, MemberId member_id) {
     for (const rules::MemberCap& cap : rule.caps.per_member)
       if (cap.period == rules::Period::lifetime && cap.times > 0) limit = cap.times;
     task["times_per_member"] = limit == 0 ? nlohmann::json(nullptr) : nlohmann::json(limit);
-    if (member_id != 0) task["completed"] = counter_value(counters, keys[i]);
+    // Completions are counted for tasks with a limit per member (the cap's counter); else null.
+    if (member_id != 0)
+      task["completed"] =
+          limit == 0 ? nlohmann::json(nullptr) : nlohmann::json(counter_value(counters, keys[i]));
     data.push_back(std::move(task));
   }
   call->json(200, {{"data", std::move(data)}});
@@ -311,12 +314,16 @@ void list_my_tasks(const CallPtr& call) {
   answer_tasks(call, call->caller.id);
 }
 
-// POST /v1/members/{id}/tasks/{task}/completions: the merchant reports a completed task.
+// POST /v1/members/{id}/tasks/{task}/completions: the merchant reports a completed task (a
+// survey when the rule that pays for it is a survey rule).
 void complete_task(const CallPtr& call) {
   auto account = member_param(call, 0);
   if (!account) return;
-  record_own_event(call, account->member_id, {{"type", "task"}, {"task", call->params.at(1)}},
-                   nullptr);
+  const std::string& task = call->params.at(1);
+  std::string type = "task";
+  for (const rules::Rule& rule : call->services.earning.current()->rules)
+    if (rule.event_type == "survey" && task_of(rule) == task) type = "survey";
+  record_own_event(call, account->member_id, {{"type", type}, {"task", task}}, nullptr);
 }
 
 }  // namespace pointsmall::api

@@ -119,7 +119,7 @@ std::optional<EventInput> read_event(const CallPtr& call, const nlohmann::json& 
 }
 
 void record_event(const CallPtr& call, const EventInput& input, std::string key,
-                  std::string payload, EventAnswer answer) {
+                  std::string payload, const EventAnswer& answer) {
   ledger::Command command = ledger_command(call, std::move(key), input.member_id);
   command.event = ledger::EventRecord{input.type, input.occurred_at_us, std::move(payload)};
   if (input.type == "purchase") {

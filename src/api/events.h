@@ -35,6 +35,6 @@ using EventAnswer =
 // the writer; `payload` is what the store keeps as the event. Answers 201 with the points and
 // their explanation, or the problem.
 void record_event(const CallPtr& call, const EventInput& input, std::string key,
-                  std::string payload, EventAnswer answer);
+                  std::string payload, const EventAnswer& answer);
 
 }  // namespace pointsmall::api

@@ -47,7 +47,8 @@ bool birthday_ok(const std::string& text, TimeUs now_us) {
 void read_tags(Fields& fields, const nlohmann::json& value, std::vector<std::string>& tags) {
   tags.clear();
   if (value.is_null()) return;
-  if (!value.is_array() || value.size() > kMaxTags) {
+  // Repeats are merged; the limit counts distinct tags (checked after the loop).
+  if (!value.is_array() || value.size() > 10 * kMaxTags) {
     fields.error("tags", "must be an array of at most " + std::to_string(kMaxTags) + " tags");
     return;
   }
@@ -68,6 +69,8 @@ void read_tags(Fields& fields, const nlohmann::json& value, std::vector<std::str
     if (std::find(tags.begin(), tags.end(), tag.get<std::string>()) == tags.end())
       tags.push_back(tag.get<std::string>());
   }
+  if (tags.size() > kMaxTags)
+    fields.error("tags", "must be an array of at most " + std::to_string(kMaxTags) + " tags");
 }
 
 // Reads the profile fields present in `fields` into `profile`; a field sent as null clears it.

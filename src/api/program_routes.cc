@@ -162,8 +162,15 @@ void create_simulation(const CallPtr& call) {
   }
   if (fail_if_invalid(call, errors)) return;
   const auto started = std::chrono::steady_clock::now();
-  const earning::BackTest result =
-      earning::back_test(call->services.ledger, call->services.members, *draft, *from, *until);
+  earning::BackTest result;
+  try {
+    result =
+        earning::back_test(call->services.ledger, call->services.members, *draft, *from, *until);
+  } catch (const earning::BackTestTooLarge& too_large) {
+    std::vector<FieldError> range{{"until", std::string(too_large.what())}};
+    fail_if_invalid(call, range);
+    return;
+  }
   nlohmann::json answer = earning::back_test_json(result);
   answer["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started)

@@ -59,8 +59,8 @@ BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
     if (page.empty()) break;
     for (const store::StoredEvent& stored : page) {
       if (++result.events > kMaxBackTestEvents)
-        throw std::runtime_error("the range holds more than " + std::to_string(kMaxBackTestEvents) +
-                                 " events; narrow it");
+        throw BackTestTooLarge("the range holds more than " + std::to_string(kMaxBackTestEvents) +
+                               " events; narrow it");
       auto known = facts.find(stored.member_id);
       if (known == facts.end()) {
         rules::Member member;

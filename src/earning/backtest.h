@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "rules/program.h"
@@ -39,8 +40,13 @@ struct BackTest {
 
 inline constexpr std::int64_t kMaxBackTestEvents = 5'000'000;
 
-// Throws std::runtime_error when the range holds more than kMaxBackTestEvents events, or when a
-// store fails.
+// The range holds more than kMaxBackTestEvents events.
+class BackTestTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws BackTestTooLarge, or std::runtime_error when a store fails.
 BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
                    const rules::Program& draft, TimeUs from_us, TimeUs until_us);
 

@@ -1,6 +1,7 @@
 #include "earning/programs.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <variant>
 
@@ -34,7 +35,7 @@ auto find_by_id(Documents& documents, const std::string& id) {
 // Puts `parsed` into `program`, replacing what has its id.
 void put(rules::Program& program, EarningPrograms::Parsed parsed) {
   std::visit(
-      [&](auto&& value) {
+      [&](auto& value) {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, rules::Rule>) {
           auto it = find_by_id(program.rules, value.id);
@@ -55,7 +56,7 @@ void put(rules::Program& program, EarningPrograms::Parsed parsed) {
           program.referral = value.referral;
         }
       },
-      std::move(parsed.value));
+      parsed.value);
 }
 
 bool in_program(const rules::Program& program, DocumentKind kind, const std::string& id) {
@@ -86,6 +87,40 @@ nlohmann::json versioned(const EarningPrograms::Parsed& parsed, std::int64_t ver
       std::visit([](const auto& value) { return rules::to_json(value); }, parsed.value);
   out["version"] = version;
   return out;
+}
+
+// The whole-program check of a candidate, its errors said in terms of the document being saved
+// (kind, id): its own fields by their path in the document, other documents' fields by name.
+std::vector<FieldError> program_errors(const rules::Program& candidate, DocumentKind kind,
+                                       const std::string& id) {
+  std::string own;  // "rules[3]" or "campaigns[0]": where the saved document is in the program
+  if (kind == DocumentKind::rule) {
+    auto it = find_by_id(candidate.rules, id);
+    if (it != candidate.rules.end())
+      own = "rules[" + std::to_string(it - candidate.rules.begin()) + "]";
+  } else if (kind == DocumentKind::campaign) {
+    auto it = find_by_id(candidate.campaigns, id);
+    if (it != candidate.campaigns.end())
+      own = "campaigns[" + std::to_string(it - candidate.campaigns.begin()) + "]";
+  }
+  std::vector<FieldError> errors = rules::check_program(candidate);
+  for (FieldError& error : errors) {
+    if (!own.empty() && error.field.starts_with(own + ".")) {
+      error.field = error.field.substr(own.size() + 1);
+      continue;
+    }
+    // Another document: name it, since the caller knows it by id, not by position.
+    const bool rule = error.field.starts_with("rules[");
+    const std::size_t index =
+        static_cast<std::size_t>(std::strtoul(error.field.c_str() + (rule ? 6 : 10), nullptr, 10));
+    std::string name;
+    if (rule && index < candidate.rules.size())
+      name = "rule \"" + candidate.rules[index].id + "\"";
+    else if (!rule && error.field.starts_with("campaigns[") && index < candidate.campaigns.size())
+      name = "campaign \"" + candidate.campaigns[index].id + "\"";
+    if (!name.empty()) error.message = "(in " + name + ") " + error.message;
+  }
+  return errors;
 }
 
 void prefix_errors(std::vector<FieldError>& errors, std::size_t from, const std::string& path) {
@@ -228,10 +263,10 @@ EarningPrograms::Saved EarningPrograms::save(DocumentKind kind, const std::strin
   nlohmann::json document = body;
   const bool singleton = kind == DocumentKind::tiers || kind == DocumentKind::engagement;
   if (auto version = document.find("version"); version != document.end()) {
-    if (version->is_number_integer() && version->get<std::int64_t>() > 0)
-      expected_version = version->get<std::int64_t>();
+    if (version->is_number_integer() && version->get<std::int64_t>() >= 0)
+      expected_version = version->get<std::int64_t>();  // 0: never saved
     else
-      out.errors.push_back({"version", "must be the version you read (a positive integer)"});
+      out.errors.push_back({"version", "must be the version you read (an integer >= 0)"});
     document.erase("version");
   }
   if (!singleton && !id.empty()) {
@@ -258,14 +293,19 @@ EarningPrograms::Saved EarningPrograms::save(DocumentKind kind, const std::strin
   }
   rules::Program candidate = *current_;
   put(candidate, *parsed);
-  out.errors = rules::check_program(candidate);
+  out.errors = program_errors(candidate, kind, parsed->id);
   if (!out.errors.empty()) return out;
 
   nlohmann::json stored = versioned(*parsed, 0);
   stored.erase("version");
-  const auto saved =
-      documents_.save(std::string(kind_name(kind)), parsed->id, stored.dump(), false, actor,
-                      clock_.now_us(), create ? std::optional<std::int64_t>(0) : expected_version);
+  const std::string kind_text(kind_name(kind));
+  if (create) {
+    // A new id, or one that was retired: it continues after the retired versions.
+    const auto history = documents_.versions(kind_text, parsed->id);
+    expected_version = history.empty() ? 0 : history.front().version;
+  }
+  const auto saved = documents_.save(kind_text, parsed->id, stored.dump(), false, actor,
+                                     clock_.now_us(), expected_version);
   if (saved.stale) {
     out.stale = true;
     return out;
@@ -288,7 +328,7 @@ EarningPrograms::Saved EarningPrograms::retire(DocumentKind kind, const std::str
   }
   rules::Program candidate = *current_;
   remove_from(candidate, kind, id);
-  out.errors = rules::check_program(candidate);  // e.g. a multiplier still names this rule
+  out.errors = program_errors(candidate, kind, "");  // e.g. a multiplier still names this rule
   if (!out.errors.empty()) return out;
   const auto history = documents_.versions(std::string(kind_name(kind)), id);
   const std::string last = history.empty() ? "{}" : history.front().document;

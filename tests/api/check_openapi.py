@@ -6,7 +6,8 @@
 
 1. The document: every operation has x-roles, security and responses; every schema converts to a
    JSON Schema that jsonschema accepts; every error response is application/problem+json; every
-   request body example validates against its schema.
+   request body example validates against its schema. The problem types match the server's table
+   (src/api/problem.cc): each documented, each error response's types with the table's status.
 2. The route table: `pointsmall routes` (JSON lines) has exactly the documented (method, path)
    pairs, each with the documented x-roles.
 3. The server: in a fresh data directory with an admin key, walks every documented operation with
@@ -14,7 +15,9 @@
    and its body validates against the documented schema; sends an unknown field, malformed JSON
    and a wrong media type to every route that takes a body; checks idempotency (428, replay,
    conflict), 401 without credentials, 403 for roles outside x-roles, and the console's cookie and
-   CSRF token.
+   CSRF token. The earning engine's routes are walked with their main refusals: a rule naming an
+   unknown condition field, a stale version, a second check-in the same day, an unknown tier, an
+   event older than the accepted lateness, dry runs.
 
 Prints every difference, then `openapi: N operations checked, M responses validated`; exits 1 on
 any difference, 2 when it cannot run. Needs python3 with PyYAML and jsonschema (Debian:
@@ -30,6 +33,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -38,6 +42,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,7 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 KNOWN_ROLES = {"public", "member", "merchant", "operator", "admin", "analyst"}
 API_KEY_ROLES = ("merchant", "operator", "admin", "analyst")
 DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+PROBLEM_TABLE = Path(__file__).resolve().parents[2] / "src" / "api" / "problem.cc"
 UNKNOWN_FIELD = "unexpected_field_from_checker"
 
 
@@ -250,6 +256,54 @@ def check_document(spec: Spec) -> list[str]:
                     problems.append(f"{where}: body route without {status}")
         if spec.required_idempotency_key(operation) and "428" not in responses:
             problems.append(f"{where}: Idempotency-Key required but no 428")
+    return problems
+
+
+def check_problem_table(spec: Spec, source: Path = PROBLEM_TABLE) -> list[str]:
+    """The document's problem types against the server's one table of them (src/api/problem.cc):
+    every type of the API's own errors is in Problem.type, every type there is in the table, and
+    every error response's types have the table's status for them. Nothing to check without the
+    source (a document checked on its own)."""
+    if not source.exists():
+        return []
+    text = source.read_text(encoding="utf-8")
+    own = {name: int(status) for status, name in
+           re.findall(r'\{ApiError::\w+,\s*(\d+),\s*"(\w+)"', text)}
+    table = dict(own)
+    table.update({name: int(status) for name, status in
+                  re.findall(r'\{Rejection::(\w+),\s*(\d+),', text)})
+    if not own:
+        return [f"problems: no rows found in {source}"]
+    problem_ref = "#/components/schemas/Problem"
+    documented = set(spec.resolve({"$ref": problem_ref})["properties"]["type"]["enum"])
+    problems = [f"problems: {name} ({source.name}) is not in Problem.type"
+                for name in sorted(set(own) - documented)]
+    problems += [f"problems: Problem.type lists {name}, which {source.name} does not have"
+                 for name in sorted(documented - set(table))]
+
+    def pinned(schema: Any) -> set[str]:
+        """The types a problem schema allows, from its `type` enums (the base Problem aside)."""
+        if not isinstance(schema, dict) or schema.get("$ref") == problem_ref:
+            return set()
+        schema = spec.resolve(schema)
+        found = set((schema.get("properties") or {}).get("type", {}).get("enum") or [])
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in schema.get(key) or []:
+                found |= pinned(part)
+        return found
+
+    for (method, path), operation in sorted(spec.operations.items()):
+        for status, response in (operation.get("responses") or {}).items():
+            if not str(status)[0] in "45":
+                continue
+            media = (spec.resolve(response).get("content") or {}).get("application/problem+json")
+            for name in sorted(pinned((media or {}).get("schema"))):
+                if name not in table:
+                    problems.append(f"problems: {method} {path} {status}: {name} is not in "
+                                    f"{source.name}")
+                elif str(table[name]) != str(status):
+                    problems.append(f"problems: {method} {path} {status}: {name} has status "
+                                    f"{table[name]} in {source.name}")
     return problems
 
 
@@ -492,13 +546,15 @@ class Walk:
                   label="text/plain body", **rest)
 
     def idempotency(self, method: str, path: str, params: dict, body: Any, first: Reply,
-                    key: dict[str, str], changed: Any | None) -> None:
-        """Replay with the same key, conflict with another body, 428 without a key."""
+                    key: dict[str, str], changed: Any | None, auth: str | None = "admin") -> None:
+        """Replay with the same key, conflict with another body, 428 without a key.
+
+        body NO_BODY: the call is sent without a body."""
         where = f"{method} {path}"
         if first.header("Idempotent-Replayed") is not None:
             self.fail(where, "the first answer says Idempotent-Replayed")
         again = self.call(method, path, params, body=body, headers=key, expect=first.status,
-                          label="replay")
+                          auth=auth, label="replay")
         if again.status == first.status:
             if again.json != first.json:
                 self.fail(where + " (replay)", f"body differs: {short(first.text())} then "
@@ -507,10 +563,19 @@ class Walk:
                 self.fail(where + " (replay)", "no Idempotent-Replayed: true")
         if changed is not None:
             self.call(method, path, params, body=changed, headers=key, expect=422,
-                      problem="idempotency_conflict", label="same key, other body")
+                      problem="idempotency_conflict", auth=auth, label="same key, other body")
         if self.spec.required_idempotency_key(self.spec.operations[(method, path)]):
             self.call(method, path, params, body=body, expect=428,
-                      problem="idempotency_key_missing", label="no Idempotency-Key")
+                      problem="idempotency_key_missing", auth=auth, label="no Idempotency-Key")
+
+    def expect_field(self, where: str, reply: Reply, field: str) -> None:
+        """A validation_failed answer names `field` (the whole path, or its end after a dot)."""
+        if reply.status != 422 or not isinstance(reply.json, dict):
+            return  # call() has said so
+        named = [str(error.get("field")) for error in reply.json.get("errors") or []
+                 if isinstance(error, dict)]
+        if not any(name == field or name.endswith("." + field) for name in named):
+            self.fail(where, f"errors do not name {field}: {short(reply.json)}")
 
     # ---- The walk
 
@@ -519,6 +584,7 @@ class Walk:
         self.walk_member_auth(ids)
         self.walk_api_keys(ids)
         self.walk_operators(ids)
+        self.walk_earning(ids)
         self.walk_credentials_and_roles(ids)
         for key in sorted(set(self.spec.operations) - self.checked):
             self.fail(f"{key[0]} {key[1]}", "documented but not walked by the checker")
@@ -806,9 +872,476 @@ class Walk:
         self.call("POST", "/v1/operators/{operator_id}/disable", {"operator_id": 999_999_999},
                   expect=404, problem="not_found", label="unknown operator")
 
+    # ---- The earning engine
+
+    def walk_earning(self, ids: dict[str, Any]) -> None:
+        """Rules and campaigns (versions, stale versions, refusals naming the field, retiring),
+        tiers and engagement settings, events (dry runs, late events, new fields), members' tiers,
+        referral codes, check-ins and tasks, and back-tests."""
+        self.walk_rules(ids)
+        self.walk_campaigns(ids)
+        self.walk_earning_events(ids)
+        self.walk_tiers(ids)
+        self.walk_engagement_settings()
+        self.walk_member_engagement(ids)
+        self.walk_simulations()
+
+    def check_version(self, where: str, reply: Reply, version: int) -> None:
+        if isinstance(reply.json, dict) and reply.json.get("version") != version:
+            self.fail(where, f"version {reply.json.get('version')!r}, expected {version}")
+
+    def check_versions(self, where: str, reply: Reply, versions: list[int],
+                       retired: bool = False) -> None:
+        """The versions listed, newest first; the newest retired or not."""
+        if not isinstance(reply.json, dict):
+            return
+        data = reply.json.get("data") or []
+        if [entry.get("version") for entry in data] != versions:
+            self.fail(where, f"versions {[entry.get('version') for entry in data]}, expected {versions}")
+        elif data[0].get("retired") is not retired:
+            self.fail(where, f"the newest version's retired is {data[0].get('retired')!r}")
+
+    def walk_rules(self, ids: dict[str, Any]) -> None:
+        rules = "/v1/rules"
+        listed = self.call("GET", rules, expect=200)
+        if isinstance(listed.json, dict) and "base-rate-usd" not in [
+                rule.get("id") for rule in listed.json.get("data") or []]:
+            self.fail("GET /v1/rules", f"the default rule base-rate-usd is not listed: "
+                                       f"{short(listed.json)}")
+        rule = self.example("POST", rules)
+        self.check_version("POST /v1/rules", self.call("POST", rules, body=rule, expect=201), 1)
+        self.call("POST", rules, body=rule, expect=409, problem="already_exists", label="same id")
+        self.bad_bodies("POST", rules, {}, rule)
+        misspelt = dict(rule, id="checker-misspelt",
+                        conditions=[{"field": "amout", "op": "gte", "value": 100}])
+        reply = self.call("POST", rules, body=misspelt, expect=422, problem="validation_failed",
+                          label="unknown condition field")
+        self.expect_field("POST /v1/rules (unknown condition field)", reply, "conditions[0].field")
+        misplaced = dict(misspelt, conditions=[{"field": "amount", "op": "gte", "value": 100}])
+        reply = self.call("POST", rules, body=misplaced, expect=422, problem="validation_failed",
+                          label="purchase field in a review rule")
+        self.expect_field("POST /v1/rules (purchase field in a review rule)", reply,
+                          "conditions[0].field")
+
+        one = "/v1/rules/{rule_id}"
+        params = {"rule_id": rule["id"]}
+        unknown = {"rule_id": "checker-no-such-rule"}
+        self.call("GET", one, params, expect=200)
+        self.call("GET", one, unknown, expect=404, problem="not_found", label="unknown rule")
+        replace = self.example("PUT", one)
+        self.check_version(f"PUT {one}", self.call("PUT", one, params, body=replace, expect=200),
+                           replace["version"] + 1)
+        self.call("PUT", one, params, body=replace, expect=409, problem="version_conflict",
+                  label="stale version")
+        reply = self.call("PUT", one, params, body=dict(replace, id="checker-other-id"), expect=422,
+                          problem="validation_failed", label="another id than the path's")
+        self.expect_field(f"PUT {one} (another id than the path's)", reply, "id")
+        unversioned = {name: value for name, value in replace.items() if name != "version"}
+        self.call("PUT", one, unknown, body=unversioned, expect=404, problem="not_found",
+                  label="unknown rule")
+        self.bad_bodies("PUT", one, params, unversioned)
+        versions = one + "/versions"
+        self.check_versions(f"GET {versions}", self.call("GET", versions, params, expect=200),
+                            [replace["version"] + 1, replace["version"]])
+        self.call("GET", versions, unknown, expect=404, problem="not_found", label="never saved")
+
+        gone = {"rule_id": "checker-retired"}
+        self.call("POST", rules, body=dict(unversioned, id=gone["rule_id"]), expect=201,
+                  label="a rule to retire")
+        self.call("DELETE", one, gone, expect=204)
+        self.call("DELETE", one, gone, expect=404, problem="not_found", label="retired already")
+        self.call("GET", one, gone, expect=404, problem="not_found", label="retired")
+        self.check_versions(f"GET {versions} (retired)",
+                            self.call("GET", versions, gone, expect=200, label="retired"), [2, 1],
+                            retired=True)
+        ids["rule_id"] = rule["id"]
+
+    def walk_campaigns(self, ids: dict[str, Any]) -> None:
+        campaigns = "/v1/campaigns"
+        self.call("GET", campaigns, expect=200)
+        campaign = self.example("POST", campaigns)
+        self.check_version("POST /v1/campaigns",
+                           self.call("POST", campaigns, body=campaign, expect=201), 1)
+        self.call("POST", campaigns, body=campaign, expect=409, problem="already_exists",
+                  label="same id")
+        self.bad_bodies("POST", campaigns, {}, campaign)
+        reply = self.call("POST", campaigns, body=dict(campaign, id="checker-overlapping"),
+                          expect=422, problem="validation_failed",
+                          label="overlaps an exclusive campaign")
+        self.expect_field("POST /v1/campaigns (overlaps an exclusive campaign)", reply, "from")
+        # The example's multiplier names base-rate-usd: retiring that rule is refused.
+        named = [name for rule in campaign["rules"] for name in rule["effect"].get("of_rules", [])]
+        if named:
+            reply = self.call("DELETE", "/v1/rules/{rule_id}", {"rule_id": named[0]}, expect=422,
+                              problem="validation_failed", label="named by a campaign's multiplier")
+            self.expect_field("DELETE /v1/rules/{rule_id} (named by a campaign's multiplier)",
+                              reply, "of_rules[0]")
+
+        one = "/v1/campaigns/{campaign_id}"
+        params = {"campaign_id": campaign["id"]}
+        unknown = {"campaign_id": "checker-no-such-campaign"}
+        self.call("GET", one, params, expect=200)
+        self.call("GET", one, unknown, expect=404, problem="not_found", label="unknown campaign")
+        replace = self.example("PUT", one)
+        self.check_version(f"PUT {one}", self.call("PUT", one, params, body=replace, expect=200),
+                           replace["version"] + 1)
+        self.call("PUT", one, params, body=replace, expect=409, problem="version_conflict",
+                  label="stale version")
+        unversioned = {name: value for name, value in replace.items() if name != "version"}
+        self.call("PUT", one, unknown, body=unversioned, expect=404, problem="not_found",
+                  label="unknown campaign")
+        self.bad_bodies("PUT", one, params, unversioned)
+        versions = one + "/versions"
+        self.check_versions(f"GET {versions}", self.call("GET", versions, params, expect=200),
+                            [replace["version"] + 1, replace["version"]])
+        self.call("GET", versions, unknown, expect=404, problem="not_found", label="never saved")
+
+        gone = {"campaign_id": "checker-retired"}
+        self.call("POST", campaigns, body=dict(unversioned, id=gone["campaign_id"], exclusive=False),
+                  expect=201, label="a campaign to retire")
+        self.call("DELETE", one, gone, expect=204)
+        self.call("DELETE", one, gone, expect=404, problem="not_found", label="retired already")
+        self.check_versions(f"GET {versions} (retired)",
+                            self.call("GET", versions, gone, expect=200, label="retired"), [2, 1],
+                            retired=True)
+        ids["campaign_id"] = campaign["id"]
+
+    def walk_earning_events(self, ids: dict[str, Any]) -> None:
+        """Dry runs, late events, and the fields of events of each type."""
+        events = "/v1/events"
+        member_id = ids["member_id"]
+        params = {"member_id": member_id}
+        purchase = self.example("POST", events)
+        purchase.update(member_id=member_id, order_id="checker-dry-run")
+        history = "/v1/members/{member_id}/transactions"
+        before = self.call("GET", history, params, query={"limit": 1}, expect=200,
+                           label="before a dry run")
+        dry = self.call("POST", events, query={"dry_run": "true"}, body=purchase, expect=200,
+                        label="dry run")
+        if isinstance(dry.json, dict) and (dry.json.get("dry_run") is not True
+                                           or not dry.json.get("explanation")):
+            self.fail("POST /v1/events (dry run)",
+                      f"no dry_run: true and explanation: {short(dry.json)}")
+        after = self.call("GET", history, params, query={"limit": 1}, expect=200,
+                          label="after a dry run")
+        if before.json != after.json:
+            self.fail("POST /v1/events (dry run)", "the dry run wrote a transaction")
+        # The member checked in today (walk_members_and_points): the dry run tells the refusal.
+        refused = self.call("POST", events, query={"dry_run": "true"},
+                            body={"type": "checkin", "member_id": member_id}, expect=200,
+                            label="dry run, checked in already")
+        refusal = refused.json.get("refusal") if isinstance(refused.json, dict) else None
+        if isinstance(refused.json, dict) and (refusal or {}).get("type") != "already_checked_in":
+            self.fail("POST /v1/events (dry run, checked in already)",
+                      f"no refusal already_checked_in: {short(refused.json)}")
+        reply = self.call("POST", events, query={"dry_run": "maybe"}, body=purchase, expect=422,
+                          problem="validation_failed", label="dry_run=maybe")
+        self.expect_field("POST /v1/events (dry_run=maybe)", reply, "dry_run")
+        self.call("POST", events, query={"dry_run": "true"}, body=dict(purchase, member_id=999_999_999),
+                  expect=404, problem="unknown_member", label="dry run, unknown member")
+        self.bad_bodies("POST", events, {}, purchase, query={"dry_run": "true"})
+
+        late = dict(purchase, order_id="checker-late",
+                    occurred_at=(datetime.now(timezone.utc) - timedelta(days=31)).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"))
+        self.call("POST", events, body=late, headers=self.key(), expect=422,
+                  problem="event_too_late", label="31 days late")
+        self.call("POST", events, query={"dry_run": "true"}, body=late, expect=422,
+                  problem="event_too_late", label="dry run, 31 days late")
+        other_currency = copy.deepcopy(purchase)
+        other_currency.update(order_id="checker-currency", discount={"amount": 100, "currency": "EUR"})
+        reply = self.call("POST", events, body=other_currency, headers=self.key(), expect=422,
+                          problem="validation_failed", label="discount in another currency")
+        self.expect_field("POST /v1/events (discount in another currency)", reply,
+                          "discount.currency")
+        reply = self.call("POST", events, body={"type": "survey", "member_id": member_id},
+                          headers=self.key(), expect=422, problem="validation_failed",
+                          label="survey without task")
+        self.expect_field("POST /v1/events (survey without task)", reply, "task")
+        reply = self.call("POST", events, body={"type": "review", "member_id": member_id,
+                                                "task": "checker-survey"},
+                          headers=self.key(), expect=422, problem="validation_failed",
+                          label="review with a task")
+        self.expect_field("POST /v1/events (review with a task)", reply, "task")
+        self.call("POST", events, body={"type": "survey", "member_id": member_id,
+                                        "task": "checker-survey"},
+                  headers=self.key(), expect=201, label="survey")
+        self.call("POST", events, body={"type": "profile_completed", "member_id": member_id},
+                  headers=self.key(), expect=201, label="profile_completed")
+
+    def walk_tiers(self, ids: dict[str, Any]) -> None:
+        tiers = "/v1/tiers"
+        member_tier = "/v1/members/{member_id}/tier"
+        params = {"member_id": ids["member_id"]}
+        unknown_member = {"member_id": 999_999_999}
+        member = f"bearer:{ids['member_token']}" if ids.get("member_token") else None
+        self.call("GET", tiers, expect=404, problem="not_found", label="no tiers yet")
+        self.call("GET", member_tier, params, expect=404, problem="not_found", label="no tiers yet")
+        if member:
+            self.call("GET", "/v1/me/tier", auth=member, expect=404, problem="not_found",
+                      label="no tiers yet")
+        body = self.example("PUT", tiers)
+        saved = self.call("PUT", tiers, body=body, expect=200)
+        version = saved.json.get("version") if isinstance(saved.json, dict) else None
+        if isinstance(version, int):
+            self.check_version(f"PUT {tiers} (with the version read)",
+                               self.call("PUT", tiers, body=dict(body, version=version), expect=200,
+                                         label="with the version read"), version + 1)
+            self.call("PUT", tiers, body=dict(body, version=version), expect=409,
+                      problem="version_conflict", label="stale version")
+        unordered = copy.deepcopy(body)
+        unordered["tiers"][0]["threshold"] = 1
+        reply = self.call("PUT", tiers, body=unordered, expect=422, problem="validation_failed",
+                          label="first threshold not 0")
+        self.expect_field("PUT /v1/tiers (first threshold not 0)", reply, "tiers[0].threshold")
+        self.bad_bodies("PUT", tiers, {}, body)
+        self.call("GET", tiers, expect=200)
+
+        self.call("GET", member_tier, params, expect=200)
+        self.call("GET", member_tier, unknown_member, expect=404, problem="unknown_member",
+                  label="unknown member")
+        move = self.example("POST", member_tier)
+        key = self.key()
+        first = self.call("POST", member_tier, params, body=move, headers=key, expect=200)
+        if isinstance(first.json, dict) and (first.json.get("tier") or {}).get("id") != move["tier"]:
+            self.fail(f"POST {member_tier}", f"the member is not in {move['tier']}: {short(first.json)}")
+        # A retry answers the member's tier as it is then; it is not a stored answer, so it has no
+        # Idempotent-Replayed (see the operation's description).
+        again = self.call("POST", member_tier, params, body=move, headers=key, expect=200,
+                          label="retry")
+        if again.json != first.json:
+            self.fail(f"POST {member_tier} (retry)", f"body differs: {short(first.text())} then "
+                                                     f"{short(again.text())}")
+        self.call("POST", member_tier, params, body=dict(move, reason=move["reason"] + " (changed)"),
+                  headers=key, expect=422, problem="idempotency_conflict",
+                  label="same key, other body")
+        self.call("POST", member_tier, params, body=move, expect=428,
+                  problem="idempotency_key_missing", label="no Idempotency-Key")
+        self.call("POST", member_tier, params, body=move, headers=self.key(), expect=409,
+                  problem="tier_unchanged", label="the same tier again")
+        self.call("POST", member_tier, params, body=dict(move, tier="checker-no-such-tier"),
+                  headers=self.key(), expect=422, problem="unknown_tier", label="unknown tier")
+        self.call("POST", member_tier, unknown_member, body=move, headers=self.key(), expect=404,
+                  problem="unknown_member", label="unknown member")
+        self.bad_bodies("POST", member_tier, params, move)
+        if member:
+            self.call("GET", "/v1/me/tier", auth=member, expect=200)
+
+    def walk_engagement_settings(self) -> None:
+        engagement = "/v1/engagement"
+        self.call("GET", engagement, expect=200)
+        body = self.example("PUT", engagement)
+        saved = self.call("PUT", engagement, body=body, expect=200)
+        version = saved.json.get("version") if isinstance(saved.json, dict) else None
+        if isinstance(version, int):
+            self.check_version(f"PUT {engagement} (with the version read)",
+                               self.call("PUT", engagement, body=dict(body, version=version),
+                                         expect=200, label="with the version read"), version + 1)
+            self.call("PUT", engagement, body=dict(body, version=version), expect=409,
+                      problem="version_conflict", label="stale version")
+        no_minimum = copy.deepcopy(body)
+        no_minimum["referral"].pop("min_purchase", None)
+        reply = self.call("PUT", engagement, body=no_minimum, expect=422,
+                          problem="validation_failed", label="referral without min_purchase")
+        self.expect_field("PUT /v1/engagement (referral without min_purchase)", reply,
+                          "referral.min_purchase")
+        self.bad_bodies("PUT", engagement, {}, body)
+        self.call("GET", engagement, expect=200, label="saved")
+
+    def walk_member_engagement(self, ids: dict[str, Any]) -> None:
+        """Referral codes, check-ins, a referred friend's purchase, and tasks, for two new members
+        (the walk's member checked in today already)."""
+        members = "/v1/members"
+        one = "/v1/members/{member_id}"
+        created = self.call("POST", members, expect=201, label="a member for the earning walk",
+                            body={"external_id": "checker-earning-1", "tags": ["checker", "early"]})
+        first_id = created.json.get("id") if isinstance(created.json, dict) else None
+        if not isinstance(first_id, int):
+            self.fail("POST /v1/members", "no member for the earning walk: check-ins not walked")
+            return
+        mine = {"member_id": first_id}
+        referral = "/v1/members/{member_id}/referral"
+        shared = self.call("GET", referral, mine, expect=200)
+        code = shared.json.get("code") if isinstance(shared.json, dict) else None
+        again = self.call("GET", referral, mine, expect=200, label="again")
+        if isinstance(again.json, dict) and again.json.get("code") != code:
+            self.fail(f"GET {referral} (again)", f"the code changed from {code!r}: {short(again.json)}")
+        self.call("GET", referral, {"member_id": 999_999_999}, expect=404,
+                  problem="unknown_member", label="unknown member")
+        friend = self.call("POST", members, expect=201, label="with a referral code",
+                           body={"external_id": "checker-earning-2", "referral_code": code,
+                                 "tags": ["friend", "friend"]})
+        friend_id = friend.json.get("id") if isinstance(friend.json, dict) else None
+        if isinstance(friend.json, dict) and (friend.json.get("referrer") != "checker-earning-1"
+                                              or friend.json.get("tags") != ["friend"]):
+            self.fail("POST /v1/members (with a referral code)",
+                      f"expected referrer checker-earning-1 and tags [friend]: {short(friend.json)}")
+        if not isinstance(friend_id, int):
+            return
+        theirs = {"member_id": friend_id}
+        reply = self.call("POST", members, body={"external_id": "checker-earning-3",
+                                                 "referral_code": "NOSUCHCODE"},
+                          expect=422, problem="validation_failed", label="unknown referral code")
+        self.expect_field("POST /v1/members (unknown referral code)", reply, "referral_code")
+        earlier = self.example("POST", members)["external_id"]  # joined before the friend
+        reply = self.call("PATCH", one, theirs, body={"referrer": earlier}, expect=422,
+                          problem="validation_failed", label="referrer set already")
+        self.expect_field("PATCH /v1/members/{member_id} (referrer set already)", reply, "referrer")
+        reply = self.call("PATCH", one, mine, body={"referrer": "checker-earning-2"}, expect=422,
+                          problem="validation_failed", label="referrer joined later")
+        self.expect_field("PATCH /v1/members/{member_id} (referrer joined later)", reply, "referrer")
+        reply = self.call("PATCH", one, theirs, body={"tags": ["Not-A-Tag"]}, expect=422,
+                          problem="validation_failed", label="invalid tag")
+        self.expect_field("PATCH /v1/members/{member_id} (invalid tag)", reply, "tags[0]")
+        cleared = self.call("PATCH", one, theirs, body={"tags": None}, expect=200, label="tags null")
+        if isinstance(cleared.json, dict) and cleared.json.get("tags") != []:
+            self.fail("PATCH /v1/members/{member_id} (tags null)",
+                      f"tags not cleared: {short(cleared.json)}")
+        session = self.call("POST", "/v1/members/{member_id}/sessions", mine, expect=201,
+                            label="for the earning walk")
+        token = session.json.get("token") if isinstance(session.json, dict) else None
+        member = f"bearer:{token}" if token else None
+        if member:
+            own = self.call("GET", "/v1/me/referral", auth=member, expect=200)
+            if isinstance(own.json, dict) and own.json.get("code") != code:
+                self.fail("GET /v1/me/referral", f"not the member's code {code!r}: {short(own.json)}")
+
+        # Check-ins: the friend by the shop, the first member by themselves.
+        checkins = "/v1/members/{member_id}/checkins"
+        self.check_checkins(self.call("GET", checkins, theirs, expect=200), False, 0)
+        key = self.key()
+        checked_in = self.call("POST", checkins, theirs, headers=key, expect=201)
+        if isinstance(checked_in.json, dict) and checked_in.json.get("streak") != 1:
+            self.fail(f"POST {checkins}", f"streak is not 1: {short(checked_in.json)}")
+        self.idempotency("POST", checkins, theirs, NO_BODY, checked_in, key, changed={})
+        self.call("POST", checkins, theirs, headers=self.key(), expect=409,
+                  problem="already_checked_in", label="twice the same day")
+        self.check_checkins(self.call("GET", checkins, theirs, expect=200, label="checked in"),
+                            True, 1)
+        self.call("POST", checkins, {"member_id": 999_999_999}, headers=self.key(), expect=404,
+                  problem="unknown_member", label="unknown member")
+        self.bad_bodies("POST", checkins, theirs, {})
+        my_checkins = "/v1/me/checkins"
+        if member:
+            self.call("GET", my_checkins, auth=member, expect=200)
+            key = self.key()
+            checked_in = self.call("POST", my_checkins, body={}, headers=key, auth=member, expect=201)
+            self.idempotency("POST", my_checkins, {}, {}, checked_in, key, changed=NO_BODY,
+                             auth=member)
+            self.call("POST", my_checkins, headers=self.key(), auth=member, expect=409,
+                      problem="already_checked_in", label="twice the same day")
+            self.call("POST", checkins, mine, headers=self.key(), expect=409,
+                      problem="already_checked_in", label="checked in by themselves")
+            self.bad_bodies("POST", my_checkins, {}, {}, auth=member)
+            self.check_checkins(self.call("GET", my_checkins, auth=member, expect=200,
+                                          label="checked in"), True, 1)
+        engagement = self.example("PUT", "/v1/engagement")
+        self.call("PUT", "/v1/engagement", body=dict(engagement, checkin={"enabled": False}),
+                  expect=200, label="check-in off")
+        self.call("POST", checkins, {"member_id": ids["member_id"]}, headers=self.key(), expect=409,
+                  problem="checkin_disabled", label="check-in off")
+        if member:
+            self.call("POST", my_checkins, headers=self.key(), auth=member, expect=409,
+                      problem="checkin_disabled", label="check-in off")
+        self.call("PUT", "/v1/engagement", body=engagement, expect=200, label="check-in on again")
+
+        # The friend's first qualifying purchase: a referral reward for both (the first member
+        # bought before, so referring pays), and a tier upgrade.
+        events = "/v1/events"
+        purchase = self.example("POST", events)
+        purchase.update(member_id=first_id, order_id="checker-earning-1-first")
+        self.call("POST", events, body=purchase, headers=self.key(), expect=201,
+                  label="the referrer's own purchase")
+        big = dict(purchase, member_id=friend_id, order_id="checker-earning-2-first",
+                   amount={"amount": 250_000, "currency": "USD"})
+        big.pop("items", None)
+        dry = self.call("POST", events, query={"dry_run": "true"}, body=big, expect=200,
+                        label="dry run, a referred friend's first purchase")
+        if isinstance(dry.json, dict) and not {"referrer_award", "tier_change"} <= set(dry.json):
+            self.fail("POST /v1/events (dry run, a referred friend's first purchase)",
+                      f"expected referrer_award and tier_change: {short(dry.json)}")
+        bought = self.call("POST", events, body=big, headers=self.key(), expect=201,
+                           label="a referred friend's first purchase")
+        if isinstance(bought.json, dict) and "tier_change" not in bought.json:
+            self.fail("POST /v1/events (a referred friend's first purchase)",
+                      f"no tier_change: {short(bought.json)}")
+
+        # Tasks: a task rule, its completion (paid once), the member's list.
+        task = "checker-profile"
+        self.call("POST", "/v1/rules", expect=201, label="a task rule", body={
+            "id": "checker-task", "name": "Complete your profile", "event_type": "task",
+            "conditions": [{"field": "task", "op": "eq", "value": task}],
+            "effect": {"kind": "fixed", "points": 50},
+            "caps": {"per_member": [{"period": "lifetime", "times": 1}]}})
+        listed = self.call("GET", "/v1/tasks", expect=200)
+        tasks = [t.get("task") for t in listed.json.get("data") or []] \
+            if isinstance(listed.json, dict) else [task]
+        if task not in tasks:
+            self.fail("GET /v1/tasks", f"{task} is not listed: {short(listed.json)}")
+        if member:
+            self.check_completed(self.call("GET", "/v1/me/tasks", auth=member, expect=200), task, 0)
+        completions = "/v1/members/{member_id}/tasks/{task}/completions"
+        params = {"member_id": first_id, "task": task}
+        key = self.key()
+        completed = self.call("POST", completions, params, headers=key, expect=201)
+        if isinstance(completed.json, dict) and not completed.json.get("points"):
+            self.fail(f"POST {completions}",
+                      f"the first completion earned nothing: {short(completed.json)}")
+        self.idempotency("POST", completions, params, NO_BODY, completed, key, changed={})
+        repeated = self.call("POST", completions, params, headers=self.key(), expect=201,
+                             label="a second time")
+        if isinstance(repeated.json, dict) and repeated.json.get("points") != 0:
+            self.fail(f"POST {completions} (a second time)", f"paid twice: {short(repeated.json)}")
+        self.call("POST", completions, dict(params, member_id=999_999_999), headers=self.key(),
+                  expect=404, problem="unknown_member", label="unknown member")
+        reply = self.call("POST", completions, dict(params, task="t" * 65), headers=self.key(),
+                          expect=422, problem="validation_failed", label="task name too long")
+        self.expect_field(f"POST {completions} (task name too long)", reply, "task")
+        self.bad_bodies("POST", completions, params, {})
+        if member:
+            self.check_completed(self.call("GET", "/v1/me/tasks", auth=member, expect=200,
+                                           label="completed"), task, 1)
+        ids["task"] = task
+
+    def check_checkins(self, reply: Reply, today: bool, streak: int) -> None:
+        if isinstance(reply.json, dict) and (reply.json.get("checked_in_today") is not today
+                                             or reply.json.get("streak") != streak):
+            self.fail("GET .../checkins", f"expected checked_in_today {today} and streak {streak}: "
+                                          f"{short(reply.json)}")
+
+    def check_completed(self, reply: Reply, task: str, times: int) -> None:
+        if not isinstance(reply.json, dict):
+            return
+        found = [t.get("completed") for t in reply.json.get("data") or [] if t.get("task") == task]
+        if found != [times]:
+            self.fail("GET /v1/me/tasks", f"{task} completed {found}, expected [{times}]")
+
+    def walk_simulations(self) -> None:
+        simulations = "/v1/simulations"
+        body = self.example("POST", simulations)
+        now = datetime.now(timezone.utc)
+        body.update(**{"from": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       "until": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        report = self.call("POST", simulations, body=body, expect=200)
+        if isinstance(report.json, dict) and not report.json.get("events"):
+            self.fail(f"POST {simulations}", f"no events replayed: {short(report.json)}")
+        self.call("POST", simulations, body={"from": body["from"], "until": body["until"]},
+                  auth="analyst", expect=200, label="the program in force, as analyst")
+        reply = self.call("POST", simulations, body=dict(body, until=body["from"]), expect=422,
+                          problem="validation_failed", label="until not after from")
+        self.expect_field("POST /v1/simulations (until not after from)", reply, "until")
+        misspelt = copy.deepcopy(body)
+        misspelt["draft"]["rules"][0]["conditions"] = [{"field": "amout", "op": "gte", "value": 1}]
+        reply = self.call("POST", simulations, body=misspelt, expect=422, problem="validation_failed",
+                          label="draft with an unknown condition field")
+        self.expect_field("POST /v1/simulations (draft with an unknown condition field)", reply,
+                          "draft.rules[0].conditions[0].field")
+        self.bad_bodies("POST", simulations, {}, body)
+
     def walk_credentials_and_roles(self, ids: dict[str, Any]) -> None:
         """401 without credentials; 403 for every role outside x-roles; 200 for allowed reads."""
-        params = {name: ids.get(name) for name in ("member_id", "order_id", "key_id", "operator_id")}
+        params = {name: ids.get(name) for name in ("member_id", "order_id", "key_id", "operator_id",
+                                                   "rule_id", "campaign_id", "task")}
         member = ids.get("member_token")
         for (method, path), operation in sorted(self.spec.operations.items()):
             roles = set(operation.get("x-roles", []))
@@ -922,7 +1455,7 @@ def main() -> int:
     except (OSError, yaml.YAMLError) as error:
         print(f"openapi: cannot read {args.spec}: {error}")
         return 2
-    problems = [f"document: {problem}" for problem in check_document(spec)]
+    problems = [f"document: {problem}" for problem in check_document(spec) + check_problem_table(spec)]
     for problem in problems:
         print(f"FAIL {problem}")
     if args.spec_only:
