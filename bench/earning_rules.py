@@ -46,7 +46,7 @@ def rule(i):
         {"conditions": [{"field": "amount", "op": "between", "value": [500, 5000]},
                         {"field": "currency", "op": "eq", "value": "USD"}],
          "effect": {"kind": "per_unit", "points": 1, "per": {"amount": 1000, "currency": "USD"}},
-         "caps": {"per_event": 10, "per_member": [{"period": "week", "points": 500}]}},
+         "caps": {"per_event": 10}},
     ]
     document = {"id": f"bench-{i}", "name": f"Benchmark rule {i}", "event_type": "purchase",
                 "priority": i % 7}

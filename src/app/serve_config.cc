@@ -82,8 +82,9 @@ void read_known_keys(TomlReader& reader) {
         "tls_private_key"}},
       {"store", {"data_dir", "max_batch", "settle_interval_seconds"}},
       {"program",
-       {"name", "currency", "points_per_unit", "return_window_days", "member_session_minutes",
-        "operator_session_minutes", "expiry", "shortfall", "time_zone"}}};
+       {"name", "currency", "points_per_unit", "return_window_days", "accepted_lateness_days",
+        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall",
+        "time_zone"}}};
   for (const auto& [section, node] : reader.root()) {
     const std::string name(section.str());
     auto it = known.find(name);
@@ -162,6 +163,9 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   std::int64_t days = config.program.return_window_us / 86'400'000'000LL;
   reader.integer("program.return_window_days", days, 0, 365);
   config.program.return_window_us = days * 86'400'000'000LL;
+  days = config.program.accepted_lateness_us / 86'400'000'000LL;
+  reader.integer("program.accepted_lateness_days", days, 0, 3650);
+  config.program.accepted_lateness_us = days * 86'400'000'000LL;
   std::int64_t minutes = config.program.member_session_ttl_us / 60'000'000;
   reader.integer("program.member_session_minutes", minutes, 1, 1440);
   config.program.member_session_ttl_us = minutes * 60'000'000;

@@ -24,6 +24,7 @@ data_dir = "/var/lib/pointsmall"
 [program]
 currency = "EUR"
 return_window_days = 30
+accepted_lateness_days = 7
 points_per_unit = { EUR = 2, USD = 1 }
 )";
   ASSERT_FALSE(apply_toml(config, toml, "test.toml"));
@@ -33,6 +34,7 @@ points_per_unit = { EUR = 2, USD = 1 }
   EXPECT_FALSE(config.access_log);
   EXPECT_EQ(config.program.currency, "EUR");
   EXPECT_EQ(config.program.return_window_us, 30LL * 86'400'000'000);
+  EXPECT_EQ(config.program.accepted_lateness_us, 7LL * 86'400'000'000);
   ASSERT_EQ(config.program.accepted.size(), 2U);
   EXPECT_FALSE(validate(config));
 
