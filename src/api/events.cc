@@ -173,7 +173,8 @@ void dry_run_event(const CallPtr& call, const EventInput& input) {
   const rules::Member member = facts_of(call, input.member_id);
   const Counters counters =
       call->services.ledger.counters(rules::counters_needed(*program, event, member));
-  const rules::Evaluation evaluation = rules::evaluate(*program, event, member, counters);
+  const rules::Evaluation evaluation =
+      rules::evaluate(*program, event, member, counters, {.explain_skipped = true});
   nlohmann::json body = {{"dry_run", true}, {"member_id", input.member_id}, {"type", input.type}};
   if (const auto& refusal = evaluation.refusal) {
     body["points"] = 0;

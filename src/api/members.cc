@@ -7,6 +7,9 @@
 #include "api/routes.h"
 #include "auth/crypto.h"
 #include "core/time_zone.h"
+#include "earning/event_payload.h"
+#include "earning/member_facts.h"
+#include "earning/preparers.h"
 
 namespace pointsmall::api {
 namespace {
@@ -133,6 +136,62 @@ void check_referrer(const CallPtr& call, Fields& fields, const std::string& refe
   }
 }
 
+bool profile_complete(const store::MemberProfile& p) {
+  return !p.email.empty() && !p.phone.empty() && !p.name.empty() && !p.birthday.empty();
+}
+
+bool program_rewards(const rules::Program& program, const std::string& type) {
+  auto rewards = [&](const rules::Rule& rule) { return rule.enabled && rule.event_type == type; };
+  if (std::any_of(program.rules.begin(), program.rules.end(), rewards)) return true;
+  return std::any_of(program.campaigns.begin(), program.campaigns.end(),
+                     [&](const rules::Campaign& campaign) {
+                       return campaign.enabled &&
+                              std::any_of(campaign.rules.begin(), campaign.rules.end(), rewards);
+                     });
+}
+
+// Events the server records itself when the program has a rule for them: "register" when a member
+// joins, "profile_completed" the first time the profile has e-mail, phone, name and birthday.
+// Each has one key per member, so it counts once ever. `then` runs afterwards whatever the
+// outcome: the member's change stands either way. An event the store fails to record is not
+// rewarded now; "profile_completed" is tried again at the next change of a complete profile.
+void record_milestones(const CallPtr& call, MemberId member_id,
+                       std::shared_ptr<std::vector<std::string>> types,
+                       std::function<void(const CallPtr&)> then) {
+  const auto program = call->services.earning.current();
+  while (!types->empty() && !program_rewards(*program, types->front()))
+    types->erase(types->begin());
+  if (types->empty()) {
+    then(call);
+    return;
+  }
+  const std::string type = types->front();
+  types->erase(types->begin());
+  const TimeUs now = call->services.clock.now_us();
+  ledger::Command command;
+  command.idempotency_key = "auto:" + type + ":" + std::to_string(member_id);
+  command.member_id = member_id;
+  command.at_us = now;
+  command.actor = call->caller.actor;
+  command.reason = type == "register" ? "registration" : "profile completed";
+  command.body = ledger::RecordEvent{type};
+  const nlohmann::json payload = {{"type", type}, {"member_id", member_id}};
+  command.event = ledger::EventRecord{type, now, payload.dump()};
+  rules::Member facts;
+  facts.id = member_id;
+  if (auto record = call->services.members.find(member_id))
+    facts = earning::member_facts(*record, call->services.ledger);
+  auto preparer = std::make_shared<earning::EventPreparer>(
+      program, earning::event_from_payload(type, now, payload), facts);
+  call->services.ledger.submit_prepared(
+      std::move(command), preparer,
+      [call, member_id, types, then = std::move(then)](const store::CommandResult&) {
+        call->defer([call, member_id, types, then] {
+          call->guard([&] { record_milestones(call, member_id, types, then); });
+        });
+      });
+}
+
 void answer_member(const CallPtr& call, unsigned status, MemberId member_id,
                    std::vector<http::Header> headers = {}) {
   auto record = call->services.members.find(member_id);
@@ -212,7 +271,12 @@ void create_member(const CallPtr& call) {
       c->services.members.put_profile(member_id, profile, c->services.clock.now_us());
     std::vector<http::Header> headers{{"location", "/v1/members/" + std::to_string(member_id)}};
     if (result.replayed) headers.push_back({"idempotent-replayed", "true"});
-    answer_member(c, 201, member_id, std::move(headers));
+    auto milestones =
+        std::make_shared<std::vector<std::string>>(std::vector<std::string>{"register"});
+    if (profile_complete(profile)) milestones->push_back("profile_completed");
+    record_milestones(c, member_id, milestones, [member_id, headers](const CallPtr& done) {
+      answer_member(done, 201, member_id, headers);
+    });
   });
 }
 
@@ -269,7 +333,12 @@ void update_member(const CallPtr& call) {
   }
   if (fail_if_invalid(call, errors)) return;
   call->services.members.put_profile(account->member_id, profile, call->services.clock.now_us());
-  answer_member(call, 200, account->member_id);
+  auto milestones = std::make_shared<std::vector<std::string>>();
+  if (profile_complete(profile)) milestones->push_back("profile_completed");
+  record_milestones(call, account->member_id, milestones,
+                    [member_id = account->member_id](const CallPtr& done) {
+                      answer_member(done, 200, member_id);
+                    });
 }
 
 void get_balance(const CallPtr& call) {

@@ -83,8 +83,7 @@ void read_known_keys(TomlReader& reader) {
       {"store", {"data_dir", "max_batch", "settle_interval_seconds"}},
       {"program",
        {"name", "currency", "points_per_unit", "return_window_days", "accepted_lateness_days",
-        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall",
-        "time_zone"}}};
+        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone"}}};
   for (const auto& [section, node] : reader.root()) {
     const std::string name(section.str());
     auto it = known.find(name);

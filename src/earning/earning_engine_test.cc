@@ -36,7 +36,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-TimeUs at(const char* rfc3339) { return parse_rfc3339(rfc3339).value(); }
+TimeUs at(const char* rfc3339) {
+  return parse_rfc3339(rfc3339).value();
+}
 
 class EarningEngine : public ::testing::Test {
  protected:
@@ -50,9 +52,9 @@ class EarningEngine : public ::testing::Test {
   }
 
   MemberId open_member(const std::string& external_id) {
-    const store::CommandResult r = ledger_->execute(
-        ledger::Command{"open-" + external_id, 0, at("2025-01-01T00:00:00Z"), "test", "joined",
-                        ledger::OpenAccount{external_id}});
+    const store::CommandResult r =
+        ledger_->execute(ledger::Command{"open-" + external_id, 0, at("2025-01-01T00:00:00Z"),
+                                         "test", "joined", ledger::OpenAccount{external_id}});
     EXPECT_TRUE(r.ok());
     return r.outcome.member_id;
   }
@@ -111,9 +113,8 @@ TEST_F(EarningEngine, ACampaignBudgetRunsOutMidBatchAndNotAPointMore) {
   // Forty purchases submitted at once: the writer takes them in batches, each seeing the
   // budget as the purchases before it left it.
   for (int i = 0; i < 40; ++i)
-    submit_purchase(program, members[static_cast<std::size_t>(i % 5)],
-                    "order-" + std::to_string(i), 100, at("2026-03-01T12:00:00Z"),
-                    [&](const store::CommandResult& r) {
+    submit_purchase(program, members[static_cast<std::size_t>(i % 5)], "order-" + std::to_string(i),
+                    100, at("2026-03-01T12:00:00Z"), [&](const store::CommandResult& r) {
                       if (!r.ok()) return;
                       ++accepted;
                       awarded += r.outcome.points;

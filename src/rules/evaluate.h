@@ -77,7 +77,8 @@ struct Refusal {
 struct Evaluation {
   Points points = 0;          // for the member, >= 0
   std::vector<Line> fired;    // in the order applied
-  std::vector<Line> skipped;  // rules for this event type that did not fire, with why
+  std::vector<Line> skipped;  // rules for this event type that did not fire, with why; only
+                              // with EvaluateOptions::explain_skipped
   Counters updates;           // new values of counters (only those that change)
   std::optional<TierChange> tier_change;
   int tier_level = 0;     // the member's tier after the event
@@ -86,12 +87,22 @@ struct Evaluation {
   std::optional<Refusal> refusal;  // set: nothing else applies
 };
 
-// The counters `evaluate` will read for this event (caps, budgets, streak, tier, referral).
+struct EvaluateOptions {
+  // Fill Evaluation::skipped: every rule that did not fire, with why (dry runs show them).
+  // Off, `skipped` stays empty and no words are made for rules that do not fire; everything
+  // else in the evaluation is the same either way.
+  bool explain_skipped = false;
+};
+
+// The counters `evaluate` will read for this event (caps, budgets, streak, tier, referral), with
+// or without explain_skipped. Cap and budget counters are named only for rules that can fire:
+// rules whose window, item filter or a condition decidable without counters fails, and rules a
+// non-stacking rule certain to fire stops, read none.
 std::vector<CounterKey> counters_needed(const Program& program, const Event& event,
                                         const Member& member);
 // Evaluates the event. `counters` holds (at least) the values of counters_needed.
 Evaluation evaluate(const Program& program, const Event& event, const Member& member,
-                    const Counters& counters);
+                    const Counters& counters, const EvaluateOptions& options = {});
 
 // The counters `review_tier` reads for a member.
 std::vector<CounterKey> tier_counters_needed(const Program& program, MemberId member, TimeUs at_us);

@@ -161,10 +161,15 @@ std::string fired_detail(const Evaluation& evaluation, const std::string& rule) 
   return ::testing::AssertionFailure() << "\"" << text << "\" does not mention \"" << part << "\"";
 }
 
-void expect_same(const Evaluation& a, const Evaluation& b) {
+// Explanations of the rules that do not fire, as dry runs ask for them.
+constexpr EvaluateOptions kExplain{.explain_skipped = true};
+
+void expect_same(const Evaluation& a, const Evaluation& b, bool with_skipped = true) {
   EXPECT_EQ(a.points, b.points);
   EXPECT_EQ(a.fired, b.fired);
-  EXPECT_EQ(a.skipped, b.skipped);
+  if (with_skipped) {
+    EXPECT_EQ(a.skipped, b.skipped);
+  }
   EXPECT_EQ(a.updates, b.updates);
   EXPECT_EQ(a.tier_level, b.tier_level);
   EXPECT_EQ(a.validity_days, b.validity_days);
@@ -188,19 +193,27 @@ void expect_same(const Evaluation& a, const Evaluation& b) {
 }
 
 // Evaluates as the store does (with only the counters counters_needed names) and checks that the
-// result is the same as with every counter.
+// result is the same as with every counter, and that explain_skipped changes nothing but the
+// skipped lines (which are left out without it).
 Evaluation evaluate_checked(const Program& program, const Event& event, const Member& member,
-                            const Counters& counters) {
+                            const Counters& counters, const EvaluateOptions& options = {}) {
   Counters loaded;
   for (const CounterKey& key : counters_needed(program, event, member)) {
     auto it = counters.find(key);
     if (it != counters.end()) loaded.insert(*it);
   }
-  Evaluation with_all = evaluate(program, event, member, counters);
-  Evaluation with_loaded = evaluate(program, event, member, loaded);
+  Evaluation with_all = evaluate(program, event, member, counters, options);
+  Evaluation with_loaded = evaluate(program, event, member, loaded, options);
   {
     SCOPED_TRACE("evaluated with only the counters counters_needed names");
     expect_same(with_loaded, with_all);
+  }
+  const Evaluation other =
+      evaluate(program, event, member, loaded, {.explain_skipped = !options.explain_skipped});
+  {
+    SCOPED_TRACE("evaluated with explain_skipped the other way");
+    expect_same(other, with_loaded, false);
+    EXPECT_TRUE((options.explain_skipped ? other : with_loaded).skipped.empty());
   }
   return with_loaded;
 }
@@ -213,8 +226,9 @@ void apply_updates(Counters& counters, const Counters& updates) {
 struct Sequence {
   explicit Sequence(Program program_in) : program(std::move(program_in)) {}
 
-  Evaluation operator()(const Event& event, const Member& member = a_member()) {
-    Evaluation evaluation = evaluate_checked(program, event, member, counters);
+  Evaluation operator()(const Event& event, const Member& member = a_member(),
+                        const EvaluateOptions& options = {}) {
+    Evaluation evaluation = evaluate_checked(program, event, member, counters, options);
     if (!evaluation.refusal) apply_updates(counters, evaluation.updates);
     return evaluation;
   }
@@ -254,8 +268,8 @@ TEST(EarningEffects, PerUnitGivesItsPointsForEveryFullUnitOfMoney) {
 TEST(EarningEffects, PerUnitCountsOnlyEventsInItsCurrency) {
   Program program;
   program.rules = {per_unit("spend", 1, 100)};
-  const Evaluation evaluation =
-      evaluate_checked(program, purchase(5000, utc("2026-11-22T12:00:00Z"), "EUR"), a_member(), {});
+  const Evaluation evaluation = evaluate_checked(
+      program, purchase(5000, utc("2026-11-22T12:00:00Z"), "EUR"), a_member(), {}, kExplain);
   EXPECT_EQ(evaluation.points, 0);
   EXPECT_EQ(skip_reason(evaluation, "spend"), "event in EUR, rule counts GBP");
 }
@@ -269,7 +283,8 @@ TEST(EarningEffects, FixedGivesItsPointsWhenItsConditionsHold) {
   const Evaluation fired = evaluate_checked(program, purchase(6000, at), a_member(), {});
   EXPECT_EQ(fired.points, 500);
   EXPECT_TRUE(mentions(fired_detail(fired, "big_order"), "amount 6000 is at least 5000"));
-  const Evaluation not_fired = evaluate_checked(program, purchase(3000, at), a_member(), {});
+  const Evaluation not_fired =
+      evaluate_checked(program, purchase(3000, at), a_member(), {}, kExplain);
   EXPECT_EQ(not_fired.points, 0);
   EXPECT_EQ(skip_reason(not_fired, "big_order"), "amount 3000 is below 5000");
 }
@@ -311,8 +326,8 @@ TEST(EarningEffects, RulesOfOtherEventTypesAndDisabledRulesAreNotConsidered) {
   Rule off = fixed("off", 100);
   off.enabled = false;
   program.rules = {fixed("review_reward", 50, "review"), off, fixed("on", 10)};
-  const Evaluation evaluation =
-      evaluate_checked(program, purchase(100, utc("2026-11-22T12:00:00Z")), a_member(), {});
+  const Evaluation evaluation = evaluate_checked(
+      program, purchase(100, utc("2026-11-22T12:00:00Z")), a_member(), {}, kExplain);
   EXPECT_EQ(evaluation.points, 10);
   EXPECT_TRUE(evaluation.skipped.empty());
 }
@@ -354,11 +369,11 @@ TEST(EarningBase, CategoryRuleOnMatchingItemsOnlyCountsTheirShareOfWhatWasPaid) 
   EXPECT_EQ(evaluate_checked(program, event, a_member(), {}).points, 90);
 
   program.rules[0].items->min_quantity = 3;
-  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}), "shoes"),
+  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}, kExplain), "shoes"),
             "2 items in category shoes, the rule needs 3");
 
   event.items = {{"T1", "shirts", "acme", 4000, 1}};
-  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}), "shoes"),
+  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}, kExplain), "shoes"),
             "no item in category shoes");
 }
 
@@ -369,7 +384,7 @@ TEST(EarningBase, ItemFilterNeedsEveryListItNames) {
   program.rules = {rule};
   Event event = purchase(9000, utc("2026-11-22T12:00:00Z"));
   event.items = {{"S1", "shoes", "other", 3000, 1}, {"S2", "boots", "acme", 3000, 1}};
-  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}), "acme_shoes"),
+  EXPECT_EQ(skip_reason(evaluate_checked(program, event, a_member(), {}, kExplain), "acme_shoes"),
             "no item in category shoes of brand acme");
   event.items.push_back({"S3", "shoes", "acme", 3000, 1});
   EXPECT_EQ(evaluate_checked(program, event, a_member(), {}).points, 100);
@@ -494,7 +509,7 @@ TEST(EarningConditions, EveryFieldDecidesWhetherTheRuleFires) {
       Member member = a_member();
       Counters counters;
       (holding ? c.holds : c.fails)(event, member, counters);
-      const Evaluation evaluation = evaluate_checked(program, event, member, counters);
+      const Evaluation evaluation = evaluate_checked(program, event, member, counters, kExplain);
       if (holding) {
         EXPECT_EQ(points_of(evaluation, "r"), 100) << skip_reason(evaluation, "r");
       } else {
@@ -546,8 +561,21 @@ TEST(EarningConditions, EveryOperatorComparesAsNamed) {
   Rule rule = fixed("r", 1);
   rule.conditions = {when_text("channel", Operator::lt, {"app"})};
   program.rules = {rule};
-  EXPECT_EQ(skip_reason(evaluate_checked(program, purchase(1, 0), a_member(), {}), "r"),
+  EXPECT_EQ(skip_reason(evaluate_checked(program, purchase(1, 0), a_member(), {}, kExplain), "r"),
             "operator lt does not apply to channel");
+}
+
+TEST(EarningConditions, TextListConditionWithoutValuesNeverHolds) {
+  // Documents refuse an empty list; a program built otherwise gets what the README promises
+  // for a condition without a value (not_in used to hold, any_of to fail with odd words).
+  Program program;
+  Rule rule = fixed("r", 10);
+  rule.conditions = {when_text("member.tags", Operator::not_in, {})};
+  program.rules = {rule};
+  const Evaluation evaluation = evaluate_checked(
+      program, purchase(100, utc("2026-11-22T12:00:00Z")), a_member(), {}, kExplain);
+  EXPECT_EQ(evaluation.points, 0);
+  EXPECT_EQ(skip_reason(evaluation, "r"), "the condition on member.tags has no value");
 }
 
 TEST(EarningConditions, MinimumSpendPerOrderIsNotCumulativeSpend) {
@@ -561,7 +589,7 @@ TEST(EarningConditions, MinimumSpendPerOrderIsNotCumulativeSpend) {
   const TimeUs at = utc("2026-11-22T12:00:00Z");
   // Four orders of 30.00: none is a 50.00 order; the spend before the fifth passes 100.00.
   for (int i = 0; i < 4; ++i) {
-    const Evaluation evaluation = run(purchase(3000, at + i));
+    const Evaluation evaluation = run(purchase(3000, at + i), a_member(), kExplain);
     EXPECT_EQ(evaluation.points, 0) << i;
     EXPECT_EQ(skip_reason(evaluation, "big_order"), "amount 3000 is below 5000");
     EXPECT_EQ(skip_reason(evaluation, "loyal"),
@@ -582,7 +610,7 @@ TEST(EarningConditions, FirstPurchaseBonusIsGivenOnlyOnce) {
   const TimeUs at = utc("2026-11-22T12:00:00Z");
   EXPECT_EQ(run(purchase(1000, at)).points, 510);
   EXPECT_EQ(run.counter(kMember, "purchases"), 1);
-  const Evaluation second = run(purchase(1000, at + 1));
+  const Evaluation second = run(purchase(1000, at + 1), a_member(), kExplain);
   EXPECT_EQ(second.points, 10);
   EXPECT_EQ(skip_reason(second, "welcome"), "not the member's first purchase");
   // Another member's first purchase still earns it.
@@ -623,8 +651,8 @@ TEST(EarningWindows, WeekendRuleFollowsTheLocalWeekday) {
       evaluate_checked(program, purchase(100, utc("2026-07-10T23:30:00Z")), a_member(), {});
   EXPECT_EQ(saturday.points, 50);
   EXPECT_TRUE(mentions(fired_detail(saturday, "weekend"), "Saturday 00:30 in Europe/London"));
-  const Evaluation friday =
-      evaluate_checked(program, purchase(100, utc("2026-07-10T22:30:00Z")), a_member(), {});
+  const Evaluation friday = evaluate_checked(program, purchase(100, utc("2026-07-10T22:30:00Z")),
+                                             a_member(), {}, kExplain);
   EXPECT_EQ(skip_reason(friday, "weekend"), "not on Saturday-Sunday in Europe/London");
 }
 
@@ -645,7 +673,7 @@ TEST(EarningWindows, HourWindowHoldsInLocalTimeOnLondonClockChangeDays) {
   EXPECT_EQ(points_at("2026-10-25T08:30:00Z"), 0);
   EXPECT_EQ(points_at("2026-10-25T09:00:00Z"), 10);
   EXPECT_EQ(skip_reason(evaluate_checked(program, purchase(100, utc("2026-10-25T12:00:00Z")),
-                                         a_member(), {}),
+                                         a_member(), {}, kExplain),
                         "morning"),
             "not between 09:00 and 12:00 in Europe/London");
 }
@@ -677,7 +705,8 @@ TEST(EarningWindows, RuleFromAndUntilAreInstants) {
   launch.window.until_us = local(program, "2026-12-08 00:00:00");
   program.rules = {launch};
   auto evaluation_at = [&](const char* civil) {
-    return evaluate_checked(program, purchase(100, local(program, civil)), a_member(), {});
+    return evaluate_checked(program, purchase(100, local(program, civil)), a_member(), {},
+                            kExplain);
   };
   EXPECT_EQ(skip_reason(evaluation_at("2026-11-30 23:59:59"), "launch"),
             "starts 2026-12-01 00:00 Europe/London");
@@ -711,7 +740,8 @@ TEST(EarningStacking, NonStackingRuleThatFiresStopsLowerPriorityRulesOfItsStage)
   Member vip_member = a_member();
   vip_member.tags = {"vip"};
   const TimeUs at = utc("2026-11-22T12:00:00Z");
-  const Evaluation blocked = evaluate_checked(program, purchase(10000, at), vip_member, {});
+  const Evaluation blocked =
+      evaluate_checked(program, purchase(10000, at), vip_member, {}, kExplain);
   EXPECT_EQ(points_of(blocked, "vip_flat"), 500);
   EXPECT_EQ(skip_reason(blocked, "spend"), "not stacked: vip_flat fired");
   EXPECT_EQ(points_of(blocked, "thanks"), 5);  // another stage
@@ -790,7 +820,7 @@ TEST(EarningCaps, PointsPerMemberPerPeriodStopAtTheCapAndStartAgainNextPeriod) {
     const Evaluation cut = run(purchase(1, local(program, c.same_period)));
     EXPECT_EQ(cut.points, 50);
     EXPECT_TRUE(mentions(fired_detail(cut, "r"), std::string(c.words) + ": 50 of 100 awarded"));
-    const Evaluation none = run(purchase(1, local(program, c.same_period)));
+    const Evaluation none = run(purchase(1, local(program, c.same_period)), a_member(), kExplain);
     EXPECT_EQ(none.points, 0);
     EXPECT_EQ(skip_reason(none, "r"), std::string(c.words) + ": 0 of 100 awarded");
     EXPECT_EQ(run.counter(kMember, c.counter), 150);
@@ -817,7 +847,7 @@ TEST(EarningCaps, AwardsPerMemberPerPeriodStopAtTheCap) {
     Sequence run(program);
     const TimeUs at = local(program, "2026-11-22 10:00:00");
     for (int i = 0; i < 3; ++i) EXPECT_EQ(run(purchase(1, at + i)).points, 10);
-    const Evaluation fourth = run(purchase(1, at + 3));
+    const Evaluation fourth = run(purchase(1, at + 3), a_member(), kExplain);
     EXPECT_EQ(fourth.points, 0);
     EXPECT_EQ(skip_reason(fourth, "r"), reason);
     EXPECT_EQ(run.counter(kMember, counter), 3);
@@ -837,7 +867,7 @@ TEST(EarningCaps, RuleBudgetIsProgramWideAndPartlyAwardsTheLastEvent) {
   const Evaluation partial = run(purchase(1, at), member_of(3));
   EXPECT_EQ(partial.points, 50);
   EXPECT_TRUE(mentions(fired_detail(partial, "r"), "budget exhausted: 50 of 100 awarded"));
-  const Evaluation none = run(purchase(1, at), member_of(4));
+  const Evaluation none = run(purchase(1, at), member_of(4), kExplain);
   EXPECT_EQ(none.points, 0);
   EXPECT_EQ(skip_reason(none, "r"), "budget exhausted: 0 of 100 awarded");
   EXPECT_EQ(run.counter(0, "rule:r:budget"), 250);
@@ -858,7 +888,7 @@ TEST(EarningCaps, CampaignBudgetRunsOutMidSequence) {
   const TimeUs at = local(program, "2026-12-20 12:00:00");
   const Evaluation first = run(purchase(1, at), member_of(1));
   EXPECT_EQ(first.points, 160);
-  const Evaluation second = run(purchase(1, at + 1), member_of(2));
+  const Evaluation second = run(purchase(1, at + 1), member_of(2), kExplain);
   EXPECT_EQ(points_of(second, "gift"), 90);
   EXPECT_TRUE(
       mentions(fired_detail(second, "gift"), "campaign budget exhausted: 90 of 100 awarded"));
@@ -1275,7 +1305,8 @@ TEST(EarningCheckin, StreakConditionAndDisabledCheckin) {
   program.rules = {loyal};
   Sequence run(program);
   const TimeUs first = local(program, "2026-07-10 09:00:00");
-  EXPECT_EQ(skip_reason(run(checkin(first)), "third_day"), "checkin.streak 1 is below 3");
+  EXPECT_EQ(skip_reason(run(checkin(first), a_member(), kExplain), "third_day"),
+            "checkin.streak 1 is below 3");
   run(checkin(first + kMicrosPerDay));
   EXPECT_EQ(points_of(run(checkin(first + 2 * kMicrosPerDay)), "third_day"), 20);
 
@@ -1283,6 +1314,25 @@ TEST(EarningCheckin, StreakConditionAndDisabledCheckin) {
   const Evaluation refused = evaluate_checked(program, checkin(first), a_member(), {});
   ASSERT_TRUE(refused.refusal.has_value());
   EXPECT_EQ(refused.refusal->problem, "checkin_disabled");
+}
+
+TEST(EarningCheckin, StreakConditionDoesNotCountCheckinsAfterTheEvent) {
+  // A purchase reported late, dated three days before the member's latest check-in: their last
+  // check-in was not that day or the day before, so the streak is 0 (it used to count the
+  // check-ins made after the purchase).
+  Program program = checkin_program("Europe/London");
+  Rule streaky = fixed("streaky", 20);
+  streaky.conditions = {when("checkin.streak", Operator::gte, {1})};
+  program.rules = {streaky};
+  Sequence run(program);
+  const TimeUs first = local(program, "2026-07-10 09:00:00");
+  run(checkin(first));
+  run(checkin(first + kMicrosPerDay));
+  const Evaluation late = run(purchase(100, first - 2 * kMicrosPerDay), a_member(), kExplain);
+  EXPECT_EQ(skip_reason(late, "streaky"), "checkin.streak 0 is below 1");
+  EXPECT_EQ(points_of(run(purchase(100, first + kMicrosPerDay + 1)), "streaky"), 20);
+  EXPECT_EQ(points_of(run(purchase(100, first + 2 * kMicrosPerDay)), "streaky"), 20);
+  EXPECT_EQ(points_of(run(purchase(100, first + 3 * kMicrosPerDay)), "streaky"), -1);
 }
 
 // ---- Referral ----------------------------------------------------------------------------------
@@ -1322,7 +1372,7 @@ TEST(EarningReferral, SelfReferralIsRefused) {
   Sequence run(referral_program());
   const Member self = member_of(7, 7);
   const Evaluation evaluation =
-      run(purchase(5000, local(run.program, "2026-11-22 12:00:00")), self);
+      run(purchase(5000, local(run.program, "2026-11-22 12:00:00")), self, kExplain);
   EXPECT_FALSE(evaluation.referrer_award.has_value());
   EXPECT_EQ(points_of(evaluation, "referral"), -1);
   EXPECT_TRUE(mentions(skip_reason(evaluation, "referral"), "self-referral"));
@@ -1335,7 +1385,7 @@ TEST(EarningReferral, RingOfFreshAccountsEarnsNothing) {
   const Member b = member_of(2, 1);
   const Member c = member_of(3, 2);
   const TimeUs at = local(run.program, "2026-11-22 12:00:00");
-  const Evaluation c_buys = run(purchase(5000, at), c);
+  const Evaluation c_buys = run(purchase(5000, at), c, kExplain);
   EXPECT_FALSE(c_buys.referrer_award.has_value());
   EXPECT_EQ(skip_reason(c_buys, "referral"),
             "referrer member 2 has no qualifying purchase of their own");
@@ -1354,7 +1404,7 @@ TEST(EarningReferral, ReferrerIsRewardedAtMostTheMonthlyCap) {
   run(purchase(5000, november - kMicrosPerDay), member_of(7));
   for (MemberId friend_id : {10, 11})
     EXPECT_TRUE(run(purchase(5000, november), member_of(friend_id, 7)).referrer_award.has_value());
-  const Evaluation third = run(purchase(5000, november), member_of(12, 7));
+  const Evaluation third = run(purchase(5000, november), member_of(12, 7), kExplain);
   EXPECT_FALSE(third.referrer_award.has_value());
   EXPECT_EQ(skip_reason(third, "referral"),
             "referrer member 7 had 2 referral rewards in 2026-11 already");
@@ -1378,7 +1428,7 @@ TEST(EarningExplanations, EveryFiredRuleIsNamedWithWhyAndEverySkippedRuleWithWhy
   Counters counters = {{{kMember, "tier"}, 2}};
   Event event = purchase(6000, local(program, "2026-11-21 12:00:00"));  // a Saturday
   event.channel = "web";
-  const Evaluation evaluation = evaluate_checked(program, event, a_member(), counters);
+  const Evaluation evaluation = evaluate_checked(program, event, a_member(), counters, kExplain);
   std::vector<std::string> fired;
   for (const Line& line : evaluation.fired) {
     fired.push_back(line.rule);
@@ -1394,6 +1444,102 @@ TEST(EarningExplanations, EveryFiredRuleIsNamedWithWhyAndEverySkippedRuleWithWhy
   ASSERT_EQ(evaluation.skipped.size(), 1U);
   EXPECT_EQ(evaluation.skipped[0].rule, "app_bonus");
   EXPECT_EQ(evaluation.skipped[0].detail, "channel web is not app");
+}
+
+TEST(EarningExplanations, SkippedRulesAreExplainedOnlyWhenAsked) {
+  Program program = program_in("Europe/London");
+  Rule big = fixed("big_order", 100);
+  big.conditions = {when("amount", Operator::gte, {5000})};
+  Rule weekend = bonus("weekend", 50);
+  weekend.window.weekdays = 0x60;
+  Rule flat = fixed("flat", 30);
+  flat.priority = 5;
+  flat.stacks = false;
+  Rule capped = bonus("capped", 20);
+  capped.caps.per_member = {MemberCap{Period::day, 0, 1}};
+  program.rules = {per_unit("spend", 1, 100), big, weekend, flat, capped};
+  program.referral = ReferralProgram{true, 300, 200, 1000, "GBP", 10};
+  const Member self = member_of(kMember, kMember);
+  const Counters counters = {{{kMember, "rule:capped:d2026-11-19:times"}, 1}};
+  const Event event = purchase(3000, local(program, "2026-11-19 12:00:00"));  // a Thursday
+
+  const Evaluation quiet = evaluate_checked(program, event, self, counters);
+  const Evaluation explained = evaluate_checked(program, event, self, counters, kExplain);
+  EXPECT_TRUE(quiet.skipped.empty());
+  EXPECT_EQ(quiet.fired, explained.fired);
+  EXPECT_EQ(quiet.points, 30);
+  EXPECT_EQ(quiet.updates, explained.updates);
+  const std::vector<Line> expected = {
+      {"big_order", "", "fixed", 0, "not stacked: flat fired"},
+      {"spend", "", "per_unit", 0, "not stacked: flat fired"},
+      {"capped", "", "bonus", 0, "1 awards this day already"},
+      {"weekend", "", "bonus", 0, "not on Saturday-Sunday in Europe/London"},
+      {"referral", "", "bonus", 0, "self-referral: member 42 referred itself"},
+  };
+  EXPECT_EQ(explained.skipped, expected);
+}
+
+TEST(EarningCounters, CappedRuleThatCannotFireNeedsNoCounters) {
+  Program program = program_in("Europe/London");
+  Rule big = fixed("big_order", 100);
+  big.conditions = {when("amount", Operator::gte, {5000})};
+  big.caps.per_member = {MemberCap{Period::day, 0, 1}};
+  big.caps.budget = 10000;
+  Rule loyal = fixed("loyal", 100);  // decided by a counter: kept
+  loyal.conditions = {when("member.lifetime_spend", Operator::gte, {5000})};
+  loyal.caps.budget = 10000;
+  Rule shoes = fixed("shoes", 10);
+  shoes.items = ItemFilter{{}, {"shoes"}, {}, 1};
+  shoes.caps.budget = 10000;
+  program.rules = {big, loyal, shoes};
+  const Event small = purchase(3000, local(program, "2026-11-19 12:00:00"));
+  const std::vector<CounterKey> expected = {{0, "rule:loyal:budget"}, {kMember, "spent:GBP"}};
+  std::vector<CounterKey> needed = counters_needed(program, small, a_member());
+  std::sort(needed.begin(), needed.end());
+  EXPECT_EQ(needed, expected);
+  // The same rule when its condition holds.
+  Event large = small;
+  large.amount_minor = 6000;
+  needed = counters_needed(program, large, a_member());
+  EXPECT_EQ(std::count(needed.begin(), needed.end(), CounterKey{0, "rule:big_order:budget"}), 1);
+  EXPECT_EQ(std::count(needed.begin(), needed.end(),
+                       CounterKey{kMember, "rule:big_order:d2026-11-19:times"}),
+            1);
+  const Counters counters = {{{0, "rule:big_order:budget"}, 9950}, {{kMember, "spent:GBP"}, 9000}};
+  EXPECT_EQ(evaluate_checked(program, small, a_member(), counters, kExplain).points, 100);
+  EXPECT_EQ(evaluate_checked(program, large, a_member(), counters, kExplain).points, 150);
+}
+
+TEST(EarningCounters, RulesStoppedByANonStackingRuleNeedNoCounters) {
+  Program program = program_in("Europe/London");
+  Rule flat = fixed("flat", 50);
+  flat.priority = 9;
+  flat.stacks = false;
+  Rule spend = per_unit("spend", 1, 100);  // after flat: stopped
+  spend.caps.budget = 1000;
+  Rule boost = multiplier("boost", 200);  // certain to add points (flat's): stops `half`
+  boost.priority = 2;
+  boost.stacks = false;
+  boost.caps.budget = 1000;
+  Rule half = multiplier("half", 150);
+  half.caps.budget = 1000;
+  program.rules = {flat, spend, boost, half};
+  const Event event = purchase(3000, local(program, "2026-11-19 12:00:00"));
+  const std::vector<CounterKey> expected = {{0, "rule:boost:budget"}};
+  EXPECT_EQ(counters_needed(program, event, a_member()), expected);
+  const Evaluation evaluation = evaluate_checked(program, event, a_member(), {}, kExplain);
+  EXPECT_EQ(evaluation.points, 100);
+  EXPECT_EQ(skip_reason(evaluation, "spend"), "not stacked: flat fired");
+  EXPECT_EQ(skip_reason(evaluation, "half"), "not stacked: boost fired");
+  // A condition that needs a counter leaves the stopping uncertain: the rules after it are kept.
+  program.rules[0].conditions = {when("member.first_purchase", Operator::eq, {0})};
+  std::vector<CounterKey> needed = counters_needed(program, event, a_member());
+  std::sort(needed.begin(), needed.end());
+  const std::vector<CounterKey> all = {{0, "rule:boost:budget"},
+                                       {0, "rule:half:budget"},
+                                       {0, "rule:spend:budget"},
+                                       {kMember, "purchases"}};
+  EXPECT_EQ(needed, all);
 }
 
 TEST(EarningCounters, DefaultProgramNeedsNoCounters) {

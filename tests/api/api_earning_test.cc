@@ -312,6 +312,31 @@ TEST_F(ApiEarning, ATaskPaysOncePerMember) {
   EXPECT_EQ(mine.json()["data"][0]["times_per_member"], 1);
 }
 
+TEST_F(ApiEarning, RegistrationAndACompleteProfileAreRewardedOnceWithoutTheShopAsking) {
+  const std::int64_t before = create_member("early");  // no rule yet: nothing recorded
+  for (const auto& [type, points] : {std::pair{"register", 50}, {"profile_completed", 30}})
+    ASSERT_EQ(post("/v1/rules", {{"id", std::string(type) + "-bonus"},
+                                 {"name", type},
+                                 {"event_type", type},
+                                 {"effect", {{"kind", "fixed"}, {"points", points}}}})
+                  .status,
+              201);
+  EXPECT_EQ(available(before), 0);
+  const std::int64_t plain = create_member("plain");
+  EXPECT_EQ(available(plain), 50);
+  const json complete = {{"email", "ana@example.com"},
+                         {"phone", "+44 20 7946 0018"},
+                         {"name", "Ana"},
+                         {"birthday", "1990-02-03"}};
+  const std::int64_t full = create_member("full", complete);
+  EXPECT_EQ(available(full), 80);
+  // Completing a profile later is rewarded once, however often it changes afterwards.
+  ASSERT_EQ(call(as("merchant"), "PATCH", member_path(plain), complete).status, 200);
+  ASSERT_EQ(call(as("merchant"), "PATCH", member_path(plain), {{"name", "Ana B"}}).status, 200);
+  EXPECT_EQ(available(plain), 80);
+  EXPECT_EQ(transactions(plain).size(), 3U) << "registration, the account, the completed profile";
+}
+
 TEST_F(ApiEarning, ADailyCapHoldsUnderConcurrentEvents) {
   const json capped = {{"id", "share"},
                        {"name", "Shares"},
