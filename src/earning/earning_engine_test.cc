@@ -107,6 +107,7 @@ TEST_F(EarningEngine, ACampaignBudgetRunsOutMidBatchAndNotAPointMore) {
   program->campaigns.push_back(campaign);
 
   std::vector<MemberId> members;
+  members.reserve(5);
   for (int i = 0; i < 5; ++i) members.push_back(open_member("m" + std::to_string(i)));
   std::atomic<Points> awarded{0};
   std::atomic<int> accepted{0};
