@@ -130,7 +130,6 @@ earn_seconds=$(result_field "$earn_out" seconds)
 earn_errors=$(result_field "$earn_out" errors)
 earn_p99=$(result_field "$earn_out" p99_us)
 earn_p50=$(result_field "$earn_out" p50_us)
-accepted=$(grep -c '"route":"/v1/events","status":201' "$work/access.log" || true)
 python3 - <<PY
 nginx = $nginx_requests / $nginx_seconds
 earn = $earn_requests / $earn_seconds

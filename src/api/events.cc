@@ -44,20 +44,32 @@ rules::Member facts_of(const CallPtr& call, MemberId member_id) {
   return member;
 }
 
-nlohmann::json explanation_of(const nlohmann::json& record) {
-  return record.is_object() ? record.value("rules", nlohmann::json::array())
-                            : nlohmann::json::array();
-}
+// What an accepted event's answer says of its points: the explanation (JSON text of the lines
+// that fired) and the tier change. For a replay, the stored record's: the preparer evaluated the
+// repeat afresh, but the first evaluation is the one that counted.
+struct Earned {
+  std::string explanation = "[]";
+  nlohmann::json tier_change;  // null: none
+};
 
-// The earning record of an accepted event: the preparer's, or the stored one for a replay (the
-// preparer evaluated the repeat afresh; the first evaluation is the one that counted).
-nlohmann::json record_of(const CallPtr& call, const earning::EventPreparer& preparer,
-                         const store::CommandResult& result) {
-  if (!result.replayed)
-    return earning::earning_record_json(preparer.program(), preparer.evaluation());
+Earned earned_of(const CallPtr& call, const earning::EventPreparer& preparer,
+                 const store::CommandResult& result) {
+  Earned earned;
+  if (!result.replayed) {
+    earned.explanation = preparer.explanation();
+    if (const auto& change = preparer.evaluation().tier_change)
+      earned.tier_change = {{"from", earning::tier_id(preparer.program(), change->from_level)},
+                            {"to", earning::tier_id(preparer.program(), change->to_level)},
+                            {"reason", change->reason}};
+    return earned;
+  }
   auto stored = call->services.ledger.earning_record(result.outcome.transaction_id);
-  if (!stored) return nlohmann::json::object();
-  return nlohmann::json::parse(*stored, nullptr, false);
+  const nlohmann::json record =
+      stored ? nlohmann::json::parse(*stored, nullptr, false) : nlohmann::json();
+  if (!record.is_object()) return earned;
+  earned.explanation = record.value("rules", nlohmann::json::array()).dump();
+  earned.tier_change = record.value("tier_change", nlohmann::json());
+  return earned;
 }
 
 }  // namespace
@@ -146,18 +158,18 @@ void record_event(const CallPtr& call, const EventInput& input, std::string key,
       std::move(command), preparer,
       [preparer, type = input.type, answer](const CallPtr& c, const store::CommandResult& result) {
         const ledger::Outcome& o = result.outcome;
-        const nlohmann::json record = record_of(c, *preparer, result);
+        const Earned earned = earned_of(c, *preparer, result);
         const std::string status = o.points == 0 ? "recorded" : o.pending ? "pending" : "available";
         nlohmann::json body = {{"transaction_id", o.transaction_id},
                                {"member_id", o.member_id},
                                {"type", type},
                                {"points", o.points},
                                {"status", status},
-                               {"explanation", explanation_of(record)},
                                {"balance", balance_after(o)}};
-        if (record.contains("tier_change")) body["tier_change"] = record["tier_change"];
+        if (!earned.tier_change.is_null()) body["tier_change"] = earned.tier_change;
         if (answer) answer(body, preparer->evaluation(), result.replayed);
-        answer_command(c, result, 201, body);
+        // The explanation goes in as text: dozens of lines are cheaper copied than rebuilt.
+        answer_command_with_raw(c, result, 201, body, "explanation", earned.explanation);
       });
 }
 

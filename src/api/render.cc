@@ -5,6 +5,7 @@
 #include <map>
 
 #include "api/api.h"
+#include "core/json_text.h"
 #include "core/time_zone.h"
 
 namespace pointsmall::api {
@@ -132,6 +133,17 @@ void answer_command(const CallPtr& call, const store::CommandResult& result, uns
   std::vector<http::Header> headers;
   if (result.replayed) headers.push_back({"idempotent-replayed", "true"});
   call->json(status, body, std::move(headers));
+}
+
+void answer_command_with_raw(const CallPtr& call, const store::CommandResult& result,
+                             unsigned status, const nlohmann::json& body, std::string_view name,
+                             std::string_view raw_json) {
+  http::Response response;
+  response.status = status;
+  response.body = with_raw_member(
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), name, raw_json);
+  if (result.replayed) response.headers.push_back({"idempotent-replayed", "true"});
+  call->answer(std::move(response));
 }
 
 std::optional<ledger::AccountRow> member_param(const CallPtr& call, std::size_t index) {

@@ -41,6 +41,10 @@ ledger::Command ledger_command(const CallPtr& call, std::string key, MemberId me
 // ledger replayed an earlier result for the key.
 void answer_command(const CallPtr& call, const store::CommandResult& result, unsigned status,
                     const nlohmann::json& body);
+// The same with one more member of the body given as JSON text.
+void answer_command_with_raw(const CallPtr& call, const store::CommandResult& result,
+                             unsigned status, const nlohmann::json& body, std::string_view name,
+                             std::string_view raw_json);
 
 // The member named by path parameter `index`, or answers 404 unknown_member.
 std::optional<ledger::AccountRow> member_param(const CallPtr& call, std::size_t index);

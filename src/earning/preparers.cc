@@ -2,18 +2,21 @@
 
 #include <variant>
 
+#include "core/json_text.h"
+
 namespace pointsmall::earning {
 namespace {
 
-nlohmann::json lines_json(const std::vector<rules::Line>& lines) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const rules::Line& line : lines) {
-    nlohmann::json entry = {
-        {"rule", line.rule}, {"kind", line.kind}, {"points", line.points}, {"detail", line.detail}};
-    if (!line.campaign.empty()) entry["campaign"] = line.campaign;
-    out.push_back(std::move(entry));
-  }
-  return out;
+void append_member(std::string& out, std::string_view name, std::string_view text) {
+  append_json_string(out, name);
+  out += ':';
+  append_json_string(out, text);
+}
+
+void append_member(std::string& out, std::string_view name, std::int64_t value) {
+  append_json_string(out, name);
+  out += ':';
+  append_json_number(out, value);
 }
 
 constexpr std::size_t kMaxReasonLength = 500;   // the ledger's limit (ledger::validate)
@@ -60,22 +63,71 @@ std::string tier_id(const rules::Program& program, int level) {
   return program.tiers->tiers[static_cast<std::size_t>(level)].id;
 }
 
+std::string lines_text(const std::vector<rules::Line>& lines) {
+  std::string out = "[";
+  out.reserve(lines.size() * 160);
+  for (const rules::Line& line : lines) {
+    if (out.size() > 1) out += ',';
+    // Keys in the order nlohmann::json writes them, so that a replay, which re-writes the stored
+    // record, answers the same text.
+    out += '{';
+    if (!line.campaign.empty()) {
+      append_member(out, "campaign", line.campaign);
+      out += ',';
+    }
+    append_member(out, "detail", line.detail);
+    out += ',';
+    append_member(out, "kind", line.kind);
+    out += ',';
+    append_member(out, "points", line.points);
+    out += ',';
+    append_member(out, "rule", line.rule);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+std::string earning_record_text(const rules::Program& program, const rules::Evaluation& evaluation,
+                                const std::string& explanation) {
+  std::string out = "{";
+  append_member(out, "points", evaluation.points);
+  out += R"(,"rules":)";
+  out += explanation;
+  if (program.tiers) {
+    out += ',';
+    append_member(out, "tier", tier_id(program, tier_at_event(evaluation)));
+  }
+  if (const auto& change = evaluation.tier_change) {
+    out += R"(,"tier_change":{)";
+    append_member(out, "from", tier_id(program, change->from_level));
+    out += ',';
+    append_member(out, "to", tier_id(program, change->to_level));
+    out += ',';
+    append_member(out, "reason", change->reason);
+    out += '}';
+  }
+  if (const auto& award = evaluation.referrer_award) {
+    out += R"(,"referrer_award":{)";
+    append_member(out, "member_id", award->member_id);
+    out += ',';
+    append_member(out, "points", award->points);
+    out += ',';
+    append_member(out, "reason", award->reason);
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
+
 nlohmann::json earning_record_json(const rules::Program& program,
                                    const rules::Evaluation& evaluation) {
-  nlohmann::json record = {{"points", evaluation.points}, {"rules", lines_json(evaluation.fired)}};
-  if (program.tiers) record["tier"] = tier_id(program, tier_at_event(evaluation));
-  if (const auto& change = evaluation.tier_change)
-    record["tier_change"] = {{"from", tier_id(program, change->from_level)},
-                             {"to", tier_id(program, change->to_level)},
-                             {"reason", change->reason}};
-  if (const auto& award = evaluation.referrer_award)
-    record["referrer_award"] = {
-        {"member_id", award->member_id}, {"points", award->points}, {"reason", award->reason}};
-  return record;
+  return nlohmann::json::parse(
+      earning_record_text(program, evaluation, lines_text(evaluation.fired)));
 }
 
 nlohmann::json skipped_json(const rules::Evaluation& evaluation) {
-  return lines_json(evaluation.skipped);
+  return nlohmann::json::parse(lines_text(evaluation.skipped));
 }
 
 EventPreparer::EventPreparer(std::shared_ptr<const rules::Program> program, rules::Event event,
@@ -106,7 +158,8 @@ store::Preparation EventPreparer::prepare(ledger::Command& command, const Counte
   command.reason += ": " + summary(evaluation_);
   truncate_utf8(command.reason, kMaxReasonLength);
   preparation.counter_updates = evaluation_.updates;
-  preparation.earning_record = earning_record_json(*program_, evaluation_).dump();
+  explanation_ = lines_text(evaluation_.fired);
+  preparation.earning_record = earning_record_text(*program_, evaluation_, explanation_);
   if (evaluation_.tier_change) preparation.tier_change = tier_record(*evaluation_.tier_change);
   if (const auto& award = evaluation_.referrer_award) {
     ledger::Command reward;
@@ -170,7 +223,8 @@ store::Preparation TierPreparer::prepare(ledger::Command& command, const Counter
     command.reason = kept;
   }
   preparation.counter_updates = evaluation_.updates;
-  preparation.earning_record = earning_record_json(*program_, evaluation_).dump();
+  preparation.earning_record =
+      earning_record_text(*program_, evaluation_, lines_text(evaluation_.fired));
   return preparation;
 }
 

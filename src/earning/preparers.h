@@ -17,6 +17,13 @@ namespace pointsmall::earning {
 // "tier_change" and "referrer_award" when there are.
 nlohmann::json earning_record_json(const rules::Program& program,
                                    const rules::Evaluation& evaluation);
+// The same as text, written directly (it is written on every earn); `explanation` is
+// lines_text(evaluation.fired).
+std::string earning_record_text(const rules::Program& program, const rules::Evaluation& evaluation,
+                                const std::string& explanation);
+// Lines as a JSON array's text: [{"campaign" (when set), "detail", "kind", "points", "rule"}],
+// keys sorted as nlohmann::json::dump sorts them.
+std::string lines_text(const std::vector<rules::Line>& lines);
 // The same lines for rules that did not fire (dry runs).
 nlohmann::json skipped_json(const rules::Evaluation& evaluation);
 
@@ -32,6 +39,8 @@ class EventPreparer final : public store::Preparer {
   store::Preparation prepare(ledger::Command& command, const Counters& current) override;
   // The last evaluation (after the writer prepared the command).
   [[nodiscard]] const rules::Evaluation& evaluation() const { return evaluation_; }
+  // Its explanation as JSON text: the array of the lines that fired (the record's "rules").
+  [[nodiscard]] const std::string& explanation() const { return explanation_; }
   [[nodiscard]] const rules::Program& program() const { return *program_; }
 
  private:
@@ -39,6 +48,7 @@ class EventPreparer final : public store::Preparer {
   rules::Event event_;
   rules::Member member_;
   rules::Evaluation evaluation_;
+  std::string explanation_;
 };
 
 // Reviews a member's tier at the command's time (downgrades at period ends), or moves the member

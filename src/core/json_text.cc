@@ -1,0 +1,63 @@
+#include "core/json_text.h"
+
+#include <charconv>
+
+namespace pointsmall {
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      switch (c) {
+        case '\b':
+          out += "\\b";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xF];
+      }
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void append_json_number(std::string& out, std::int64_t value) {
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, result.ptr);
+}
+
+std::string with_raw_member(std::string object_json, std::string_view name,
+                            std::string_view raw_json) {
+  // "{...}" -> "{...,"name":raw}" ("{}" -> "{"name":raw}").
+  object_json.pop_back();
+  if (object_json.size() > 1) object_json += ',';
+  append_json_string(object_json, name);
+  object_json += ':';
+  object_json += raw_json;
+  object_json += '}';
+  return object_json;
+}
+
+}  // namespace pointsmall
