@@ -4,11 +4,13 @@
 # same machine, both driven by wrk with the same threads and connections.
 #
 #   bash bench/http_bench.sh [--duration 20] [--connections 64] [--members 1000] [--build DIR]
+#                            [--rules 200] [--dense]
 #
 # Prints both rates, their ratio and the earn p99, then checks the ledger. With --rules N (default
 # 200) it runs the earn phase a second time on a fresh ledger with N more earning rules in force
-# (bench/earning_rules.py: item, member and time conditions, multipliers, bonuses, a fifth of
-# them with daily caps) and prints what rule evaluation costs the earn path.
+# (bench/earning_rules.py: item, member and time conditions, multipliers, bonuses, caps; most
+# apply to other categories, brands, channels or days, so a purchase fires about a dozen; with
+# --dense most fire on every purchase) and prints what rule evaluation costs the earn path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,7 @@ duration=20
 connections=64
 members=1000
 rules=200
+dense=()
 build=build
 while (($# > 0)); do
   case "$1" in
@@ -23,6 +26,7 @@ while (($# > 0)); do
     --connections) connections=$2; shift 2 ;;
     --members) members=$2; shift 2 ;;
     --rules) rules=$2; shift 2 ;;
+    --dense) dense=(--dense); shift ;;
     --build) build=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -102,12 +106,21 @@ run_pointsmall() {
   server_pid=$!
   wait_for_port "$port"
   python3 bench/earning_rules.py --port "$port" --merchant-key "$key" --admin-key "$admin" \
-    --members "$members" --rules "$extra_rules"
+    --members "$members" --rules "$extra_rules" "${dense[@]}"
   echo "pointsmall: wrk -t$threads -c$connections -d${duration}s posting keyed purchase events" \
     "to $members members (synchronous=FULL), $extra_rules rules besides the base rate"
   earn_out=$(POINTSMALL_KEY=$key POINTSMALL_MEMBERS=$members \
     wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_earn.lua \
     "http://127.0.0.1:$port" | grep RESULT)
+  # What one more purchase fires: the rules' share of the work.
+  fired=$(curl -s -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
+    "http://127.0.0.1:$port/v1/events?dry_run=true" -d '{"type":"purchase","member_id":1,
+    "order_id":"probe","amount":{"amount":1999,"currency":"USD"},"channel":"web","items":[
+    {"sku":"tee-1","category":"apparel","brand":"acme","price":{"amount":999,"currency":"USD"},"quantity":1},
+    {"sku":"mug-2","category":"home","brand":"acme","price":{"amount":500,"currency":"USD"},"quantity":1},
+    {"sku":"pen-7","category":"office","brand":"inkco","price":{"amount":250,"currency":"USD"},"quantity":2}]}' |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["explanation"]))')
+  echo "a purchase fires $fired rules"
   kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
   server_pid=""
   accepted=$(grep -c '"route":"/v1/events","status":201' "$work/access-$extra_rules.log" || true)
