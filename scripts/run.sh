@@ -21,6 +21,16 @@ if [[ ! -f "$key_file" ]]; then
   (umask 077 && printf '%s\n' "$key" >"$key_file")
 fi
 key=$(cat "$key_file")
+# The imported shop sells in pounds sterling, in London.
+config_file="$data_dir/pointsmall.toml"
+if [[ ! -f "$config_file" ]]; then
+  cat >"$config_file" <<TOML
+[program]
+currency = "GBP"
+points_per_unit = { GBP = 1 }
+time_zone = "Europe/London"
+TOML
+fi
 cat <<TEXT
 
 Try it (the admin API key is in $key_file):
@@ -29,9 +39,13 @@ Try it (the admin API key is in $key_file):
   curl -s -H "Authorization: Bearer $key" http://$listen/v1/members/1/balance
   curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
        -H 'Idempotency-Key: first-purchase' \\
-       -d '{"type":"purchase","member_id":1,"order_id":"web-1","amount":{"amount":1999,"currency":"USD"}}' \\
+       -d '{"type":"purchase","member_id":1,"order_id":"web-1","amount":{"amount":1999,"currency":"GBP"}}' \\
        http://$listen/v1/events
-The API is described in docs/api.md and docs/openapi.yaml.
+  curl -s -H "Authorization: Bearer $key" http://$listen/v1/rules
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
+       -d '{"from":"2010-12-01T00:00:00Z","until":"2011-12-10T00:00:00Z","draft":{"rules":[{"id":"weekend","name":"Double at weekends","event_type":"purchase","window":{"weekdays":["sat","sun"]},"effect":{"kind":"multiplier","percent":200}}]}}' \\
+       http://$listen/v1/simulations
+The API is described in docs/api.md and docs/openapi.yaml; earning rules in docs/earning.md.
 
 TEXT
-exec build/pointsmall serve --data-dir "$data_dir" --listen "$listen"
+exec build/pointsmall serve --config "$config_file" --data-dir "$data_dir" --listen "$listen"
