@@ -1,6 +1,5 @@
 // Members and the earning engine: tiers (with their history), check-ins, referral codes and
 // tasks, for the merchant and operators and for the signed-in member (/v1/me/...).
-#include <cstdio>
 
 #include "api/api.h"
 #include "api/events.h"
@@ -16,22 +15,6 @@ namespace {
 constexpr std::size_t kTierHistoryLimit = 50;
 constexpr std::size_t kReferralCodeBytes = 10;  // 80 bits
 
-std::string local_date(const TimeZone& zone, TimeUs at_us) {
-  const CivilTime t = zone.to_local(at_us);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d", t.year, t.month, t.day);
-  return text;
-}
-
-// Days since 1970-01-01 of the local date of `at_us` (the counter "checkin.day").
-std::int64_t local_day_number(const TimeZone& zone, TimeUs at_us) {
-  const CivilTime t = zone.to_local(at_us);
-  CivilTime midnight{t.year, t.month, t.day, 0, 0, 0};
-  // The UTC instant of the same civil date at midnight, in whole days since the epoch.
-  const TimeUs utc = TimeZone::utc()->to_utc(midnight);
-  return utc / kMicrosPerDay;
-}
-
 nlohmann::json tier_json(const rules::Program& program, int level) {
   if (!program.tiers || level < 0 || level >= static_cast<int>(program.tiers->tiers.size()))
     return nullptr;
@@ -46,35 +29,6 @@ nlohmann::json tier_json(const rules::Program& program, int level) {
           {"exclusive_item_tags", tier.exclusive_item_tags}};
 }
 
-// The months (as "YYYY-MM") of the tier period that contains `at_us`.
-std::vector<std::string> period_months(const rules::TierProgram& tiers, const TimeZone& zone,
-                                       TimeUs at_us) {
-  const CivilTime now = zone.to_local(at_us);
-  int first = now.month;
-  int count = 1;
-  switch (tiers.period) {
-    case rules::TierPeriod::calendar_year:
-      first = 1, count = 12;
-      break;
-    case rules::TierPeriod::calendar_quarter:
-      first = (now.month - 1) / 3 * 3 + 1, count = 3;
-      break;
-    case rules::TierPeriod::calendar_month:
-      break;
-    case rules::TierPeriod::rolling_months:
-      first = now.month - tiers.months + 1, count = tiers.months;
-      break;
-  }
-  std::vector<std::string> months;
-  for (int i = 0; i < count; ++i) {
-    int index = now.year * 12 + (first - 1) + i;  // months since year 0
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02d", index / 12, index % 12 + 1);
-    months.emplace_back(text);
-  }
-  return months;
-}
-
 void answer_tier(const CallPtr& call, MemberId member_id, std::vector<http::Header> headers = {}) {
   const auto program = call->services.earning.current();
   nlohmann::json body = {{"member_id", member_id}};
@@ -84,19 +38,17 @@ void answer_tier(const CallPtr& call, MemberId member_id, std::vector<http::Head
   }
   const rules::TierProgram& tiers = *program->tiers;
   const TimeUs now = call->services.clock.now_us();
-  std::vector<CounterKey> keys{{member_id, "tier"}};
-  const auto months = period_months(tiers, *program->zone, now);
-  for (const std::string& month : months) keys.push_back({member_id, "tier.m:" + month});
-  const Counters counters = call->services.ledger.counters(keys);
-  const int level = static_cast<int>(counter_value(counters, {member_id, "tier"}));
-  std::int64_t measure = 0;
-  for (std::size_t i = 1; i < keys.size(); ++i) measure += counter_value(counters, keys[i]);
+  const Counters counters =
+      call->services.ledger.counters(rules::tier_standing_counters(*program, member_id, now));
+  const rules::TierStanding standing = rules::tier_standing(*program, member_id, counters, now);
+  const int level = standing.level;
+  const std::int64_t measure = standing.measure;
   body["tier"] = tier_json(*program, level);
   body["measure"] = {{"kind", tiers.measure == rules::TierMeasure::points_earned ? "points_earned"
                                                                                  : "money_spent"},
                      {"value", measure},
-                     {"from_month", months.front()},
-                     {"to_month", months.back()}};
+                     {"from_month", standing.first_month},
+                     {"to_month", standing.last_month}};
   if (!tiers.currency.empty()) body["measure"]["currency"] = tiers.currency;
   if (level + 1 < static_cast<int>(tiers.tiers.size())) {
     nlohmann::json next = tier_json(*program, level + 1);
@@ -150,24 +102,18 @@ void checkin(const CallPtr& call, MemberId member_id) {
 
 void answer_checkins(const CallPtr& call, MemberId member_id) {
   const auto program = call->services.earning.current();
-  const CounterKey day_key{member_id, "checkin.day"};
-  const CounterKey streak_key{member_id, "checkin.streak"};
-  const Counters counters = call->services.ledger.counters({day_key, streak_key});
-  const std::int64_t last = counter_value(counters, day_key);
   const TimeUs now = call->services.clock.now_us();
-  const std::int64_t today = local_day_number(*program->zone, now);
-  const bool current = last != 0 && last >= today - 1;
+  const rules::CheckinStanding standing = rules::checkin_standing(
+      *program, member_id, call->services.ledger.counters(rules::checkin_counters(member_id)), now);
   nlohmann::json rewards = nlohmann::json::array();
   for (const rules::StreakReward& reward : program->checkin.streak_rewards)
     rewards.push_back({{"day", reward.day}, {"points", reward.points}});
   call->json(200, {{"enabled", program->checkin.enabled},
-                   {"today", local_date(*program->zone, now)},
+                   {"today", format_local_date(*program->zone, now)},
                    {"time_zone", program->zone->name()},
-                   {"checked_in_today", last == today},
-                   {"streak", current ? counter_value(counters, streak_key) : 0},
-                   {"last_checkin",
-                    last == 0 ? nlohmann::json(nullptr)
-                              : nlohmann::json(local_date(*TimeZone::utc(), last * kMicrosPerDay))},
+                   {"checked_in_today", standing.checked_in_today},
+                   {"streak", standing.streak},
+                   {"last_checkin", text_or_null(standing.last_checkin)},
                    {"points_per_checkin", program->checkin.points},
                    {"streak_rewards", std::move(rewards)},
                    {"cycle_days", program->checkin.cycle_days}});

@@ -49,9 +49,7 @@ void Settler::loop() {
 
 void Settler::review_tiers_once_a_day(TimeUs now) {
   const auto program = programs_.current();
-  const CivilTime local = program->zone->to_local(now);
-  const std::string today = std::to_string(local.year) + "-" + std::to_string(local.month) + "-" +
-                            std::to_string(local.day);
+  const std::string today = format_local_date(*program->zone, now);
   if (today == reviewed_on_) return;
   const earning::TierReviewRun run = earning::review_tiers(ledger_, program, now);
   reviewed_on_ = today;

@@ -164,4 +164,11 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& iana_name) {
   }
 }
 
+std::string format_local_date(const TimeZone& zone, TimeUs at_us) {
+  const CivilTime t = zone.to_local(at_us);
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", t.year, t.month, t.day);
+  return buffer;
+}
+
 }  // namespace pointsmall

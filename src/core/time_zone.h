@@ -28,6 +28,7 @@ struct CivilTime {
 std::optional<CivilTime> parse_civil_time(std::string_view text);
 // Formats an instant as RFC 3339 UTC with second precision, e.g. "2011-12-09T12:50:00Z".
 std::string format_rfc3339_utc(TimeUs at_us);
+
 // Parses RFC 3339 ("2011-12-09T12:50:00Z", "...+01:00", fractional seconds allowed) or a bare
 // "YYYY-MM-DD" (midnight UTC); nullopt when malformed.
 std::optional<TimeUs> parse_rfc3339(std::string_view text);
@@ -47,5 +48,8 @@ class TimeZone {
   // just after the gap; in an overlap (clocks back) the earlier instant.
   [[nodiscard]] virtual TimeUs to_utc(const CivilTime& local) const = 0;
 };
+
+// The civil date of an instant in `zone`, "YYYY-MM-DD".
+std::string format_local_date(const TimeZone& zone, TimeUs at_us);
 
 }  // namespace pointsmall

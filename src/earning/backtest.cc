@@ -1,6 +1,5 @@
 #include "earning/backtest.h"
 
-#include <cstdio>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -13,13 +12,6 @@ namespace pointsmall::earning {
 namespace {
 
 constexpr const char* kNotRecorded = "(not recorded)";
-
-std::string local_day(const TimeZone& zone, TimeUs at_us) {
-  const CivilTime local = zone.to_local(at_us);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d", local.year, local.month, local.day);
-  return text;
-}
 
 void add(BackTestTotals& totals, const std::string& rule, const std::string& tier,
          const std::string& day, Points points) {
@@ -68,7 +60,7 @@ BackTest back_test(store::LedgerStore& ledger, store::MemberDirectory& members,
         if (auto record = members.find(stored.member_id)) member = member_facts(*record, ledger);
         known = facts.emplace(stored.member_id, std::move(member)).first;
       }
-      const std::string day = local_day(*draft.zone, stored.occurred_at_us);
+      const std::string day = format_local_date(*draft.zone, stored.occurred_at_us);
       add_actual(result, stored, day);
 
       const nlohmann::json payload = nlohmann::json::parse(stored.payload, nullptr, false);

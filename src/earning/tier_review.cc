@@ -1,7 +1,6 @@
 #include "earning/tier_review.h"
 
 #include <atomic>
-#include <cstdio>
 
 #include "earning/preparers.h"
 
@@ -11,9 +10,7 @@ TierReviewRun review_tiers(store::LedgerStore& ledger,
                            const std::shared_ptr<const rules::Program>& program, TimeUs at_us) {
   TierReviewRun run;
   if (!program->tiers) return run;
-  const CivilTime local = program->zone->to_local(at_us);
-  char date[16];
-  std::snprintf(date, sizeof date, "%04d-%02d-%02d", local.year, local.month, local.day);
+  const std::string date = format_local_date(*program->zone, at_us);
   std::atomic<std::int64_t> reviewed{0}, changed{0}, failures{0};
   constexpr std::size_t kPage = 1000;
   for (MemberId after = 0;;) {

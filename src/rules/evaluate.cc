@@ -2102,4 +2102,48 @@ Evaluation set_tier(const Program& program, MemberId member, int level, const st
   return out;
 }
 
+std::vector<CounterKey> tier_standing_counters(const Program& program, MemberId member,
+                                               TimeUs at_us) {
+  std::vector<CounterKey> keys;
+  const TierProgram* tiers = active_tiers(program);
+  if (tiers == nullptr) return keys;
+  keys.push_back({member, kTier});
+  const Moment at = moment_at(*program.zone, at_us);
+  tier_bucket_keys(member, period_containing(*tiers, at.month), keys);
+  return keys;
+}
+
+TierStanding tier_standing(const Program& program, MemberId member, const Counters& counters,
+                           TimeUs at_us) {
+  TierStanding standing;
+  const TierProgram* tiers = active_tiers(program);
+  if (tiers == nullptr) return standing;
+  const Moment at = moment_at(*program.zone, at_us);
+  const MonthRange range = period_containing(*tiers, at.month);
+  standing.level = static_cast<int>(std::clamp<std::int64_t>(
+      counter_value(counters, {member, kTier}), 0, tier_count(*tiers) - 1));
+  for (std::int64_t month = range.first; month <= range.last; ++month)
+    standing.measure += counter_value(counters, {member, tier_bucket_name(month)});
+  standing.first_month = format_month(range.first);
+  standing.last_month = format_month(range.last);
+  return standing;
+}
+
+std::vector<CounterKey> checkin_counters(MemberId member) {
+  return {{member, kCheckinDay}, {member, kCheckinStreak}};
+}
+
+CheckinStanding checkin_standing(const Program& program, MemberId member, const Counters& counters,
+                                 TimeUs at_us) {
+  CheckinStanding standing;
+  const std::int64_t last = counter_value(counters, {member, kCheckinDay});
+  if (last == 0) return standing;
+  const Moment at = moment_at(*program.zone, at_us);
+  standing.checked_in_today = last == at.day;
+  if (last == at.day || last == at.day - 1)
+    standing.streak = counter_value(counters, {member, kCheckinStreak});
+  standing.last_checkin = format_date(last);
+  return standing;
+}
+
 }  // namespace pointsmall::rules

@@ -114,4 +114,29 @@ Evaluation review_tier(const Program& program, MemberId member, const Counters& 
 Evaluation set_tier(const Program& program, MemberId member, int level, const std::string& reason,
                     const Counters& counters, TimeUs at_us);
 
+// ---- Standing: what a member sees now (read-only views for the API) ---------------------------
+
+// The member's tier and the measure of the tier period containing `at_us`.
+struct TierStanding {
+  int level = 0;
+  std::int64_t measure = 0;
+  std::string first_month;  // "YYYY-MM", local: the period's first month
+  std::string last_month;
+};
+// The counters tier_standing reads (none without tiers).
+std::vector<CounterKey> tier_standing_counters(const Program& program, MemberId member,
+                                               TimeUs at_us);
+TierStanding tier_standing(const Program& program, MemberId member, const Counters& counters,
+                           TimeUs at_us);
+
+// The member's check-in state on the local day of `at_us`.
+struct CheckinStanding {
+  bool checked_in_today = false;
+  std::int64_t streak = 0;   // the streak a check-in today continues or has made; 0: broken
+  std::string last_checkin;  // "YYYY-MM-DD", or "" never
+};
+std::vector<CounterKey> checkin_counters(MemberId member);
+CheckinStanding checkin_standing(const Program& program, MemberId member, const Counters& counters,
+                                 TimeUs at_us);
+
 }  // namespace pointsmall::rules
