@@ -138,7 +138,8 @@ std::vector<CounterKey> EventPreparer::counters_needed(const ledger::Command&) {
   return rules::counters_needed(*program_, event_, member_);
 }
 
-store::Preparation EventPreparer::prepare(ledger::Command& command, const Counters& current) {
+store::Preparation EventPreparer::prepare(ledger::Command& command, const Counters& current,
+                                          const store::Records& /*records*/) {
   store::Preparation preparation;
   evaluation_ = rules::evaluate(*program_, event_, member_, current);
   if (const auto& refusal = evaluation_.refusal) {
@@ -201,7 +202,8 @@ std::vector<CounterKey> TierPreparer::counters_needed(const ledger::Command& com
   return rules::tier_counters_needed(*program_, member_, command.at_us);
 }
 
-store::Preparation TierPreparer::prepare(ledger::Command& command, const Counters& current) {
+store::Preparation TierPreparer::prepare(ledger::Command& command, const Counters& current,
+                                         const store::Records& /*records*/) {
   store::Preparation preparation;
   evaluation_ = review_
                     ? rules::review_tier(*program_, member_, current, command.at_us)

@@ -36,7 +36,8 @@ class EventPreparer final : public store::Preparer {
                 rules::Member member);
 
   std::vector<CounterKey> counters_needed(const ledger::Command& command) override;
-  store::Preparation prepare(ledger::Command& command, const Counters& current) override;
+  store::Preparation prepare(ledger::Command& command, const Counters& current,
+                             const store::Records& /*records*/) override;
   // The last evaluation (after the writer prepared the command).
   [[nodiscard]] const rules::Evaluation& evaluation() const { return evaluation_; }
   // Its explanation as JSON text: the array of the lines that fired (the record's "rules").
@@ -62,7 +63,8 @@ class TierPreparer final : public store::Preparer {
                                            MemberId member, int level, std::string reason);
 
   std::vector<CounterKey> counters_needed(const ledger::Command& command) override;
-  store::Preparation prepare(ledger::Command& command, const Counters& current) override;
+  store::Preparation prepare(ledger::Command& command, const Counters& current,
+                             const store::Records& /*records*/) override;
   [[nodiscard]] const rules::Evaluation& evaluation() const { return evaluation_; }
 
  private:

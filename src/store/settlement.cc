@@ -6,7 +6,8 @@
 
 namespace pointsmall::store {
 
-SettlementRun settle_due(LedgerStore& ledger, TimeUs at_us) {
+SettlementRun settle_due(LedgerStore& ledger, TimeUs at_us,
+                         const HoldReleasePreparers& hold_preparers) {
   constexpr std::size_t kPage = 10'000;
   SettlementRun run;
   auto failures = std::make_shared<std::atomic<std::int64_t>>(0);
@@ -15,10 +16,10 @@ SettlementRun settle_due(LedgerStore& ledger, TimeUs at_us) {
   };
   const std::string stamp = std::to_string(at_us);
   for (auto& [member_id, hold_ref] : ledger.expired_holds(at_us, SIZE_MAX)) {
-    ledger.submit(
+    ledger.submit_prepared(
         ledger::Command{"expire-hold:" + std::to_string(member_id) + ":" + hold_ref, member_id,
                         at_us, "system", "hold timed out", ledger::ReleaseHold{hold_ref}},
-        count_failure);
+        hold_preparers ? hold_preparers(member_id, hold_ref) : nullptr, count_failure);
     ++run.holds_released;
   }
   MemberId after = 0;

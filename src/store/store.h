@@ -149,6 +149,23 @@ class LedgerStore {
   // (ascending transaction id), transaction ids above `after`, at most `limit` (<= kMaxEventPage).
   virtual std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
                                           std::size_t limit) = 0;
+  // ---- Records kept beside the ledger (store/preparer.h) -------------------------------------
+  static constexpr std::size_t kMaxRecordPage = 1000;
+  struct RecordQuery {
+    std::string kind;
+    MemberId member_id = 0;       // 0: anyone's
+    std::string state;            // empty: any
+    std::int64_t before_seq = 0;  // 0: from the newest
+    std::size_t limit = 50;       // <= kMaxRecordPage
+  };
+  virtual std::optional<Record> record(const RecordKey& key) = 0;
+  // The query's records, newest (highest seq) first.
+  virtual std::vector<Record> records(const RecordQuery& query) = 0;
+  // Adds records outside any command (a coupon pool's codes), all or none, in one transaction
+  // that waits for the writer's batch; a record whose key exists already is left as it is and its
+  // id returned. Their seq is set by the store. Throws std::runtime_error on a storage failure.
+  virtual std::vector<std::string> insert_new_records(const std::vector<Record>& records) = 0;
+
   // Zeros for an engine without a writer queue.
   [[nodiscard]] virtual WriterStats writer_stats() const { return {}; }
   // Re-derives every balance from lots, holds and journal and checks every invariant.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "store/memory/memory_store.h"
+#include "store/settlement.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::store {
@@ -691,7 +692,8 @@ class CappedEarn final : public Preparer {
   std::vector<CounterKey> counters_needed(const ledger::Command& command) override {
     return {{command.member_id, "earned"}, {command.member_id, "day"}, {0, "program"}};
   }
-  Preparation prepare(ledger::Command& command, const Counters& current) override {
+  Preparation prepare(ledger::Command& command, const Counters& current,
+                      const store::Records& /*records*/) override {
     ++calls;
     Preparation preparation;
     const std::int64_t day = command.at_us / kMicrosPerDay + 1;
@@ -735,6 +737,128 @@ CommandResult execute_prepared(LedgerStore& store, ledger::Command command,
   store.submit_prepared(std::move(command), std::move(preparer),
                         [&promise](const CommandResult& r) { promise.set_value(r); });
   return future.get();
+}
+
+// ---- Records beside the ledger (store/preparer.h) ---------------------------------------------
+
+// Reserves one unit of a stock of `stock` (counter "taken") with a hold of `points`, and keeps
+// an order record "order/<hold_ref>" in state "reserved"; on a ReleaseHold the unit goes back and
+// the order becomes "released". Refuses a second order with the same hold_ref.
+class ReserveUnit final : public Preparer {
+ public:
+  explicit ReserveUnit(std::int64_t stock) : stock_(stock) {}
+
+  std::vector<CounterKey> counters_needed(const ledger::Command& /*command*/) override {
+    return {{0, "taken"}};
+  }
+  std::vector<RecordKey> records_needed(const ledger::Command& command) override {
+    return {{"order", hold_ref(command)}};
+  }
+  Preparation prepare(ledger::Command& command, const Counters& current,
+                      const Records& records) override {
+    Preparation preparation;
+    const RecordKey key{"order", hold_ref(command)};
+    const std::int64_t taken = counter_value(current, {0, "taken"});
+    const bool release = std::holds_alternative<ledger::ReleaseHold>(command.body);
+    if (!release && (records.contains(key) || taken >= stock_)) {
+      preparation.refusal = Refusal{"unavailable", "sold out or ordered already"};
+      return preparation;
+    }
+    preparation.counter_updates[{0, "taken"}] = release ? taken - 1 : taken + 1;
+    Record order{key.kind,
+                 key.id,
+                 0,
+                 command.member_id,
+                 release ? "released" : "reserved",
+                 command.at_us,
+                 command.at_us,
+                 R"({"units":1})"};
+    preparation.record_writes.push_back(std::move(order));
+    return preparation;
+  }
+
+ private:
+  static std::string hold_ref(const ledger::Command& command) {
+    if (const auto* hold = std::get_if<ledger::PlaceHold>(&command.body)) return hold->hold_ref;
+    return std::get<ledger::ReleaseHold>(command.body).hold_ref;
+  }
+  std::int64_t stock_;
+};
+
+TYPED_TEST(StoreContractTest, RecordsCommitWithTheirCommandAndNotWithoutIt) {
+  const MemberId alice = this->open_member("alice");
+  const MemberId bob = this->open_member("bob");
+  this->accept("earn-a", alice, kStart, earn(100));
+  this->accept("earn-b", bob, kStart, earn(10));
+  auto reserve = [&](const std::string& key, MemberId member, const std::string& ref) {
+    return execute_prepared(this->store(),
+                            make(key, member, kStart + 1, ledger::PlaceHold{ref, 50, kTimeNever}),
+                            std::make_shared<ReserveUnit>(2));
+  };
+  ASSERT_TRUE(reserve("r1", alice, "o1").ok());
+  const CommandResult poor = reserve("r2", bob, "o2");
+  EXPECT_EQ(poor.rejection, Rejection::insufficient_points);
+  EXPECT_EQ(this->store().record({"order", "o2"}), std::nullopt) << "refused: no record";
+  EXPECT_EQ(counter_value(this->store().counters({{0, "taken"}}), {0, "taken"}), 1);
+  EXPECT_EQ(reserve("r3", alice, "o1").refusal->problem, "unavailable");
+  const CommandResult replay = reserve("r1", alice, "o1");
+  EXPECT_TRUE(replay.ok() && replay.replayed) << "a repeated key replays, not refused";
+  ASSERT_TRUE(reserve("r4", alice, "o3").ok());
+  EXPECT_EQ(reserve("r5", alice, "o4").refusal->problem, "unavailable") << "stock of 2 taken";
+
+  const auto o1 = this->store().record({"order", "o1"});
+  ASSERT_TRUE(o1.has_value());
+  EXPECT_EQ(o1->member_id, alice);
+  EXPECT_EQ(o1->state, "reserved");
+  EXPECT_EQ(o1->body, R"({"units":1})");
+  const auto newest_first = this->store().records({"order", alice, "", 0, 10});
+  ASSERT_EQ(newest_first.size(), 2u);
+  EXPECT_EQ(newest_first[0].id, "o3");
+  EXPECT_EQ(newest_first[1].id, "o1");
+  EXPECT_GT(newest_first[0].seq, newest_first[1].seq);
+  const auto older = this->store().records({"order", 0, "reserved", newest_first[0].seq, 10});
+  ASSERT_EQ(older.size(), 1u);
+  EXPECT_EQ(older[0].id, "o1");
+  EXPECT_TRUE(this->store().records({"order", bob, "", 0, 10}).empty());
+}
+
+TYPED_TEST(StoreContractTest, AnUpdatedRecordKeepsItsPlaceAndTheSettlerReleasesWithItsPreparer) {
+  const MemberId alice = this->open_member("alice");
+  this->accept("earn-a", alice, kStart, earn(100));
+  ASSERT_TRUE(execute_prepared(this->store(),
+                               make("r1", alice, kStart, ledger::PlaceHold{"o1", 60, kStart + 5}),
+                               std::make_shared<ReserveUnit>(1))
+                  .ok());
+  const Record reserved = *this->store().record({"order", "o1"});
+  const SettlementRun run =
+      settle_due(this->store(), kStart + 10,
+                 [](MemberId, const std::string&) { return std::make_shared<ReserveUnit>(1); });
+  EXPECT_EQ(run.holds_released, 1);
+  EXPECT_EQ(run.failures, 0);
+  const Record released = *this->store().record({"order", "o1"});
+  EXPECT_EQ(released.state, "released");
+  EXPECT_EQ(released.seq, reserved.seq);
+  EXPECT_EQ(released.created_at_us, kStart);
+  EXPECT_EQ(released.updated_at_us, kStart + 10);
+  EXPECT_EQ(counter_value(this->store().counters({{0, "taken"}}), {0, "taken"}), 0);
+  EXPECT_EQ(this->row(alice).available, 100);
+  this->expect_clean_audit();
+}
+
+TYPED_TEST(StoreContractTest, InsertingNewRecordsLeavesExistingOnesAlone) {
+  const MemberId alice = this->open_member("alice");
+  this->accept("earn-a", alice, kStart, earn(100));
+  ASSERT_TRUE(execute_prepared(this->store(),
+                               make("r1", alice, kStart, ledger::PlaceHold{"o1", 60, kTimeNever}),
+                               std::make_shared<ReserveUnit>(1))
+                  .ok());
+  const std::vector<Record> pool = {{"order", "o1", 0, 0, "free", kStart, kStart, "{}"},
+                                    {"order", "p1", 0, 0, "free", kStart, kStart, "{}"},
+                                    {"order", "p2", 0, 0, "free", kStart, kStart, "{}"}};
+  EXPECT_THAT(this->store().insert_new_records(pool), ElementsAre("o1"));
+  EXPECT_EQ(this->store().record({"order", "o1"})->state, "reserved");
+  EXPECT_EQ(this->store().records({"order", 0, "free", 0, 10}).size(), 2u);
+  EXPECT_THAT(this->store().insert_new_records(pool), ElementsAre("o1", "p1", "p2"));
 }
 
 TYPED_TEST(StoreContractTest, PreparerSetsPointsAndItsCountersCommitWithTheCommand) {

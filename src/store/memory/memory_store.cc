@@ -87,7 +87,10 @@ CommandResult MemoryLedgerStore::run(ledger::Command command, Preparer* preparer
     Counters current;
     for (const CounterKey& key : preparer->counters_needed(command))
       current[key] = counter_value(counters_, key);
-    preparation = preparer->prepare(command, current);
+    Records records;
+    for (const RecordKey& key : preparer->records_needed(command))
+      if (auto it = records_.find(key); it != records_.end()) records.emplace(key, it->second);
+    preparation = preparer->prepare(command, current, records);
     if (preparation.refusal) {
       result.refusal = std::move(preparation.refusal);
       return result;
@@ -123,8 +126,58 @@ CommandResult MemoryLedgerStore::run(ledger::Command command, Preparer* preparer
   if (const auto& change = preparation.tier_change)
     tier_changes_.push_back(TierChangeRow{command.member_id, transaction_id, command.at_us,
                                           change->from_level, change->to_level, change->reason});
+  for (const Record& record : preparation.record_writes) write_record(record);
   for (ledger::Command& follow_up : preparation.follow_ups) run(std::move(follow_up), nullptr);
   return result;
+}
+
+bool MemoryLedgerStore::write_record(Record record) {
+  const RecordKey key{record.kind, record.id};
+  auto it = records_.find(key);
+  if (it == records_.end()) {
+    record.seq = ++last_record_seq_;
+    records_.emplace(key, std::move(record));
+    return true;
+  }
+  record.seq = it->second.seq;
+  record.created_at_us = it->second.created_at_us;
+  it->second = std::move(record);
+  return false;
+}
+
+std::optional<Record> MemoryLedgerStore::record(const RecordKey& key) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(key);
+  if (it == records_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Record> MemoryLedgerStore::records(const RecordQuery& query) {
+  std::lock_guard lock(mutex_);
+  std::vector<Record> out;
+  for (const auto& [key, record] : records_) {
+    if (record.kind != query.kind) continue;
+    if (query.member_id != 0 && record.member_id != query.member_id) continue;
+    if (!query.state.empty() && record.state != query.state) continue;
+    if (query.before_seq != 0 && record.seq >= query.before_seq) continue;
+    out.push_back(record);
+  }
+  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.seq > b.seq; });
+  if (out.size() > std::min(query.limit, kMaxRecordPage))
+    out.resize(std::min(query.limit, kMaxRecordPage));
+  return out;
+}
+
+std::vector<std::string> MemoryLedgerStore::insert_new_records(const std::vector<Record>& records) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> existing;
+  for (const Record& record : records) {
+    if (records_.contains(RecordKey{record.kind, record.id}))
+      existing.push_back(record.id);
+    else
+      write_record(record);
+  }
+  return existing;
 }
 
 Counters MemoryLedgerStore::counters(const std::vector<CounterKey>& keys) {

@@ -58,6 +58,9 @@ class MemoryLedgerStore final : public LedgerStore {
   std::vector<TierChangeRow> tier_changes(MemberId member_id, std::size_t limit) override;
   std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
                                   std::size_t limit) override;
+  std::optional<Record> record(const RecordKey& key) override;
+  std::vector<Record> records(const RecordQuery& query) override;
+  std::vector<std::string> insert_new_records(const std::vector<Record>& records) override;
 
   // ---- For tests: what the storage interface does not show ----------------------------------
 
@@ -95,6 +98,8 @@ class MemoryLedgerStore final : public LedgerStore {
   void apply(const ledger::Effects& effects);  // requires mutex_; after check_effects
   ledger::MemberTotals member_totals(MemberId member_id) const;            // requires mutex_
   void audit_member_rows(MemberId member_id, ledger::Audit& audit) const;  // requires mutex_
+  // Inserts or replaces (keeping seq and created_at_us); true when it was new. Requires mutex_.
+  bool write_record(Record record);
 
   const ledger::Policy policy_;
 
@@ -115,6 +120,8 @@ class MemoryLedgerStore final : public LedgerStore {
   std::vector<StoredEvent> events_;                                            // guarded by mutex_
   std::unordered_map<TransactionId, std::string> earning_records_;             // guarded by mutex_
   std::vector<TierChangeRow> tier_changes_;                                    // guarded by mutex_
+  std::map<RecordKey, Record> records_;                                        // guarded by mutex_
+  std::int64_t last_record_seq_ = 0;                                           // guarded by mutex_
 };
 
 }  // namespace pointsmall::store

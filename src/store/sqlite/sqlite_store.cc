@@ -12,6 +12,7 @@
 #include "store/sqlite/account_projection.h"
 #include "store/sqlite/earning_tables.h"
 #include "store/sqlite/ledger_tables.h"
+#include "store/sqlite/record_tables.h"
 #include "store/sqlite/sqlite_audit.h"
 
 namespace pointsmall::store {
@@ -117,6 +118,7 @@ struct SqliteLedgerStore::Impl {
   std::unique_ptr<AccountProjection> accounts;
   std::unique_ptr<LedgerTables> tables;
   std::unique_ptr<sqlite::EarningTables> earning;
+  std::unique_ptr<sqlite::RecordTables> records;
   ledger::SequentialIds ids;
   std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
 
@@ -155,6 +157,7 @@ struct SqliteLedgerStore::Impl {
     accounts->recover();
     tables = std::make_unique<LedgerTables>(writer_db, *accounts);
     earning = std::make_unique<sqlite::EarningTables>(writer_db);
+    records = std::make_unique<sqlite::RecordTables>(writer_db);
     ids = ids_after_stored(writer_db);
     begin = std::make_unique<Statement>(writer_db.prepare("BEGIN IMMEDIATE"));
     commit = std::make_unique<Statement>(writer_db.prepare("COMMIT"));
@@ -321,7 +324,8 @@ struct SqliteLedgerStore::Impl {
       // A repeat is recognised by the request as submitted, not as prepared.
       prepared->client_request_hash = ledger::request_hash(as_submitted);
       preparation =
-          preparer->prepare(*prepared, earning->read(preparer->counters_needed(*prepared)));
+          preparer->prepare(*prepared, earning->read(preparer->counters_needed(*prepared)),
+                            records->read(preparer->records_needed(*prepared)));
       if (preparation.refusal) {
         if (auto replayed = replay(as_submitted)) return *replayed;
         result.refusal = std::move(preparation.refusal);
@@ -346,9 +350,11 @@ struct SqliteLedgerStore::Impl {
     accounts->begin_command();
     try {
       tables->apply(decision.effects, command.event);
-      if (preparer != nullptr)
+      if (preparer != nullptr) {
         earning->apply(preparation, command.member_id, decision.effects.outcome.transaction_id,
                        command.at_us);
+        records->write(preparation.record_writes);
+      }
       release->run();
     } catch (const SqliteError& error) {
       if (sqlite3_get_autocommit(writer_db.handle())) throw;  // the batch itself is gone
@@ -422,6 +428,7 @@ struct SqliteLedgerStore::Impl {
     checkpoint_db = Connection();
     tables.reset();
     earning.reset();
+    records.reset();
     accounts.reset();
     begin.reset(), commit.reset(), rollback.reset();
     savepoint.reset(), release.reset(), rollback_to.reset();
@@ -644,6 +651,34 @@ std::vector<StoredEvent> SqliteLedgerStore::events(TimeUs from_us, TimeUs until_
   limit = std::min(limit, kMaxEventPage);
   return impl_->with_reader(
       [&](Connection& db) { return sqlite::read_events(db, from_us, until_us, after, limit); });
+}
+
+std::optional<Record> SqliteLedgerStore::record(const RecordKey& key) {
+  return impl_->with_reader([&](Connection& db) { return sqlite::read_record(db, key); });
+}
+
+std::vector<Record> SqliteLedgerStore::records(const RecordQuery& query) {
+  return impl_->with_reader([&](Connection& db) { return sqlite::read_records(db, query); });
+}
+
+std::vector<std::string> SqliteLedgerStore::insert_new_records(const std::vector<Record>& records) {
+  try {
+    // A connection of its own: the writer's belongs to the writer thread. SQLite lets one
+    // transaction write at a time, so this one waits for the writer's batch (busy timeout).
+    Connection db(impl_->options.path, false, false);
+    configure(db, impl_->options, false);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto existing = sqlite::insert_new_records(db, records);
+      db.exec("COMMIT");
+      return existing;
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  } catch (const SqliteError& e) {
+    throw std::runtime_error(std::string("records not inserted: ") + e.what());
+  }
 }
 
 }  // namespace pointsmall::store

@@ -60,6 +60,9 @@ class SqliteLedgerStore final : public LedgerStore {
   std::vector<StoredEvent> events(TimeUs from_us, TimeUs until_us, TransactionId after,
                                   std::size_t limit) override;
   ledger::Audit audit() override;
+  std::optional<Record> record(const RecordKey& key) override;
+  std::vector<Record> records(const RecordQuery& query) override;
+  std::vector<std::string> insert_new_records(const std::vector<Record>& records) override;
 
   // Stops as a crash would right after the last committed batch: commands still queued are
   // dropped without an answer, and the write-ahead log is left for recovery at the next open.
