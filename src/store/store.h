@@ -126,6 +126,8 @@ class LedgerStore {
   // at most `limit` (<= kMaxHistoryPage).
   virtual std::vector<ledger::Transaction> history(MemberId member_id, TransactionId before,
                                                    std::size_t limit) = 0;
+  // The member's hold with that reference, or nullopt.
+  virtual std::optional<ledger::Hold> hold(MemberId member_id, const std::string& hold_ref) = 0;
   // Members with something due (a lot to mature or expire) at or before `at_us`, ids above
   // `after`, ascending, at most `limit`.
   virtual std::vector<MemberId> members_due(TimeUs at_us, MemberId after, std::size_t limit) = 0;

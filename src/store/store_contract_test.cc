@@ -830,6 +830,11 @@ TYPED_TEST(StoreContractTest, AnUpdatedRecordKeepsItsPlaceAndTheSettlerReleasesW
                                std::make_shared<ReserveUnit>(1))
                   .ok());
   const Record reserved = *this->store().record({"order", "o1"});
+  const auto hold = this->store().hold(alice, "o1");
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(hold->points, 60);
+  EXPECT_EQ(hold->state, ledger::HoldState::open);
+  EXPECT_EQ(this->store().hold(alice, "o2"), std::nullopt);
   const SettlementRun run =
       settle_due(this->store(), kStart + 10,
                  [](MemberId, const std::string&) { return std::make_shared<ReserveUnit>(1); });
@@ -842,6 +847,7 @@ TYPED_TEST(StoreContractTest, AnUpdatedRecordKeepsItsPlaceAndTheSettlerReleasesW
   EXPECT_EQ(released.updated_at_us, kStart + 10);
   EXPECT_EQ(counter_value(this->store().counters({{0, "taken"}}), {0, "taken"}), 0);
   EXPECT_EQ(this->row(alice).available, 100);
+  EXPECT_EQ(this->store().hold(alice, "o1")->state, ledger::HoldState::released);
   this->expect_clean_audit();
 }
 

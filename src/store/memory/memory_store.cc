@@ -524,6 +524,14 @@ ledger::Audit MemoryLedgerStore::audit() {
   return audit;
 }
 
+std::optional<ledger::Hold> MemoryLedgerStore::hold(MemberId member_id,
+                                                    const std::string& hold_ref) {
+  std::lock_guard lock(mutex_);
+  auto it = holds_.find({member_id, hold_ref});
+  if (it == holds_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<ledger::Hold> MemoryLedgerStore::holds(MemberId member_id) {
   std::lock_guard lock(mutex_);
   std::vector<ledger::Hold> out;

@@ -45,6 +45,7 @@ class MemoryLedgerStore final : public LedgerStore {
   std::vector<ledger::Lot> lots(MemberId member_id) override;
   std::vector<ledger::Transaction> history(MemberId member_id, TransactionId before,
                                            std::size_t limit) override;
+  std::optional<ledger::Hold> hold(MemberId member_id, const std::string& hold_ref) override;
   std::vector<MemberId> members_due(TimeUs at_us, MemberId after, std::size_t limit) override;
   // Ordered by expiry time, then member, then hold_ref.
   std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,

@@ -529,6 +529,17 @@ std::optional<MemberId> SqliteLedgerStore::member_by_external_id(const std::stri
   });
 }
 
+std::optional<ledger::Hold> SqliteLedgerStore::hold(MemberId member_id,
+                                                    const std::string& hold_ref) {
+  return impl_->with_reader([&](Connection& db) -> std::optional<ledger::Hold> {
+    Statement s = db.prepare(std::string("SELECT ") + sqlite::kHoldColumns +
+                             " FROM holds WHERE member_id = $1 AND hold_ref = $2");
+    s.bind(1, member_id).bind(2, hold_ref);
+    if (!s.step()) return std::nullopt;
+    return sqlite::read_hold(s);
+  });
+}
+
 std::vector<ledger::Lot> SqliteLedgerStore::lots(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) {
     std::vector<ledger::Lot> out;

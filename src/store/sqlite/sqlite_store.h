@@ -47,6 +47,7 @@ class SqliteLedgerStore final : public LedgerStore {
   std::vector<ledger::Lot> lots(MemberId member_id) override;
   std::vector<ledger::Transaction> history(MemberId member_id, TransactionId before,
                                            std::size_t limit) override;
+  std::optional<ledger::Hold> hold(MemberId member_id, const std::string& hold_ref) override;
   std::vector<MemberId> members_due(TimeUs at_us, MemberId after, std::size_t limit) override;
   std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                               std::size_t limit) override;
