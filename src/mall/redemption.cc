@@ -6,7 +6,7 @@ namespace pointsmall::mall {
 namespace {
 
 constexpr std::array<std::string_view, 8> kStateNames = {
-    "awaiting_payment", "reserved", "confirmed", "fulfilled",
+    "awaiting_payment", "reserved",  "confirmed", "fulfilled",
     "shipped",          "delivered", "cancelled", "failed"};
 constexpr std::array<std::string_view, 8> kStepNames = {"pay",     "confirm", "fulfil", "ship",
                                                         "deliver", "cancel",  "fail",   "time_out"};
@@ -162,7 +162,7 @@ nlohmann::json order_to_json(const Order& order) {
           {"hold_expires_at_us", order.hold_expires_at_us},
           {"carrier", order.carrier},
           {"tracking_number", order.tracking_number},
-          {"coupon_code", order.coupon_code},
+          {"coupon_codes", order.coupon_codes},
           {"tier_id", order.tier_id},
           {"history", std::move(history)}};
 }
@@ -189,7 +189,7 @@ std::optional<Order> order_from_json(const nlohmann::json& json) {
     json.at("hold_expires_at_us").get_to(order.hold_expires_at_us);
     json.at("carrier").get_to(order.carrier);
     json.at("tracking_number").get_to(order.tracking_number);
-    json.at("coupon_code").get_to(order.coupon_code);
+    json.at("coupon_codes").get_to(order.coupon_codes);
     json.at("tier_id").get_to(order.tier_id);
     for (const auto& change : json.at("history")) {
       auto changed = order_state_from_name(change.at("state").get<std::string>());

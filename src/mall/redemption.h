@@ -69,16 +69,16 @@ struct Order {
   Points unit_points = 0;  // after the member's tier discount
   Points points = 0;       // unit_points * quantity
   MinorUnits cash_minor = 0;
-  std::string currency;              // of the cash part; empty without one
-  nlohmann::json shipping_address;   // null when the item needs none
+  std::string currency;             // of the cash part; empty without one
+  nlohmann::json shipping_address;  // null when the item needs none
   OrderState state = OrderState::reserved;
   TimeUs created_at_us = 0;
   TimeUs hold_expires_at_us = kTimeNever;  // when an unconfirmed or unpaid order is released
   std::string carrier;
   std::string tracking_number;
-  std::string coupon_code;  // the coupon a coupon item issued
-  std::string tier_id;      // the tier a tier upgrade moved the member to
-  std::vector<StateChange> history;  // oldest first; the first is the order's creation
+  std::vector<std::string> coupon_codes;  // the coupons a coupon item issued, one per unit
+  std::string tier_id;                    // the tier a tier upgrade moved the member to
+  std::vector<StateChange> history;       // oldest first; the first is the order's creation
   friend bool operator==(const Order&, const Order&) = default;
 };
 

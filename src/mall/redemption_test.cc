@@ -57,8 +57,8 @@ TEST(MallOrder, EveryStepGoesOnlyWhereTheLifeCycleAllows) {
       for (bool shipped_item : {true, false}) {
         if (allowed_keys.contains({from, step, shipped_item})) continue;
         // Steps other than ship and deliver do not depend on shipping.
-        const bool depends = step == static_cast<int>(O::ship) ||
-                             step == static_cast<int>(O::deliver);
+        const bool depends =
+            step == static_cast<int>(O::ship) || step == static_cast<int>(O::deliver);
         if (!depends && allowed_keys.contains({from, step, !shipped_item})) continue;
         const StepCheck check =
             check_step(order_in(static_cast<S>(from)), static_cast<O>(step), shipped_item);

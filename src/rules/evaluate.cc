@@ -1928,6 +1928,10 @@ std::span<Candidate> stage_range(std::span<Candidate> all, Stage stage) {
 
 }  // namespace
 
+std::string period_key(Period period, TimeUs at_us, const TimeZone& zone) {
+  return period_key(period, moment_at(zone, at_us));
+}
+
 std::vector<CounterKey> counters_needed(const Program& program, const Event& event,
                                         const Member& member) {
   // Each key is named once: rule keys differ by rule, and the shared ones are gathered as flags.

@@ -94,6 +94,11 @@ struct EvaluateOptions {
   bool explain_skipped = false;
 };
 
+// The key of the period holding `at_us` in `zone`, as the engine's counter names use it:
+// "d2026-11-22" (local day), "w2026-11-16" (the local Monday of the week), "m2026-11" (local
+// month), "all" (lifetime). The mall's limits count in the same periods.
+std::string period_key(Period period, TimeUs at_us, const TimeZone& zone);
+
 // The counters `evaluate` will read for this event (caps, budgets, streak, tier, referral), with
 // or without explain_skipped. Cap and budget counters are named only for rules that can fire:
 // rules whose window, item filter or a condition decidable without counters fails, and rules a
