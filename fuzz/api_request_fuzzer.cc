@@ -116,6 +116,7 @@ class Fixture {
   std::unique_ptr<store::MemberDirectory> members_;
   std::unique_ptr<store::EarningDocuments> documents_;
   std::unique_ptr<earning::EarningPrograms> programs_;
+  std::unique_ptr<mall::MallCatalog> catalog_;
   std::unique_ptr<auth::SqliteCredentialStore> credentials_;
   std::unique_ptr<api::Api> api_;
   std::string admin_key_;
@@ -154,8 +155,10 @@ Fixture::Fixture() : dir_(make_temporary_dir()) {
   programs_ =
       std::make_unique<earning::EarningPrograms>(*documents_, ledger_->policy().zone, clock_);
   programs_->seed_if_empty(api::default_rules(program));
+  catalog_ = std::make_unique<mall::MallCatalog>(*documents_, *programs_, clock_);
   api_ = std::make_unique<api::Api>(
-      api::Services{*ledger_, *members_, *credentials_, clock_, program, *programs_}, nullptr);
+      api::Services{*ledger_, *members_, *credentials_, clock_, program, *programs_, *catalog_},
+      nullptr);
 
   renew_credentials();
   // Member 1 with a purchase (order-1, so that refunds find an order), points and a login.

@@ -374,8 +374,9 @@ void Api::handle(http::Request request, http::Reply reply) {
       type = type.substr(0, type.find(';'));
       while (!type.empty() && type.back() == ' ') type.pop_back();
       for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (type != "application/json") {
-        call->fail(problem(ApiError::unsupported_media_type));
+      if (type != route.body_type) {
+        call->fail(problem(ApiError::unsupported_media_type,
+                           "send the body as " + std::string(route.body_type)));
         return;
       }
     }

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "earning/programs.h"
 #include "http/server.h"
+#include "mall/service/mall_catalog.h"
 #include "store/member_directory.h"
 #include "store/store.h"
 
@@ -30,6 +31,7 @@ struct Services {
   const Clock& clock;
   ProgramSettings program;
   earning::EarningPrograms& earning;
+  mall::MallCatalog& mall;
 };
 
 // Writes one JSON line per request (route template, status, duration, caller kind and role;

@@ -27,6 +27,10 @@ struct ProgramSettings {
   TimeUs accepted_lateness_us = 30 * kMicrosPerDay;      // events older than this are refused
   TimeUs member_session_ttl_us = 3'600'000'000;          // 1 hour
   TimeUs operator_session_ttl_us = 8LL * 3'600'000'000;  // 8 hours
+  // A points-plus-cash redemption's points are released when payment is not confirmed by then.
+  TimeUs redemption_payment_window_us = 30 * 60'000'000LL;  // 30 minutes
+  // A reserved redemption is released when the merchant does not confirm it by then; 0: never.
+  TimeUs redemption_confirm_window_us = 0;
   bool secure_cookies = false;  // add Secure to the session cookie (set when serving HTTPS)
 };
 

@@ -14,14 +14,14 @@ namespace {
 constexpr std::size_t kMaxExpiringDates = 12;
 constexpr std::size_t kMaxKeyLength = 128;
 
+}  // namespace
+
 std::optional<std::int64_t> to_int(const std::string& text) {
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
-
-}  // namespace
 
 nlohmann::json text_or_null(const std::string& text) {
   return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);

@@ -21,6 +21,8 @@ Points member_points_change(const ledger::Transaction& transaction);
 nlohmann::json transaction_json(const ledger::Transaction& transaction);
 // {"available", "pending", "debt"} after a command.
 nlohmann::json balance_after(const ledger::Outcome& outcome);
+// A whole decimal number (a query parameter), or nullopt.
+std::optional<std::int64_t> to_int(const std::string& text);
 // null for "", the text otherwise.
 nlohmann::json text_or_null(const std::string& text);
 

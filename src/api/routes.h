@@ -44,9 +44,48 @@ struct Route {
   std::string_view path;  // "/v1/members/{member_id}"
   Roles roles;
   RouteHandler handle;
+  std::string_view body_type = "application/json";  // what a body sent to it must be
 };
 
 const std::vector<Route>& routes();
+
+// The mall (mall_routes.cc, coupon_routes.cc).
+void list_items(const CallPtr& call);
+void create_item(const CallPtr& call);
+void get_item(const CallPtr& call);
+void replace_item(const CallPtr& call);
+void retire_item(const CallPtr& call);
+void list_item_versions(const CallPtr& call);
+void list_my_items(const CallPtr& call);
+void get_my_item(const CallPtr& call);
+void list_coupon_templates(const CallPtr& call);
+void create_coupon_template(const CallPtr& call);
+void get_coupon_template(const CallPtr& call);
+void replace_coupon_template(const CallPtr& call);
+void retire_coupon_template(const CallPtr& call);
+void list_coupon_template_versions(const CallPtr& call);
+void issue_coupons(const CallPtr& call);
+void import_coupon_pool(const CallPtr& call);
+void create_redemption(const CallPtr& call);
+void create_my_redemption(const CallPtr& call);
+void list_redemptions(const CallPtr& call);
+void list_my_redemptions(const CallPtr& call);
+void get_redemption(const CallPtr& call);
+void get_my_redemption(const CallPtr& call);
+void pay_redemption(const CallPtr& call);
+void confirm_redemption(const CallPtr& call);
+void fulfil_redemption(const CallPtr& call);
+void ship_redemption(const CallPtr& call);
+void deliver_redemption(const CallPtr& call);
+void cancel_redemption(const CallPtr& call);
+void fail_redemption(const CallPtr& call);
+void cancel_my_redemption(const CallPtr& call);
+void validate_coupon(const CallPtr& call);
+void redeem_coupon(const CallPtr& call);
+void release_coupon(const CallPtr& call);
+void get_coupon(const CallPtr& call);
+void list_member_coupons(const CallPtr& call);
+void list_my_coupons(const CallPtr& call);
 
 // Handlers, by resource (members.cc, events.cc, ledger_routes.cc, auth_routes.cc,
 // system_routes.cc).

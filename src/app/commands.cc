@@ -4,7 +4,11 @@
 #include <ostream>
 
 #include "app/progress.h"
+#include "core/clock.h"
+#include "earning/programs.h"
+#include "mall/service/hold_release.h"
 #include "store/settlement.h"
+#include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
@@ -110,7 +114,13 @@ int check(const std::string& data_dir, Console console) {
 int expire(const std::string& data_dir, TimeUs at_us, Console console) {
   auto ledger = open_ledger(data_dir, false, {}, console);
   if (!ledger) return kExitBadInput;
-  const store::SettlementRun run = store::settle_due(*ledger, at_us);
+  // Timed-out redemptions are cancelled with their holds, as the server's settler does.
+  auto documents = store::open_sqlite_earning_documents(database_path(data_dir));
+  SystemClock clock;
+  earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
+  mall::MallCatalog catalog(*documents, programs, clock);
+  const store::SettlementRun run =
+      store::settle_due(*ledger, at_us, mall::hold_release_preparers(*ledger, catalog, programs));
   const store::ProgramSummary s = ledger->summary();
   console.out << "expiry run at " << format_rfc3339_utc(at_us) << ": "
               << with_commas(run.members_settled) << " members settled, "

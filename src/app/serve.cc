@@ -13,6 +13,7 @@
 #include "earning/programs.h"
 #include "http/server.h"
 #include "ledger/policy.h"
+#include "mall/service/hold_release.h"
 #include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_member_directory.h"
 #include "store/sqlite/sqlite_store.h"
@@ -50,9 +51,17 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     console.err << "error: the earning program cannot be loaded: " << failure.what() << "\n";
     return kExitBadInput;
   }
+  mall::MallCatalog catalog(*documents, programs, clock);
+  try {
+    catalog.current();  // every stored item and coupon template must be readable too
+  } catch (const std::exception& failure) {
+    console.err << "error: the mall's catalog cannot be loaded: " << failure.what() << "\n";
+    return kExitBadInput;
+  }
   std::optional<Settler> settler;
   if (config.settle_interval.count() > 0)
-    settler.emplace(*ledger, programs, clock, config.settle_interval, console.err);
+    settler.emplace(*ledger, programs, mall::hold_release_preparers(*ledger, catalog, programs),
+                    clock, config.settle_interval, console.err);
   std::optional<api::AccessLog> access_log;
   if (config.access_log) access_log.emplace(console.out);
   http::ServerOptions server_options = config.server;
@@ -60,7 +69,7 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   const bool tls = !server_options.tls_certificate_file.empty();
   api::ProgramSettings program = config.program;
   program.secure_cookies = tls;  // the session cookie never travels without TLS once it has it
-  api::Api api(api::Services{*ledger, *members, *credentials, clock, program, programs},
+  api::Api api(api::Services{*ledger, *members, *credentials, clock, program, programs, catalog},
                access_log ? &*access_log : nullptr);
   std::optional<http::Server> server;
   try {

@@ -8,10 +8,12 @@
 
 namespace pointsmall::app {
 
-Settler::Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs, const Clock& clock,
+Settler::Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs,
+                 store::HoldReleasePreparers hold_preparers, const Clock& clock,
                  std::chrono::seconds interval, std::ostream& log)
     : ledger_(ledger),
       programs_(programs),
+      hold_preparers_(std::move(hold_preparers)),
       clock_(clock),
       interval_(interval),
       log_(log),
@@ -32,7 +34,7 @@ void Settler::loop() {
     lock.unlock();
     const TimeUs now = clock_.now_us();
     try {
-      const store::SettlementRun run = store::settle_due(ledger_, now);
+      const store::SettlementRun run = store::settle_due(ledger_, now, hold_preparers_);
       if (run.members_settled > 0 || run.holds_released > 0 || run.failures > 0) {
         log_ << "pointsmall: expiry run at " << format_rfc3339_utc(now) << ": "
              << run.members_settled << " members settled, " << run.holds_released

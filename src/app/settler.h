@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "earning/programs.h"
+#include "store/settlement.h"
 #include "store/store.h"
 
 namespace pointsmall::app {
@@ -20,7 +21,9 @@ namespace pointsmall::app {
 class Settler {
  public:
   // Starts the job; `log` gets one line per run that changed something.
-  Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs, const Clock& clock,
+  // `hold_preparers` release timed-out holds with what their owner keeps (the mall's orders).
+  Settler(store::LedgerStore& ledger, earning::EarningPrograms& programs,
+          store::HoldReleasePreparers hold_preparers, const Clock& clock,
           std::chrono::seconds interval, std::ostream& log);
   // Stops after the run in progress, if any.
   ~Settler();
@@ -33,6 +36,7 @@ class Settler {
 
   store::LedgerStore& ledger_;
   earning::EarningPrograms& programs_;
+  store::HoldReleasePreparers hold_preparers_;
   std::string reviewed_on_;  // the local date of the last tier review (the loop's thread only)
   const Clock& clock_;
   std::chrono::seconds interval_;

@@ -86,6 +86,11 @@ std::string hotp(const std::string& key, std::uint64_t counter) {
 
 }  // namespace
 
+void random_bytes(std::uint8_t* out, std::size_t size) {
+  ensure_sodium();
+  randombytes_buf(out, size);
+}
+
 std::string random_token(std::size_t bytes) {
   ensure_sodium();
   std::vector<unsigned char> random(bytes);

@@ -19,6 +19,8 @@ namespace pointsmall::auth {
 // `bytes` bytes from the operating system's random source, as URL-safe base64 without padding
 // (RFC 4648 section 5): 4 characters for every 3 bytes.
 std::string random_token(std::size_t bytes);
+// Fills `size` bytes at `out` from the operating system's random source.
+void random_bytes(std::uint8_t* out, std::size_t size);
 
 // The SHA-256 digest of `data` as 64 lowercase hexadecimal characters.
 std::string sha256_hex(std::string_view data);

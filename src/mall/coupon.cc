@@ -35,8 +35,7 @@ constexpr std::size_t kCodeGroup = 4;  // symbols between dashes
 
 constexpr std::array<std::string_view, 4> kBenefitKindNames = {"fixed_amount", "percent",
                                                                "free_shipping", "free_item"};
-constexpr std::array<std::string_view, 3> kCouponStateNames = {"available", "issued",
-                                                               "redeemed"};
+constexpr std::array<std::string_view, 3> kCouponStateNames = {"available", "issued", "redeemed"};
 
 template <std::size_t N>
 std::vector<std::string_view> as_list(const std::array<std::string_view, N>& names) {
@@ -82,7 +81,9 @@ bool is_id(std::string_view text) {
 // reader for (booleans, arrays of texts, nested objects). Nested readers share `errors`.
 struct Object {
   Object(const json& object, std::string object_path, std::vector<FieldError>& error_list)
-      : value(object), path(object_path), fields(object, std::move(object_path), error_list),
+      : value(object),
+        path(object_path),
+        fields(object, std::move(object_path), error_list),
         errors(error_list) {}
 
   [[nodiscard]] const json* find(std::string_view name) const {
@@ -177,8 +178,9 @@ std::string one_currency(const std::vector<AmountSeen>& amounts, std::vector<Fie
   const AmountSeen& first = amounts.front();
   for (const AmountSeen& amount : amounts) {
     if (amount.currency == first.currency) continue;
-    errors.push_back({amount.path + ".currency", "must be " + first.currency + ", the currency of " +
-                                                     first.path + " (one currency per coupon)"});
+    errors.push_back({amount.path + ".currency", "must be " + first.currency +
+                                                     ", the currency of " + first.path +
+                                                     " (one currency per coupon)"});
   }
   return first.currency;
 }
@@ -217,8 +219,7 @@ std::optional<CouponBenefit> read_benefit(Object& parent, std::vector<AmountSeen
   const std::size_t before = object->errors.size();
   CouponBenefit benefit;
   const auto kind_name = object->fields.one_of("kind", true, as_list(kBenefitKindNames));
-  const auto kind =
-      kind_name ? enum_of<BenefitKind>(kBenefitKindNames, *kind_name) : std::nullopt;
+  const auto kind = kind_name ? enum_of<BenefitKind>(kBenefitKindNames, *kind_name) : std::nullopt;
   if (kind) benefit.kind = *kind;
   if (kind == BenefitKind::fixed_amount) {
     benefit.amount_minor = read_money(*object, "amount", true, amounts).value_or(0);
@@ -346,7 +347,9 @@ std::string grouped(std::string_view symbols) {
   return code;
 }
 
-char upper_case(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+char upper_case(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // How people misread Crockford symbols: O is 0, I and L are 1.
 char crockford_symbol(char c) {
@@ -366,8 +369,9 @@ std::string_view trimmed(std::string_view text) {
 // ---- Coupon storage ------------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 11> kCouponMembers = {
-    "code",     "template_id", "member_id", "state",          "issued_at_us",  "valid_from_us",
-    "valid_until_us", "source", "order_id", "redeemed_at_us", "discount_minor"};
+    "code",         "template_id",    "member_id",      "state",
+    "issued_at_us", "valid_from_us",  "valid_until_us", "source",
+    "order_id",     "redeemed_at_us", "discount_minor"};
 
 bool stored_text(const json& stored, std::string_view name, std::string& out) {
   const auto it = stored.find(name);
@@ -380,7 +384,8 @@ bool stored_integer(const json& stored, std::string_view name, std::int64_t& out
   const auto it = stored.find(name);
   if (it == stored.end() || !it->is_number_integer()) return false;
   if (it->is_number_unsigned() &&
-      it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      it->get<std::uint64_t>() >
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return false;
   out = it->get<std::int64_t>();
   return true;
@@ -390,8 +395,8 @@ bool stored_integer(const json& stored, std::string_view name, std::int64_t& out
 bool keeps_invariants(const Coupon& coupon) {
   const bool redeemed = coupon.state == CouponState::redeemed;
   const bool sound_code = normalize_imported_code(coupon.code) == coupon.code;
-  const bool sound_member = coupon.member_id >= 0 &&
-                            (coupon.state == CouponState::available) == (coupon.member_id == 0);
+  const bool sound_member =
+      coupon.member_id >= 0 && (coupon.state == CouponState::available) == (coupon.member_id == 0);
   const bool sound_redemption =
       redeemed == !coupon.order_id.empty() && coupon.discount_minor >= 0 &&
       (redeemed || (coupon.redeemed_at_us == 0 && coupon.discount_minor == 0));
@@ -500,7 +505,9 @@ CodeColumn code_column(const CsvRecord& header) {
   return {*found, ""};
 }
 
-PoolImport unusable(std::string error) { return PoolImport{.error = std::move(error)}; }
+PoolImport unusable(std::string error) {
+  return PoolImport{.error = std::move(error)};
+}
 
 std::string unclosed_quote_error(std::size_t line) {
   return "line " + std::to_string(line) + ": a quoted field is not closed";
@@ -556,8 +563,8 @@ std::optional<MinorUnits> eligible_subtotal(const CouponScope& scope, const Chec
     if (!in_scope(scope, item)) continue;
     matched = true;
     if (sum_minor < amount_minor) {
-      sum_minor += static_cast<Int128>(item.quantity) *
-                   std::max<MinorUnits>(item.unit_price_minor, 0);
+      sum_minor +=
+          static_cast<Int128>(item.quantity) * std::max<MinorUnits>(item.unit_price_minor, 0);
     }
   }
   if (!matched) return std::nullopt;
@@ -630,12 +637,11 @@ std::optional<CouponCheck> stacking_problem(
 
 CouponCheck below_minimum(const CouponTemplate& coupon_template, MinorUnits eligible_minor) {
   const MinorUnits minimum_minor = coupon_template.min_spend_minor.value_or(0);
-  CouponCheck check =
-      refused(kCouponBelowMinimumSpend,
-              "The eligible items come to " + std::to_string(eligible_minor) +
-                  " and this coupon needs " + std::to_string(minimum_minor) + " (minor units of " +
-                  coupon_template.currency + "): spend " +
-                  std::to_string(minimum_minor - eligible_minor) + " more.");
+  CouponCheck check = refused(kCouponBelowMinimumSpend,
+                              "The eligible items come to " + std::to_string(eligible_minor) +
+                                  " and this coupon needs " + std::to_string(minimum_minor) +
+                                  " (minor units of " + coupon_template.currency + "): spend " +
+                                  std::to_string(minimum_minor - eligible_minor) + " more.");
   check.shortfall_minor = minimum_minor - eligible_minor;
   return check;
 }
@@ -668,7 +674,9 @@ CouponCheck amount_check(const CouponTemplate& coupon_template, const CheckoutOr
 
 // ---- Templates -----------------------------------------------------------------------------
 
-std::string_view benefit_kind_name(BenefitKind kind) { return name_of(kBenefitKindNames, kind); }
+std::string_view benefit_kind_name(BenefitKind kind) {
+  return name_of(kBenefitKindNames, kind);
+}
 
 std::optional<CouponTemplate> read_coupon_template(const json& document,
                                                    std::vector<FieldError>& errors) {
@@ -728,7 +736,9 @@ json to_json(const CouponTemplate& coupon_template) {
 
 // ---- Coupons -------------------------------------------------------------------------------
 
-std::string_view coupon_state_name(CouponState state) { return name_of(kCouponStateNames, state); }
+std::string_view coupon_state_name(CouponState state) {
+  return name_of(kCouponStateNames, state);
+}
 
 std::optional<CouponState> coupon_state_of(std::string_view name) {
   return enum_of<CouponState>(kCouponStateNames, name);
@@ -880,8 +890,7 @@ CouponCheck check_coupon(const CouponTemplate& coupon_template, const Coupon& co
                                              coupon_template.currency + ", not " + order.currency +
                                              ".");
   }
-  if (auto problem = stacking_problem(coupon_template, already_applied))
-    return std::move(*problem);
+  if (auto problem = stacking_problem(coupon_template, already_applied)) return std::move(*problem);
   return amount_check(coupon_template, order);
 }
 

@@ -37,10 +37,10 @@ enum class BenefitKind : std::uint8_t { fixed_amount, percent, free_shipping, fr
 // What a coupon takes off. Only the members of its kind are set; the others keep their defaults.
 struct CouponBenefit {
   BenefitKind kind = BenefitKind::fixed_amount;
-  MinorUnits amount_minor = 0;               // fixed_amount: 1..10^12
-  std::int64_t percent = 0;                  // percent: 1..100
-  std::optional<MinorUnits> max_off_minor;   // percent: the most it takes off, when set
-  std::string sku;                           // free_item: the item given free, 1..64 characters
+  MinorUnits amount_minor = 0;              // fixed_amount: 1..10^12
+  std::int64_t percent = 0;                 // percent: 1..100
+  std::optional<MinorUnits> max_off_minor;  // percent: the most it takes off, when set
+  std::string sku;                          // free_item: the item given free, 1..64 characters
   friend bool operator==(const CouponBenefit&, const CouponBenefit&) = default;
 };
 
@@ -105,8 +105,8 @@ enum class CouponState : std::uint8_t {
 inline constexpr std::string_view kCouponSourceRedemption = "redemption";  // bought with points
 inline constexpr std::string_view kCouponSourceOperator = "operator";      // granted by staff
 inline constexpr std::string_view kCouponSourcePool = "pool";              // imported codes
-inline constexpr std::string_view kCouponSources[] = {
-    kCouponSourceRedemption, kCouponSourceOperator, kCouponSourcePool};
+inline constexpr std::string_view kCouponSources[] = {kCouponSourceRedemption,
+                                                      kCouponSourceOperator, kCouponSourcePool};
 
 // One issued or pooled code. See the invariants at the top of this file.
 struct Coupon {
@@ -116,10 +116,10 @@ struct Coupon {
   CouponState state = CouponState::issued;
   TimeUs issued_at_us = 0;  // when it was issued, or imported for a pool code
   TimeUs valid_from_us = 0;
-  TimeUs valid_until_us = 0;  // exclusive
-  std::string source;         // one of kCouponSources
-  std::string order_id;       // when redeemed
-  TimeUs redeemed_at_us = 0;  // when redeemed
+  TimeUs valid_until_us = 0;      // exclusive
+  std::string source;             // one of kCouponSources
+  std::string order_id;           // when redeemed
+  TimeUs redeemed_at_us = 0;      // when redeemed
   MinorUnits discount_minor = 0;  // taken off the order when redeemed
   friend bool operator==(const Coupon&, const Coupon&) = default;
 };
@@ -155,9 +155,9 @@ CouponWindow issue_validity(const CouponTemplate& coupon_template, TimeUs issued
 
 // Crockford's base 32 alphabet: no I, L, O or U.
 inline constexpr std::string_view kCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-inline constexpr std::size_t kCodeSymbols = 16;        // random symbols, 5 bits each
-inline constexpr std::size_t kCodeRandomBytes = 10;    // 80 bits
-inline constexpr std::size_t kCodeLength = 21;         // "XXXX-XXXX-XXXX-XXXX-C"
+inline constexpr std::size_t kCodeSymbols = 16;      // random symbols, 5 bits each
+inline constexpr std::size_t kCodeRandomBytes = 10;  // 80 bits
+inline constexpr std::size_t kCodeLength = 21;       // "XXXX-XXXX-XXXX-XXXX-C"
 inline constexpr std::size_t kImportedCodeLengthMin = 4;
 inline constexpr std::size_t kImportedCodeLengthMax = 64;
 
@@ -177,9 +177,10 @@ std::optional<std::string> normalize_imported_code(std::string_view typed);
 
 // Stable reasons of a rejected row.
 inline constexpr std::string_view kRowEmptyCode = "empty_code";      // no code in the row
-inline constexpr std::string_view kRowInvalidCode = "invalid_code";  // normalize_imported_code
-inline constexpr std::string_view kRowMalformed = "malformed_row";   // text after a closing quote,
-                                                                     // or a quote inside a field
+inline constexpr std::string_view kRowInvalidCode = "invalid_code";  // not a code (see above)
+// A quote inside an unquoted field, or text after a closing quote.
+inline constexpr std::string_view kRowMalformed = "malformed_row";
+
 struct PoolRejectedRow {
   std::size_t line = 0;  // 1-based line of the file where the row starts
   std::string code;      // the code cell as it was in the file
@@ -234,8 +235,8 @@ inline constexpr std::string_view kCouponNotApplicable = "coupon_not_applicable"
 inline constexpr std::string_view kCouponBelowMinimumSpend = "coupon_below_minimum_spend";
 
 struct CouponCheck {
-  std::string problem;  // empty: the coupon applies; otherwise one of the names above
-  std::string detail;   // for people
+  std::string problem;             // empty: the coupon applies; otherwise one of the names above
+  std::string detail;              // for people, with a problem: why, and what would help
   MinorUnits discount_minor = 0;   // what it takes off, 1..order.amount_minor; 0 with a problem
   MinorUnits shortfall_minor = 0;  // coupon_below_minimum_spend: eligible spend still needed
 };

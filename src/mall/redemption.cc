@@ -125,7 +125,11 @@ StepCheck check_step(const Order& order, OrderStep step, bool needs_shipping) {
 }
 
 std::string order_id_for_key(std::string_view idempotency_key) {
+  // splitmix64's finaliser spreads FNV's bits, so that similar keys give unlike ids.
   std::uint64_t value = digest(idempotency_key);
+  value = (value ^ (value >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+  value = (value ^ (value >> 27U)) * 0x94D049BB133111EBULL;
+  value ^= value >> 31U;
   std::string id(14, 'R');
   for (std::size_t i = 13; i >= 1; --i) {
     id[i] = kCrockford[value & 31U];

@@ -121,8 +121,7 @@ std::shared_ptr<const Catalog> MallCatalog::build() {
   return catalog;
 }
 
-std::vector<FieldError> MallCatalog::check_against_catalog(const Catalog& catalog,
-                                                           const Item* item,
+std::vector<FieldError> MallCatalog::check_against_catalog(const Catalog& catalog, const Item* item,
                                                            const std::string& retired_template) {
   std::vector<FieldError> errors;
   if (item != nullptr) {
@@ -169,8 +168,8 @@ MallCatalog::Saved MallCatalog::save(CatalogKind kind, const std::string& id,
     const auto history = documents_.versions(kind_text, parsed->id);
     expected_version = history.empty() ? 0 : history.front().version;
   }
-  const auto saved = documents_.save(kind_text, parsed->id, canonical(*parsed).dump(), false,
-                                     actor, clock_.now_us(), expected_version);
+  const auto saved = documents_.save(kind_text, parsed->id, canonical(*parsed).dump(), false, actor,
+                                     clock_.now_us(), expected_version);
   if (saved.stale) {
     out.stale = true;
     return out;

@@ -80,14 +80,13 @@ std::optional<store::Refusal> issue_coupons(const CouponTemplate& coupon_templat
   const std::int64_t issued = counter_value(current, global);
   const std::int64_t held = counter_value(current, mine);
   if (coupon_template.global_cap > 0 && issued + count > coupon_template.global_cap)
-    return store::Refusal{kCouponLimitReached, "all " +
-                                                   std::to_string(coupon_template.global_cap) +
+    return store::Refusal{kCouponLimitReached, "all " + std::to_string(coupon_template.global_cap) +
                                                    " coupons of this kind have been issued"};
   if (coupon_template.per_member_cap > 0 && held + count > coupon_template.per_member_cap)
-    return store::Refusal{kCouponLimitReached,
-                          "at most " + std::to_string(coupon_template.per_member_cap) +
-                              " of these coupons per member; the member has " +
-                              std::to_string(held)};
+    return store::Refusal{kCouponLimitReached, "at most " +
+                                                   std::to_string(coupon_template.per_member_cap) +
+                                                   " of these coupons per member; the member has " +
+                                                   std::to_string(held)};
   preparation.counter_updates[global] = issued + count;
   preparation.counter_updates[mine] = held + count;
   const CouponWindow window = issue_validity(coupon_template, at_us);
@@ -138,8 +137,7 @@ std::optional<store::Refusal> deliver_now(const MallSnapshot& snapshot, const It
                                           store::Preparation& preparation) {
   std::optional<store::Refusal> refusal;
   if (item.kind == ItemKind::coupon) {
-    const CouponTemplate* coupon_template =
-        snapshot.catalog->coupon_template(item.coupon_template);
+    const CouponTemplate* coupon_template = snapshot.catalog->coupon_template(item.coupon_template);
     if (coupon_template == nullptr)
       return store::Refusal{kItemUnavailable, "its coupon template was retired"};
     refusal = issue_coupons(*coupon_template, order.member_id, codes, kCouponSourceRedemption,
@@ -168,8 +166,8 @@ std::string units_text(const Order& order) {
 int tier_level_of(const rules::Program& program, const Counters& counters, MemberId member) {
   if (!program.tiers || program.tiers->tiers.empty()) return 0;
   const auto last = static_cast<std::int64_t>(program.tiers->tiers.size()) - 1;
-  return static_cast<int>(std::clamp<std::int64_t>(counter_value(counters, {member, "tier"}), 0,
-                                                   last));
+  return static_cast<int>(
+      std::clamp<std::int64_t>(counter_value(counters, {member, "tier"}), 0, last));
 }
 
 Order order_of(const store::Record& record) {
@@ -245,11 +243,14 @@ store::Preparation RedeemPreparer::prepare(ledger::Command& command, const Count
   command.body = ledger::PlaceHold{ref, order.points, order.hold_expires_at_us};
   command.reason = "redeemed " + units_text(order) + " (order " + order.id + ")";
   if (!cash && delivered_at_once(*item)) {
-    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command,
-                                   current, preparation))
+    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current,
+                                   preparation))
       return refused(refusal->problem, refusal->detail);
-    ledger::Command capture{command.idempotency_key + "/capture", member, command.at_us,
-                            command.actor, "order " + order.id + " delivered",
+    ledger::Command capture{command.idempotency_key + "/capture",
+                            member,
+                            command.at_us,
+                            command.actor,
+                            "order " + order.id + " delivered",
                             ledger::CaptureHold{ref}};
     preparation.follow_ups.push_back(std::move(capture));
   }
@@ -290,6 +291,12 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
   Order order = order_of(found->second);
   const Item* item = snapshot_.catalog->item(order.item_id);
   const bool shipped_item = order.item_kind == "physical";
+  const bool held =
+      order.state == OrderState::awaiting_payment || order.state == OrderState::reserved;
+  if (request_.only_while_held && !held)
+    return refused(kOrderStateConflict, "order " + order.id + " is " +
+                                            std::string(order_state_name(order.state)) +
+                                            "; ask the shop to cancel it");
   const StepCheck check = check_step(order, request_.step, shipped_item);
   if (!check.problem.empty()) return refused(check.problem, check.detail);
 
@@ -302,8 +309,8 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
     note = request_.carrier + " " + request_.tracking_number;
   }
   if (request_.step == OrderStep::time_out)
-    note = order.state == OrderState::awaiting_payment ? "not paid in time"
-                                                       : "not confirmed in time";
+    note =
+        order.state == OrderState::awaiting_payment ? "not paid in time" : "not confirmed in time";
   order.state = check.to;
   order.history.push_back({check.to, command.at_us, command.actor, note});
   command.reason = "order " + order.id + " " + std::string(order_state_name(check.to)) +
@@ -322,15 +329,14 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
       command.body = ledger::RecordEvent{"redemption_" + std::string(order_state_name(check.to))};
       break;
   }
-  const bool gives_back = check.move == LedgerMove::release ||
-                          check.move == LedgerMove::cancel_captured;
+  const bool gives_back =
+      check.move == LedgerMove::release || check.move == LedgerMove::cancel_captured;
   if (gives_back && item != nullptr)  // a retired item has no stock or limits left to restore
-    preparation.counter_updates =
-        give_back_updates(*item, order.member_id, order.quantity, order.created_at_us,
-                          *snapshot_.program, current);
+    preparation.counter_updates = give_back_updates(
+        *item, order.member_id, order.quantity, order.created_at_us, *snapshot_.program, current);
   if (request_.step == OrderStep::pay && item != nullptr && delivered_at_once(*item)) {
-    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command,
-                                   current, preparation))
+    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current,
+                                   preparation))
       return refused(refusal->problem, refusal->detail);
   }
   preparation.record_writes.push_back(order_record(order, command.at_us));
@@ -368,6 +374,10 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
       return refused(refusal->problem, refusal->detail);
     command.body = ledger::RecordEvent{"coupon_issued"};
     command.reason = "coupon " + coupon_template->name + " issued: " + request_.code;
+    const nlohmann::json issue = {{"code", request_.code}};
+    preparation.record_writes.push_back(store::Record{kCouponIssueRecord, command.idempotency_key,
+                                                      0, request_.member_id, "issued",
+                                                      command.at_us, command.at_us, issue.dump()});
     return preparation;
   }
   if (found == records.end())

@@ -7,7 +7,8 @@
 //   kind "redemption", id the order id, member the redeemer, state the order's state, body
 //     order_to_json (mall/redemption.h);
 //   kind "coupon", id the code, member its holder (0: a pool code nobody holds), state the
-//     coupon's state, body coupon_to_json (mall/coupon.h).
+//     coupon's state, body coupon_to_json (mall/coupon.h);
+//   kind "coupon_issue", id an operator's issue command's idempotency key, body {"code"}.
 // Counters, beside mall/catalog.h's stock and limit counters:
 //   scope 0       coupon:<template>:issued   coupons of the template issued (its global cap)
 //   scope member  coupon:<template>:issued   coupons of the template issued to the member
@@ -31,6 +32,9 @@ namespace pointsmall::mall {
 
 inline constexpr const char* kRedemptionRecord = "redemption";
 inline constexpr const char* kCouponRecord = "coupon";
+// An operator's issue of a coupon, by the command's idempotency key: {"code"}, so that a retry
+// answers the code the first attempt issued.
+inline constexpr const char* kCouponIssueRecord = "coupon_issue";
 
 // Problems of the mall's preparers, beside those of mall/catalog.h and mall/coupon.h.
 inline constexpr const char* kUnknownItem = "unknown_item";
@@ -89,6 +93,7 @@ struct StepRequest {
   std::string tracking_number;
   TransactionId hold_transaction_id = 0;  // the order's hold transaction (to give points back)
   std::vector<std::string> coupon_codes;  // pay on a coupon item: a fresh code per unit
+  bool only_while_held = false;           // a member's own cancel: only before the points are spent
 };
 
 // Takes a step of an order's life (mall/redemption.h) with its ledger move; the command's body
@@ -115,7 +120,7 @@ struct CouponRequest {
   MemberId member_id = 0;
   std::string template_id;  // issue
   // redeem: the merchant's order, and the templates of coupons already applied to it
-  std::string order_id;     // redeem and release
+  std::string order_id;  // redeem and release
   CheckoutOrder order;
   std::vector<CouponTemplate> already_applied;
 };
