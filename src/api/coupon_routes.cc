@@ -206,10 +206,9 @@ void answer_issue(const CallPtr& call, const std::vector<IssueBatch::Settled>& s
                             ? problem(ApiError::storage_unavailable, result.storage_error)
                         : result.rejection ? problem(*result.rejection)
                                            : problem(*result.refusal);
-    refused.push_back(
-        {{"member_id", one.member},
-         {"type", why.type},
-         {"detail", why.detail.empty() ? std::string(why.title) : why.detail}});
+    refused.push_back({{"member_id", one.member},
+                       {"type", why.type},
+                       {"detail", why.detail.empty() ? std::string(why.title) : why.detail}});
   }
   call->json(200, {{"issued", std::move(issued)}, {"refused", std::move(refused)}});
 }
@@ -225,7 +224,8 @@ void settle_issue(const CallPtr& call, const std::shared_ptr<IssueBatch>& batch,
       std::lock_guard inner(batch->mutex);
       all = batch->settled;
     }
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.member < b.member; });
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.member < b.member; });
     call->guard([&] { answer_issue(call, all); });
   });
 }
@@ -280,11 +280,11 @@ void redeem_coupon(const CallPtr& call) {
   const std::string code = input->request.code;
   ledger::Command command = ledger_command(call, keyed->key, input->request.member_id);
   command.body = ledger::RecordEvent{"coupon_redeemed"};
-  call->submit_prepared(
-      std::move(command), std::make_shared<mall::CouponPreparer>(snapshot, input->request),
-      [code](const CallPtr& self, const store::CommandResult& result) {
-        answer_coupon(self, result, code);
-      });
+  call->submit_prepared(std::move(command),
+                        std::make_shared<mall::CouponPreparer>(snapshot, input->request),
+                        [code](const CallPtr& self, const store::CommandResult& result) {
+                          answer_coupon(self, result, code);
+                        });
 }
 
 void release_coupon(const CallPtr& call) {
@@ -308,11 +308,11 @@ void release_coupon(const CallPtr& call) {
   ledger::Command command = ledger_command(call, keyed->key, coupon->member_id);
   command.body = ledger::RecordEvent{"coupon_released"};
   const std::string code = coupon->code;
-  call->submit_prepared(
-      std::move(command), std::make_shared<mall::CouponPreparer>(mall_snapshot(call), request),
-      [code](const CallPtr& self, const store::CommandResult& result) {
-        answer_coupon(self, result, code);
-      });
+  call->submit_prepared(std::move(command),
+                        std::make_shared<mall::CouponPreparer>(mall_snapshot(call), request),
+                        [code](const CallPtr& self, const store::CommandResult& result) {
+                          answer_coupon(self, result, code);
+                        });
 }
 
 void get_coupon(const CallPtr& call) {
@@ -426,14 +426,12 @@ void import_coupon_pool(const CallPtr& call) {
   nlohmann::json duplicates = nlohmann::json::array();
   for (const mall::PoolDuplicate& duplicate : pool.duplicates) {
     if (duplicates.size() == kMaxListedPoolProblems) break;
-    duplicates.push_back({{"line", duplicate.line},
-                          {"code", duplicate.code},
-                          {"first_line", duplicate.first_line}});
+    duplicates.push_back(
+        {{"line", duplicate.line}, {"code", duplicate.code}, {"first_line", duplicate.first_line}});
   }
   std::vector<std::string> existed(
-      existing.begin(),
-      existing.begin() + static_cast<std::ptrdiff_t>(
-                             std::min(existing.size(), kMaxListedPoolProblems)));
+      existing.begin(), existing.begin() + static_cast<std::ptrdiff_t>(
+                                               std::min(existing.size(), kMaxListedPoolProblems)));
   call->json(200, {{"template_id", coupon_template->id},
                    {"imported", pool.codes.size() - existing.size()},
                    {"already_existing", existing.size()},

@@ -29,8 +29,8 @@ mall::MallSnapshot mall_snapshot(const CallPtr& call) {
 MemberView member_view(const CallPtr& call, const mall::MallSnapshot& snapshot, MemberId member) {
   MemberView view;
   const CounterKey tier{member, "tier"};
-  view.tier_level = mall::tier_level_of(*snapshot.program,
-                                        call->services.ledger.counters({tier}), member);
+  view.tier_level =
+      mall::tier_level_of(*snapshot.program, call->services.ledger.counters({tier}), member);
   if (auto account = call->services.ledger.account(member)) view.available = account->available;
   return view;
 }
@@ -95,24 +95,24 @@ nlohmann::json coupon_json(const mall::Coupon& coupon, const mall::CouponTemplat
                            TimeUs now_us) {
   const bool open = coupon.state != mall::CouponState::redeemed;
   const bool in_window = coupon.valid_from_us <= now_us && now_us < coupon.valid_until_us;
-  nlohmann::json out = {
-      {"code", coupon.code},
-      {"template_id", coupon.template_id},
-      {"name", coupon_template ? nlohmann::json(coupon_template->name) : nullptr},
-      {"benefit",
-       coupon_template ? mall::to_json(*coupon_template).at("benefit") : nlohmann::json(nullptr)},
-      {"member_id", coupon.member_id == 0 ? nlohmann::json(nullptr) : nlohmann::json(coupon.member_id)},
-      {"state", mall::coupon_state_name(coupon.state)},
-      {"usable", open && in_window && coupon_template != nullptr},
-      {"source", coupon.source},
-      {"issued_at", format_rfc3339_utc(coupon.issued_at_us)},
-      {"valid_from", format_rfc3339_utc(coupon.valid_from_us)},
-      {"valid_until", time_or_null(coupon.valid_until_us)},
-      {"order_id", text_or_null(coupon.order_id)},
-      {"redeemed_at", time_or_null(coupon.redeemed_at_us)},
-      {"discount", coupon.state == mall::CouponState::redeemed
-                       ? nlohmann::json(coupon.discount_minor)
-                       : nlohmann::json(nullptr)}};
+  nlohmann::json out = {{"code", coupon.code},
+                        {"template_id", coupon.template_id},
+                        {"name", coupon_template ? nlohmann::json(coupon_template->name) : nullptr},
+                        {"benefit", coupon_template ? mall::to_json(*coupon_template).at("benefit")
+                                                    : nlohmann::json(nullptr)},
+                        {"member_id", coupon.member_id == 0 ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(coupon.member_id)},
+                        {"state", mall::coupon_state_name(coupon.state)},
+                        {"usable", open && in_window && coupon_template != nullptr},
+                        {"source", coupon.source},
+                        {"issued_at", format_rfc3339_utc(coupon.issued_at_us)},
+                        {"valid_from", format_rfc3339_utc(coupon.valid_from_us)},
+                        {"valid_until", time_or_null(coupon.valid_until_us)},
+                        {"order_id", text_or_null(coupon.order_id)},
+                        {"redeemed_at", time_or_null(coupon.redeemed_at_us)},
+                        {"discount", coupon.state == mall::CouponState::redeemed
+                                         ? nlohmann::json(coupon.discount_minor)
+                                         : nlohmann::json(nullptr)}};
   return out;
 }
 

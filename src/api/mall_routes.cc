@@ -123,15 +123,14 @@ void get_catalog_item(const CallPtr& call, std::optional<MemberId> member) {
   const Item* item = snapshot.catalog->item(call->params.at(0));
   std::optional<MemberView> view;
   if (member) view = member_view(call, snapshot, *member);
-  if (item == nullptr ||
-      (view && !mall::visible_to(*item, *snapshot.program, view->tier_level))) {
+  if (item == nullptr || (view && !mall::visible_to(*item, *snapshot.program, view->tier_level))) {
     call->fail(problem(ApiError::unknown_item, "no item \"" + call->params.at(0) + "\""));
     return;
   }
   const Counters taken = taken_counters(call, {item});
-  call->json(200, view ? member_item_json(snapshot, *item, taken, *view,
-                                          call->services.clock.now_us())
-                       : operator_item_json(snapshot, *item, taken));
+  call->json(200,
+             view ? member_item_json(snapshot, *item, taken, *view, call->services.clock.now_us())
+                  : operator_item_json(snapshot, *item, taken));
 }
 
 // ---- Redemptions ------------------------------------------------------------------------------
@@ -196,7 +195,8 @@ std::optional<RedeemInput> read_redeem(const CallPtr& call, const nlohmann::json
     fields.error("quantity", "must be 1 for a tier upgrade");
   if (fail_if_invalid(call, errors)) return std::nullopt;
   if (address) request.shipping_address = mall::to_json(*address);
-  if (input.item->kind == mall::ItemKind::coupon) request.coupon_codes = fresh_codes(request.quantity);
+  if (input.item->kind == mall::ItemKind::coupon)
+    request.coupon_codes = fresh_codes(request.quantity);
   request.payment_within_us = call->services.program.redemption_payment_window_us;
   request.confirm_within_us = call->services.program.redemption_confirm_window_us;
   return input;
@@ -214,11 +214,11 @@ void redeem(const CallPtr& call, std::optional<MemberId> member) {
   ledger::Command command = ledger_command(call, keyed->key, request.member_id);
   // The preparer sets the points, the expiry and the reason.
   command.body = ledger::PlaceHold{mall::hold_ref_of(order_id), 1, kTimeNever};
-  call->submit_prepared(
-      std::move(command), std::make_shared<mall::RedeemPreparer>(snapshot, std::move(request)),
-      [order_id](const CallPtr& self, const store::CommandResult& result) {
-        answer_order(self, result, order_id, 201);
-      });
+  call->submit_prepared(std::move(command),
+                        std::make_shared<mall::RedeemPreparer>(snapshot, std::move(request)),
+                        [order_id](const CallPtr& self, const store::CommandResult& result) {
+                          answer_order(self, result, order_id, 201);
+                        });
 }
 
 // The order named by the path, or answers 404 (also for another member's order on /v1/me).
@@ -286,11 +286,11 @@ void take_step(const CallPtr& call, OrderStep step, std::optional<MemberId> memb
   request.order = std::move(*order);
   ledger::Command command = ledger_command(call, *key, request.order.member_id);
   command.body = ledger::RecordEvent{"redemption_step"};  // the preparer sets the real one
-  call->submit_prepared(
-      std::move(command), std::make_shared<mall::StepPreparer>(mall_snapshot(call), request),
-      [order_id](const CallPtr& self, const store::CommandResult& result) {
-        answer_order(self, result, order_id, 200);
-      });
+  call->submit_prepared(std::move(command),
+                        std::make_shared<mall::StepPreparer>(mall_snapshot(call), request),
+                        [order_id](const CallPtr& self, const store::CommandResult& result) {
+                          answer_order(self, result, order_id, 200);
+                        });
 }
 
 void list_orders(const CallPtr& call, std::optional<MemberId> member) {
@@ -310,8 +310,9 @@ void list_orders(const CallPtr& call, std::optional<MemberId> member) {
   }
   if (auto state = call->query_value("state")) {
     if (!mall::order_state_from_name(*state))
-      errors.push_back({"state", "must be one of awaiting_payment, reserved, confirmed, "
-                                 "fulfilled, shipped, delivered, cancelled, failed"});
+      errors.push_back({"state",
+                        "must be one of awaiting_payment, reserved, confirmed, "
+                        "fulfilled, shipped, delivered, cancelled, failed"});
     query.state = *state;
   }
   if (fail_if_invalid(call, errors)) return;

@@ -83,12 +83,13 @@ void read_known_keys(TomlReader& reader) {
       {"store", {"data_dir", "max_batch", "settle_interval_seconds"}},
       {"program",
        {"name", "currency", "points_per_unit", "return_window_days", "accepted_lateness_days",
-        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone"}}};
+        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone"}},
+      {"mall", {"payment_minutes", "confirm_within_hours"}}};
   for (const auto& [section, node] : reader.root()) {
     const std::string name(section.str());
     auto it = known.find(name);
     if (it == known.end()) {
-      reader.fail(name, "is not a known section (server, store, program)");
+      reader.fail(name, "is not a known section (server, store, program, mall)");
       return;
     }
     const toml::table* table = node.as_table();
@@ -165,7 +166,13 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   days = config.program.accepted_lateness_us / 86'400'000'000LL;
   reader.integer("program.accepted_lateness_days", days, 0, 3650);
   config.program.accepted_lateness_us = days * 86'400'000'000LL;
-  std::int64_t minutes = config.program.member_session_ttl_us / 60'000'000;
+  std::int64_t minutes = config.program.redemption_payment_window_us / 60'000'000;
+  reader.integer("mall.payment_minutes", minutes, 1, 10'080);
+  config.program.redemption_payment_window_us = minutes * 60'000'000;
+  std::int64_t hours = config.program.redemption_confirm_window_us / 3'600'000'000LL;
+  reader.integer("mall.confirm_within_hours", hours, 0, 8'760);
+  config.program.redemption_confirm_window_us = hours * 3'600'000'000LL;
+  minutes = config.program.member_session_ttl_us / 60'000'000;
   reader.integer("program.member_session_minutes", minutes, 1, 1440);
   config.program.member_session_ttl_us = minutes * 60'000'000;
   minutes = config.program.operator_session_ttl_us / 60'000'000;

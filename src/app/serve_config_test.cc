@@ -26,6 +26,9 @@ currency = "EUR"
 return_window_days = 30
 accepted_lateness_days = 7
 points_per_unit = { EUR = 2, USD = 1 }
+[mall]
+payment_minutes = 15
+confirm_within_hours = 72
 )";
   ASSERT_FALSE(apply_toml(config, toml, "test.toml"));
   EXPECT_EQ(config.server.host, "0.0.0.0");
@@ -36,6 +39,8 @@ points_per_unit = { EUR = 2, USD = 1 }
   EXPECT_EQ(config.program.return_window_us, 30LL * 86'400'000'000);
   EXPECT_EQ(config.program.accepted_lateness_us, 7LL * 86'400'000'000);
   ASSERT_EQ(config.program.accepted.size(), 2U);
+  EXPECT_EQ(config.program.redemption_payment_window_us, 15LL * 60'000'000);
+  EXPECT_EQ(config.program.redemption_confirm_window_us, 72LL * 3'600'000'000);
   EXPECT_FALSE(validate(config));
 
   ASSERT_FALSE(apply_environment(config, {{"POINTSMALL_LISTEN", "127.0.0.1:9100"},

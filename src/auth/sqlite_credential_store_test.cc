@@ -1,6 +1,7 @@
 // Tests of the SQLite credential store (sqlite_credential_store.h) on a real database file,
 // migrated by opening the ledger store on it first, as the server does.
 #include "auth/sqlite_credential_store.h"
+#include "core/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -23,26 +24,6 @@ namespace {
 constexpr TimeUs kStart = 1'709'251'200 * kMicrosPerSecond;  // 2024-03-01T00:00:00Z
 constexpr TimeUs kHour = 3600 * kMicrosPerSecond;
 constexpr std::string_view kPassword = "a long enough password";
-
-// A fresh directory under the system's temporary directory, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pointsmall-auth-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 class CredentialStoreTest : public ::testing::Test {
  protected:

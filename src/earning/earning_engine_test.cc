@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/temp_dir.h"
 #include "earning/preparers.h"
 #include "earning/programs.h"
 #include "earning/tier_review.h"
@@ -16,25 +17,6 @@
 
 namespace pointsmall::earning {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = std::filesystem::temp_directory_path() / "pointsmall-earning-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 TimeUs at(const char* rfc3339) {
   return parse_rfc3339(rfc3339).value();

@@ -1,6 +1,7 @@
 // The storage contract (store.h), run against every engine: SQLite on a fresh file per test, and
 // the in-memory reference model. Tests that only make sense for a persistent engine (reopen,
 // crash, corrupt files, injected storage failures) are at the end, for SQLite alone.
+#include "core/temp_dir.h"
 #include "store/store.h"
 
 #include <gmock/gmock.h>
@@ -40,26 +41,6 @@ ledger::Policy test_policy() {
   policy.shortfall = ledger::ShortfallPolicy::other_lots_then_debt;
   return policy;
 }
-
-// A fresh directory under the system's temporary directory, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pointsmall-store-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::unique_ptr<SqliteLedgerStore> open_sqlite(const std::filesystem::path& file,
                                                const ledger::Policy& policy) {
