@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "core/clock.h"
@@ -31,15 +33,15 @@ class MallService : public ::testing::Test {
     ledger_ = store::open_sqlite_store(options, error);
     ASSERT_NE(ledger_, nullptr) << error;
     documents_ = store::open_sqlite_earning_documents(options.path);
-    programs_ = std::make_unique<earning::EarningPrograms>(*documents_, ledger_->policy().zone,
-                                                           clock_);
+    programs_ =
+        std::make_unique<earning::EarningPrograms>(*documents_, ledger_->policy().zone, clock_);
     catalog_ = std::make_unique<MallCatalog>(*documents_, *programs_, clock_);
   }
 
   void save(CatalogKind kind, const nlohmann::json& document) {
     const auto saved = catalog_->save(kind, "", document, true, "test");
-    ASSERT_TRUE(saved.errors.empty()) << saved.errors.front().field << " "
-                                      << saved.errors.front().message;
+    ASSERT_TRUE(saved.errors.empty())
+        << saved.errors.front().field << " " << saved.errors.front().message;
   }
 
   MemberId member_with(Points points, const std::string& external_id) {
@@ -74,8 +76,12 @@ class MallService : public ::testing::Test {
     request.item_id = item;
     request.quantity = quantity;
     request.payment_within_us = 30 * kMinute;
-    ledger::Command command{key,     member, clock_.now_us(), "member:" + std::to_string(member),
-                            "",      ledger::PlaceHold{hold_ref_of(request.order_id), 1, kTimeNever}};
+    ledger::Command command{key,
+                            member,
+                            clock_.now_us(),
+                            "member:" + std::to_string(member),
+                            "",
+                            ledger::PlaceHold{hold_ref_of(request.order_id), 1, kTimeNever}};
     return run(std::move(command), std::make_shared<RedeemPreparer>(snapshot(), request));
   }
 
@@ -85,7 +91,11 @@ class MallService : public ::testing::Test {
     request.step = step;
     if (auto hold = ledger_->hold(request.order.member_id, hold_ref_of(order_id)))
       request.hold_transaction_id = hold->transaction_id;
-    ledger::Command command{key, request.order.member_id, clock_.now_us(), "operator:1", "",
+    ledger::Command command{key,
+                            request.order.member_id,
+                            clock_.now_us(),
+                            "operator:1",
+                            "",
                             ledger::RecordEvent{"redemption_step"}};
     return run(std::move(command), std::make_shared<StepPreparer>(snapshot(), request));
   }
@@ -137,8 +147,11 @@ TEST_F(MallService, TabsRacingWithinAPerMemberLimitOfOneGetExactlyOneOrder) {
 }
 
 TEST_F(MallService, ARushOfMembersNeverTakesMoreThanTheStock) {
-  save(CatalogKind::item,
-       {{"id", "flash"}, {"name", "Flash"}, {"kind", "service"}, {"points_price", 10}, {"stock", 50}});
+  save(CatalogKind::item, {{"id", "flash"},
+                           {"name", "Flash"},
+                           {"kind", "service"},
+                           {"points_price", 10},
+                           {"stock", 50}});
   std::vector<MemberId> members;
   for (int i = 0; i < 200; ++i) members.push_back(member_with(100, "m" + std::to_string(i)));
   std::atomic<int> orders = 0;
@@ -266,8 +279,8 @@ TEST_F(MallService, PayingForACouponItemIssuesItsCouponsThen) {
   request.order = order(id);
   request.step = OrderStep::pay;
   request.coupon_codes = {"AAAA-0001", "AAAA-0002"};
-  ledger::Command command{"pay", ada, clock_.now_us(), "api-key:shop", "",
-                          ledger::RecordEvent{"redemption_step"}};
+  ledger::Command command{"pay",          ada, clock_.now_us(),
+                          "api-key:shop", "",  ledger::RecordEvent{"redemption_step"}};
   ASSERT_TRUE(run(std::move(command), std::make_shared<StepPreparer>(snapshot(), request)).ok());
   const Order paid = order(id);
   EXPECT_EQ(paid.state, OrderState::delivered);
@@ -278,6 +291,41 @@ TEST_F(MallService, PayingForACouponItemIssuesItsCouponsThen) {
   EXPECT_EQ(coupon->state, "issued");
   EXPECT_EQ(account(ada).available, 900);
   EXPECT_EQ(account(ada).held, 0);
+}
+
+// Every ```json example in docs/mall.md is an item or coupon template the server accepts (in a
+// program with a Gold tier), templates before the items that issue them.
+TEST_F(MallService, EveryExampleInTheMallGuideIsAccepted) {
+  const nlohmann::json tiers = {{"measure", "points_earned"},
+                                {"period", "calendar_year"},
+                                {"downgrade", "recalculate"},
+                                {"tiers",
+                                 {{{"id", "member"}, {"name", "Member"}, {"threshold", 0}},
+                                  {{"id", "gold"}, {"name", "Gold"}, {"threshold", 1000}}}}};
+  const auto saved_tiers =
+      programs_->save(earning::DocumentKind::tiers, "default", tiers, false, std::nullopt, "test");
+  ASSERT_TRUE(saved_tiers.errors.empty()) << saved_tiers.errors.front().message;
+  std::ifstream file(std::string(POINTSMALL_SOURCE_DIR) + "/docs/mall.md");
+  ASSERT_TRUE(file) << "docs/mall.md";
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string guide = text.str();
+  std::vector<nlohmann::json> templates;
+  std::vector<nlohmann::json> items;
+  for (std::size_t start = guide.find("```json\n"); start != std::string::npos;
+       start = guide.find("```json\n", start)) {
+    start += 8;
+    const std::size_t end = guide.find("```", start);
+    ASSERT_NE(end, std::string::npos);
+    const auto document = nlohmann::json::parse(guide.substr(start, end - start));
+    (document.contains("benefit") ? templates : items).push_back(document);
+    start = end + 3;
+  }
+  EXPECT_GE(templates.size(), 2U);
+  EXPECT_GE(items.size(), 5U);
+  for (const auto& document : templates) save(CatalogKind::coupon_template, document);
+  for (const auto& document : items) save(CatalogKind::item, document);
+  EXPECT_EQ(catalog_->current()->items.size(), items.size());
 }
 
 }  // namespace
