@@ -108,7 +108,9 @@ class Fixture {
 
  private:
   void create_operator_session();
-  void setup_request(const std::string& method, const std::string& target, const std::string& body);
+  // `key`: the Idempotency-Key; empty: one made from the target.
+  void setup_request(const std::string& method, const std::string& target, const std::string& body,
+                     const std::string& key = "");
 
   std::filesystem::path dir_;
   ManualClock clock_{kStartUs};
@@ -167,6 +169,22 @@ Fixture::Fixture() : dir_(make_temporary_dir()) {
                 R"({"type":"purchase","member_id":1,"order_id":"order-1",)"
                 R"("amount":{"amount":4999,"currency":"USD"}})");
   setup_request("POST", "/v1/members/1/adjustments", R"({"points":500,"reason":"fuzz setup"})");
+  // The mall: a coupon template, a shipped item with stock and limits, a coupon item, and an
+  // order of member 1 (id R6QJQA7FAK8Z85, from its key) for the step routes' seeds.
+  setup_request("POST", "/v1/coupon-templates",
+                R"({"id":"five-off","name":"5 off","benefit":{"kind":"fixed_amount",)"
+                R"("amount":{"amount":500,"currency":"USD"}},"validity":{"days_after_issue":30}})");
+  setup_request("POST", "/v1/items",
+                R"({"id":"mug","name":"Mug","kind":"physical","points_price":100,"stock":50,)"
+                R"("limits":{"per_member":{"units":20,"period":"day"}}})");
+  setup_request("POST", "/v1/items",
+                R"({"id":"voucher","name":"Voucher","kind":"coupon","coupon_template":"five-off",)"
+                R"("points_price":50})");
+  setup_request(
+      "POST", "/v1/redemptions",
+      R"({"member_id":1,"item_id":"mug","shipping_address":{"name":"Ada","line1":"1 Road",)"
+      R"("city":"London","postal_code":"N1","country":"GB"}})",
+      "fuzz-redeem-1");
   if (!credentials_->set_member_password(1, "ada.lovelace", "analytical-engine-1843", kStartUs)
            .ok())
     finding("cannot set member 1's password");
@@ -176,6 +194,7 @@ Fixture::Fixture() : dir_(make_temporary_dir()) {
 
 Fixture::~Fixture() {
   api_.reset();
+  catalog_.reset();
   programs_.reset();
   documents_.reset();
   credentials_.reset();
@@ -232,13 +251,13 @@ void Fixture::create_operator_session() {
 http::Response await_response(api::Api& api, http::Request request);
 
 void Fixture::setup_request(const std::string& method, const std::string& target,
-                            const std::string& body) {
+                            const std::string& body, const std::string& key) {
   http::Request request;
   request.method = method;
   request.target = target;
   request.headers = {{"authorization", "Bearer " + admin_key_},
                      {"content-type", "application/json"},
-                     {"idempotency-key", "fuzz-setup-" + target}};
+                     {"idempotency-key", key.empty() ? "fuzz-setup-" + target : key}};
   request.body = body;
   request.received_at = std::chrono::steady_clock::now();
   const http::Response response = await_response(*api_, std::move(request));
