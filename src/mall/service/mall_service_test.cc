@@ -130,6 +130,7 @@ TEST_F(MallService, TabsRacingWithinAPerMemberLimitOfOneGetExactlyOneOrder) {
                            {"limits", {{"per_member", {{"units", 1}, {"period", "lifetime"}}}}}});
   const MemberId ada = member_with(1000, "ada");
   std::vector<std::thread> tabs;
+  tabs.reserve(8);
   std::atomic<int> orders = 0;
   std::atomic<int> refused_by_limit = 0;
   for (int tab = 0; tab < 8; ++tab)
@@ -153,10 +154,12 @@ TEST_F(MallService, ARushOfMembersNeverTakesMoreThanTheStock) {
                            {"points_price", 10},
                            {"stock", 50}});
   std::vector<MemberId> members;
+  members.reserve(200);
   for (int i = 0; i < 200; ++i) members.push_back(member_with(100, "m" + std::to_string(i)));
   std::atomic<int> orders = 0;
   std::atomic<int> out_of_stock = 0;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (std::size_t i = static_cast<std::size_t>(t); i < members.size(); i += 4) {

@@ -205,7 +205,7 @@ std::vector<store::RecordKey> RedeemPreparer::records_needed(const ledger::Comma
 
 store::Preparation RedeemPreparer::prepare(ledger::Command& command, const Counters& current,
                                            const store::Records& records) {
-  if (records.size() > 0)  // a retry finds its order: the store replays the first outcome
+  if (!records.empty())  // a retry finds its order: the store replays the first outcome
     return refused(kOrderIdTaken, "an order or coupon with this id exists; use another key");
   const Item* item = snapshot_.catalog->item(request_.item_id);
   if (item == nullptr)
