@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "earning/programs.h"
 #include "mall/service/hold_release.h"
+#include "mall/service/mall_audit.h"
 #include "store/settlement.h"
 #include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_store.h"
@@ -102,12 +103,25 @@ int check(const std::string& data_dir, Console console) {
               << " + expired " << with_commas(s.expired) << " + clawed back "
               << with_commas(s.clawed_back) << " + revoked " << with_commas(s.revoked) << " - debt "
               << with_commas(s.debt) << "\n";
-  if (audit.clean()) {
-    console.out << "ok: every balance re-derives from lots and journal; all invariants hold\n";
+  auto documents = store::open_sqlite_earning_documents(database_path(data_dir));
+  SystemClock clock;
+  earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
+  mall::MallCatalog catalog(*documents, programs, clock);
+  const mall::MallAudit mall = mall::audit_mall(*ledger, *catalog.current());
+  console.out << "mall: checked " << with_commas(mall.orders_checked) << " orders, "
+              << with_commas(mall.items_checked) << " items, " << with_commas(mall.coupons_checked)
+              << " coupons\n";
+  if (audit.clean() && mall.findings.empty()) {
+    console.out << "ok: every balance re-derives from lots and journal, no item is oversold and "
+                   "every order agrees with its hold; all invariants hold\n";
     return kExitOk;
   }
   for (const std::string& finding : audit.findings()) console.out << "DIFF " << finding << "\n";
-  console.out << "FAILED: " << with_commas(audit.finding_count()) << " differences\n";
+  for (const std::string& finding : mall.findings) console.out << "DIFF " << finding << "\n";
+  console.out << "FAILED: "
+              << with_commas(audit.finding_count() +
+                             static_cast<std::int64_t>(mall.findings.size()))
+              << " differences\n";
   return kExitProblem;
 }
 

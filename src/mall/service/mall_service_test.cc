@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/temp_dir.h"
 #include "mall/service/hold_release.h"
+#include "mall/service/mall_audit.h"
 #include "mall/service/preparers.h"
 #include "store/settlement.h"
 #include "store/sqlite/sqlite_earning_documents.h"
@@ -174,6 +175,9 @@ TEST_F(MallService, ARushOfMembersNeverTakesMoreThanTheStock) {
   EXPECT_EQ(taken("flash"), 50);
   EXPECT_EQ(ledger_->summary().held, 500);
   EXPECT_TRUE(ledger_->audit().clean());
+  const MallAudit mall = audit_mall(*ledger_, *catalog_->current());
+  EXPECT_TRUE(mall.findings.empty()) << mall.findings.front();
+  EXPECT_EQ(mall.orders_checked, 50);
 }
 
 TEST_F(MallService, ARetryWithTheSameKeyFindsTheFirstOrderAndHoldsNothingMore) {
@@ -294,6 +298,58 @@ TEST_F(MallService, PayingForACouponItemIssuesItsCouponsThen) {
   EXPECT_EQ(coupon->state, "issued");
   EXPECT_EQ(account(ada).available, 900);
   EXPECT_EQ(account(ada).held, 0);
+}
+
+// Writes what it is given, whatever the mall's rules say: a stand-in for a bug or a broken
+// database, for the audit to find.
+class Tamper final : public store::Preparer {
+ public:
+  Tamper(Counters counters, std::vector<store::Record> records)
+      : counters_(std::move(counters)), records_(std::move(records)) {}
+  std::vector<CounterKey> counters_needed(const ledger::Command& /*command*/) override {
+    return {};
+  }
+  store::Preparation prepare(ledger::Command& /*command*/, const Counters& /*current*/,
+                             const store::Records& /*records*/) override {
+    store::Preparation preparation;
+    preparation.counter_updates = counters_;
+    preparation.record_writes = records_;
+    return preparation;
+  }
+
+ private:
+  Counters counters_;
+  std::vector<store::Record> records_;
+};
+
+TEST_F(MallService, TheAuditFindsAnOversoldItemAndAnOrderAtOddsWithItsHold) {
+  save(CatalogKind::item,
+       {{"id", "mug"}, {"name", "Mug"}, {"kind", "service"}, {"points_price", 100}, {"stock", 2}});
+  const MemberId ada = member_with(1000, "ada");
+  ASSERT_TRUE(redeem("mug-1", ada, "mug").ok());
+  ASSERT_TRUE(redeem("mug-2", ada, "mug").ok());
+  ASSERT_TRUE(step("cancel-2", order_id_for_key("mug-2"), OrderStep::cancel).ok());
+  const MallAudit clean = audit_mall(*ledger_, *catalog_->current());
+  EXPECT_TRUE(clean.findings.empty()) << clean.findings.front();
+  EXPECT_EQ(clean.orders_checked, 2);
+
+  store::Record confirmed = *ledger_->record({kRedemptionRecord, order_id_for_key("mug-1")});
+  Order forged = order_of(confirmed);
+  forged.state = OrderState::confirmed;
+  confirmed.state = "confirmed";
+  confirmed.body = order_to_json(forged).dump();
+  ledger::Command command{"tamper", ada, clock_.now_us(),
+                          "test",   "",  ledger::RecordEvent{"tamper"}};
+  ASSERT_TRUE(
+      run(std::move(command), std::make_shared<Tamper>(Counters{{{0, "item:mug:taken"}, 3}},
+                                                       std::vector<store::Record>{confirmed}))
+          .ok());
+  const MallAudit broken = audit_mall(*ledger_, *catalog_->current());
+  const std::string id = order_id_for_key("mug-1");
+  EXPECT_EQ(broken.findings,
+            (std::vector<std::string>{"order " + id + " (confirmed): its hold is open",
+                                      "item mug: 3 units counted as taken, its orders hold 1",
+                                      "item mug: oversold, 3 taken of a stock of 2"}));
 }
 
 // Every ```json example in docs/mall.md is an item or coupon template the server accepts (in a
