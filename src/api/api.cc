@@ -6,6 +6,7 @@
 
 #include "api/routes.h"
 #include "auth/crypto.h"
+#include "core/json_text.h"
 #include "core/time_zone.h"
 
 namespace pointsmall::api {
@@ -66,14 +67,14 @@ const std::vector<std::vector<std::string_view>>& route_segments() {
 }
 
 // Matches "/v1/members/42" against the segments of "/v1/members/{member_id}", collecting the
-// parameters.
+// parameters. A parameter must be plain text (UTF-8, no control characters): no route has another.
 bool match(const std::vector<std::string_view>& parts, const std::vector<std::string>& segments,
            std::vector<std::string>& params) {
   if (parts.size() != segments.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (!parts[i].empty() && parts[i].front() == '{') {
-      if (segments[i].empty()) return false;
+      if (segments[i].empty() || !is_plain_text(segments[i])) return false;
       found.push_back(segments[i]);
     } else if (parts[i] != segments[i]) {
       return false;

@@ -213,21 +213,20 @@ void answer_issue(const CallPtr& call, const std::vector<IssueBatch::Settled>& s
   call->json(200, {{"issued", std::move(issued)}, {"refused", std::move(refused)}});
 }
 
+// On the writer thread, once per command; the last one hands the answer to the server's threads
+// (outside the lock: a harness may run deferred work at once).
 void settle_issue(const CallPtr& call, const std::shared_ptr<IssueBatch>& batch,
                   IssueBatch::Settled settled) {
-  std::lock_guard lock(batch->mutex);
-  batch->settled.push_back(std::move(settled));
-  if (--batch->remaining > 0) return;
-  call->defer([call, batch] {
-    std::vector<IssueBatch::Settled> all;
-    {
-      std::lock_guard inner(batch->mutex);
-      all = batch->settled;
-    }
-    std::sort(all.begin(), all.end(),
-              [](const auto& a, const auto& b) { return a.member < b.member; });
-    call->guard([&] { answer_issue(call, all); });
-  });
+  std::vector<IssueBatch::Settled> all;
+  {
+    std::lock_guard lock(batch->mutex);
+    batch->settled.push_back(std::move(settled));
+    if (--batch->remaining > 0) return;
+    all = std::move(batch->settled);
+  }
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.member < b.member; });
+  call->defer([call, all = std::move(all)] { call->guard([&] { answer_issue(call, all); }); });
 }
 
 std::string pool_problems_text(const mall::PoolImport& pool) {

@@ -14,6 +14,10 @@ namespace pointsmall {
 void append_json_string(std::string& out, std::string_view text);
 void append_json_number(std::string& out, std::int64_t value);
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
+// U+10FFFF) without control characters: text that can be shown and written as JSON as it is.
+bool is_plain_text(std::string_view text);
+
 // `object_json` (a JSON object's text) with the member "name": raw_json added at its end.
 // `raw_json` must be valid JSON text.
 std::string with_raw_member(std::string object_json, std::string_view name,

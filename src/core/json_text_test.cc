@@ -24,5 +24,22 @@ TEST(JsonText, NumbersAndRawMembers) {
             nlohmann::json::parse(R"({"x":1,"b\"":{"c":true}})"));
 }
 
+TEST(JsonText, PlainTextIsWellFormedUtf8WithoutControlCharacters) {
+  EXPECT_TRUE(is_plain_text("survey-1"));
+  EXPECT_TRUE(is_plain_text("caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x8E\x81"));
+  EXPECT_TRUE(is_plain_text(""));
+  EXPECT_FALSE(is_plain_text("tab\there"));
+  EXPECT_FALSE(is_plain_text("del\x7F"));
+  EXPECT_FALSE(is_plain_text("\xC2\x85"));  // U+0085, a C1 control
+  EXPECT_FALSE(
+      is_plain_text("surv\xFF\xFE"
+                    "ey"));                         // not UTF-8
+  EXPECT_FALSE(is_plain_text("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_plain_text("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(is_plain_text("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(is_plain_text("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_plain_text("\xE4\xB8"));          // cut short
+}
+
 }  // namespace
 }  // namespace pointsmall

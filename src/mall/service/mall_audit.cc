@@ -36,8 +36,8 @@ ledger::HoldState expected_hold(OrderState state) {
 
 void check_order(store::LedgerStore& ledger, const Order& order, MallAudit& audit) {
   const auto hold = ledger.hold(order.member_id, hold_ref_of(order.id));
-  const std::string name = "order " + order.id + " (" + std::string(order_state_name(order.state)) +
-                           ")";
+  const std::string name =
+      "order " + order.id + " (" + std::string(order_state_name(order.state)) + ")";
   if (!hold) {
     audit.findings.push_back(name + ": its hold is missing");
     return;
@@ -63,8 +63,7 @@ void check_items(store::LedgerStore& ledger, const Catalog& catalog,
     const std::int64_t counted = counter_value(taken, {0, "item:" + id + ":taken"});
     if (counted != count)
       audit.findings.push_back("item " + id + ": " + std::to_string(counted) +
-                               " units counted as taken, its orders hold " +
-                               std::to_string(count));
+                               " units counted as taken, its orders hold " + std::to_string(count));
     const Item* item = catalog.item(id);
     if (item != nullptr && item->stock && counted > *item->stock)
       audit.findings.push_back("item " + id + ": oversold, " + std::to_string(counted) +
