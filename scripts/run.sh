@@ -45,7 +45,15 @@ Try it (the admin API key is in $key_file):
   curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
        -d '{"from":"2010-12-01T00:00:00Z","until":"2011-12-10T00:00:00Z","draft":{"rules":[{"id":"weekend","name":"Double at weekends","event_type":"purchase","window":{"weekdays":["sat","sun"]},"effect":{"kind":"multiplier","percent":200}}]}}' \\
        http://$listen/v1/simulations
-The API is described in docs/api.md and docs/openapi.yaml; earning rules in docs/earning.md.
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
+       -d '{"id":"tote-bag","name":"Tote bag","kind":"physical","points_price":10,"stock":100,"limits":{"per_member":{"units":1,"period":"lifetime"}}}' \\
+       http://$listen/v1/items
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
+       -H 'Idempotency-Key: first-redemption' \\
+       -d '{"member_id":1,"item_id":"tote-bag","shipping_address":{"name":"A Customer","line1":"1 High Street","city":"London","postal_code":"N1 1AA","country":"GB"}}' \\
+       http://$listen/v1/redemptions
+The API is described in docs/api.md and docs/openapi.yaml; earning rules in docs/earning.md; the
+mall (items, redemptions, coupons) in docs/mall.md.
 
 TEXT
 exec build/pointsmall serve --config "$config_file" --data-dir "$data_dir" --listen "$listen"
