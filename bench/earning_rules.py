@@ -9,6 +9,7 @@ import sys
 
 
 def post(connection, key, path, body, idempotency_key=None):
+    """POSTs `body` as JSON and returns the answer's JSON; exits unless the answer is 201."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
@@ -17,6 +18,7 @@ def post(connection, key, path, body, idempotency_key=None):
     text = response.read()
     if response.status != 201:
         sys.exit(f"POST {path}: HTTP {response.status} {text[:300]!r}")
+    return json.loads(text)
 
 
 def rule(i, dense):

@@ -4,13 +4,20 @@
 # same machine, both driven by wrk with the same threads and connections.
 #
 #   bash bench/http_bench.sh [--duration 20] [--connections 64] [--members 1000] [--build DIR]
-#                            [--rules 200] [--dense]
+#                            [--rules 200] [--dense] [--flash]
 #
 # Prints both rates, their ratio and the earn p99, then checks the ledger. With --rules N (default
 # 200) it runs the earn phase a second time on a fresh ledger with N more earning rules in force
 # (bench/earning_rules.py: item, member and time conditions, multipliers, bonuses, caps; most
 # apply to other categories, brands, channels or days, so a purchase fires about a dozen; with
 # --dense most fire on every purchase) and prints what rule evaluation costs the earn path.
+#
+# --flash runs the flash redemption instead of the earn phases, after the same nginx reference:
+# 100 units of one item, 10,000 redemption attempts from 2,000 members over the same connections
+# (bench/flash.py sets it up and judges it, bench/http_flash.lua sends the attempts). It prints
+# attempts per second, p50/p99, the answers by status and problem type and the ratio to nginx,
+# and exits non-zero unless exactly 100 attempts won, nothing was oversold, every refusal is a
+# named mall problem and the ledger checks clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +26,7 @@ connections=64
 members=1000
 rules=200
 dense=()
+flash=0
 build=build
 while (($# > 0)); do
   case "$1" in
@@ -27,6 +35,7 @@ while (($# > 0)); do
     --members) members=$2; shift 2 ;;
     --rules) rules=$2; shift 2 ;;
     --dense) dense=(--dense); shift ;;
+    --flash) flash=1; shift ;;
     --build) build=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -42,15 +51,15 @@ for tool in wrk nginx; do
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends wrk nginx-light
   fi
 done
-bash scripts/build.sh "$build" >/dev/null
+POINTSMALL_TARGETS=pointsmall bash scripts/build.sh "$build" >/dev/null
 binary="$build/pointsmall"
 
 work=$(mktemp -d)
 server_pid=""
 nginx_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-  [[ -n "$nginx_pid" ]] && kill "$nginx_pid" 2>/dev/null || true
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [[ -n "$nginx_pid" ]]; then kill "$nginx_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -66,6 +75,19 @@ wait_for_port() {
   exit 1
 }
 result_field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+# Prints a new API key with role $3 named $2 for the ledger in $1.
+new_key() { "$binary" apikey create --data-dir "$1" --name "$2" --role "$3" | tail -1; }
+# Serves the ledger in $1 on a free port (sets port and server_pid); the access log goes to $2.
+start_server() {
+  port=$(free_port)
+  "$binary" serve --data-dir "$1" --listen "127.0.0.1:$port" >"$2" 2>"$work/server.log" &
+  server_pid=$!
+  wait_for_port "$port"
+}
+stop_server() {
+  kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
+  server_pid=""
+}
 
 # --- Reference: nginx, a fixed 200, no access log, one worker per core.
 nginx_port=$(free_port)
@@ -93,18 +115,52 @@ nginx_out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" -s bench/http_fix
   "http://127.0.0.1:$nginx_port/" | grep RESULT)
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
 
+# --- The flash redemption: 10,000 attempts at 100 units (bench/flash.py), then the verdict.
+# Returns non-zero when a check fails.
+run_flash() {
+  local data="$work/ledger-flash" stock=100 merchant operator failed=0 check_out redeemed
+  merchant=$(new_key "$data" bench merchant)
+  operator=$(new_key "$data" bench-operator operator)
+  start_server "$data" "$work/access-flash.log"
+  local flash_args=(--port "$port" --merchant-key "$merchant" --plan "$work/flash-plan"
+    --stock "$stock")
+  python3 bench/flash.py setup "${flash_args[@]}" --operator-key "$operator"
+  echo "pointsmall: wrk -t$threads -c$connections sending each attempt once (durable," \
+    "synchronous=FULL), stopping when all are answered"
+  mkdir "$work/flash-done"
+  # -d only bounds the run: http_flash.lua ends wrk when every attempt is answered.
+  POINTSMALL_KEY=$merchant POINTSMALL_FLASH_ITEM=flash POINTSMALL_FLASH_PLAN="$work/flash-plan" \
+    POINTSMALL_FLASH_THREADS=$threads POINTSMALL_FLASH_DONE="$work/flash-done" \
+    wrk -t"$threads" -c"$connections" -d120s --timeout 10s -s bench/http_flash.lua \
+    "http://127.0.0.1:$port" >"$work/flash-wrk.txt"
+  python3 bench/flash.py verify "${flash_args[@]}" --wrk-output "$work/flash-wrk.txt" \
+    --nginx-result "$nginx_out" || failed=1
+  stop_server
+  redeemed=$(grep -c '"route":"/v1/redemptions","status":201' "$work/access-flash.log" || true)
+  echo "access log:                 $redeemed redemptions answered 201"
+  if ((redeemed != stock)); then
+    echo "FAILED: the access log has $redeemed redemptions won"; failed=1
+  fi
+  if check_out=$("$binary" check --data-dir "$data"); then
+    tail -1 <<<"$check_out"
+  else
+    echo "$check_out"; echo "FAILED: pointsmall check"; failed=1
+  fi
+  return "$failed"
+}
+if ((flash)); then
+  run_flash  # set -e: a failed check exits non-zero here
+  exit 0
+fi
+
 # --- pointsmall: keyed purchase events (three items each), durable. $1: extra rules.
 run_pointsmall() {
   local extra_rules=$1
   data="$work/ledger-$extra_rules"
-  key=$("$binary" apikey create --data-dir "$data" --name bench --role merchant | tail -1)
+  key=$(new_key "$data" bench merchant)
   local admin
-  admin=$("$binary" apikey create --data-dir "$data" --name bench-admin --role admin | tail -1)
-  port=$(free_port)
-  "$binary" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$work/access-$extra_rules.log" \
-    2>"$work/server.log" &
-  server_pid=$!
-  wait_for_port "$port"
+  admin=$(new_key "$data" bench-admin admin)
+  start_server "$data" "$work/access-$extra_rules.log"
   python3 bench/earning_rules.py --port "$port" --merchant-key "$key" --admin-key "$admin" \
     --members "$members" --rules "$extra_rules" "${dense[@]}"
   echo "pointsmall: wrk -t$threads -c$connections -d${duration}s posting keyed purchase events" \
@@ -121,8 +177,7 @@ run_pointsmall() {
     {"sku":"pen-7","category":"office","brand":"inkco","price":{"amount":250,"currency":"USD"},"quantity":2}]}' |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)["explanation"]))')
   echo "a purchase fires $fired rules"
-  kill -TERM "$server_pid"; wait "$server_pid" || { echo "server did not stop cleanly" >&2; exit 1; }
-  server_pid=""
+  stop_server
   accepted=$(grep -c '"route":"/v1/events","status":201' "$work/access-$extra_rules.log" || true)
   "$binary" check --data-dir "$data" | tail -1
 }
