@@ -51,6 +51,9 @@ std::optional<mall::CheckoutOrder> read_checkout_order(const nlohmann::json& bod
   Fields fields(*found, "order", errors);
   mall::CheckoutOrder order;
   auto currency = fields.text("currency", {.required = true, .min_length = 3, .max_length = 3});
+  if (currency &&
+      !std::all_of(currency->begin(), currency->end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    fields.error("currency", "must be an ISO 4217 code in capitals, such as GBP");
   if (currency) order.currency = *currency;
   order.amount_minor = fields.integer("amount", true, 0, kMaxAmountMinor).value_or(0);
   order.shipping_minor = fields.integer("shipping", false, 0, kMaxAmountMinor).value_or(0);
@@ -134,11 +137,12 @@ nlohmann::json money(MinorUnits amount_minor, const std::string& currency) {
   return {{"amount", amount_minor}, {"currency", currency}};
 }
 
+// Answers the coupon as the command (or, for a replay, the first command with its key) left it.
 void answer_coupon(const CallPtr& call, const store::CommandResult& result,
-                   const std::string& code) {
-  auto record = call->services.ledger.record({mall::kCouponRecord, code});
+                   const std::string& ledger_key) {
+  auto record = call->services.ledger.record({mall::kCouponUseRecord, ledger_key});
   if (!record) {
-    call->fail(unknown_coupon(code));
+    call->fail(problem(ApiError::internal_error, "the coupon's use was not stored"));
     return;
   }
   const Coupon coupon = mall::coupon_of(*record);
@@ -158,7 +162,7 @@ void list_coupons_of(const CallPtr& call, MemberId member) {
   query.limit = page->limit + 1;
   if (auto state = call->query_value("state")) {
     if (!mall::coupon_state_of(*state)) {
-      std::vector<FieldError> errors{{"state", "must be one of issued, redeemed"}};
+      std::vector<FieldError> errors{{"state", "must be one of available, issued, redeemed"}};
       fail_if_invalid(call, errors);
       return;
     }
@@ -186,12 +190,14 @@ struct IssueBatch {
     store::CommandResult result;
   };
   std::mutex mutex;
+  bool replayed = false;         // the batch's key was used before (with the same request)
   std::size_t remaining = 0;     // guarded by mutex
   std::vector<Settled> settled;  // guarded by mutex
 };
 
 // On the server's threads, once every command of the batch is settled.
-void answer_issue(const CallPtr& call, const std::vector<IssueBatch::Settled>& settled) {
+void answer_issue(const CallPtr& call, const std::vector<IssueBatch::Settled>& settled,
+                  bool replayed) {
   nlohmann::json issued = nlohmann::json::array();
   nlohmann::json refused = nlohmann::json::array();
   for (const IssueBatch::Settled& one : settled) {
@@ -210,7 +216,10 @@ void answer_issue(const CallPtr& call, const std::vector<IssueBatch::Settled>& s
                        {"type", why.type},
                        {"detail", why.detail.empty() ? std::string(why.title) : why.detail}});
   }
-  call->json(200, {{"issued", std::move(issued)}, {"refused", std::move(refused)}});
+  std::vector<http::Header> headers;
+  if (replayed) headers.push_back({"idempotent-replayed", "true"});
+  call->json(200, {{"issued", std::move(issued)}, {"refused", std::move(refused)}},
+             std::move(headers));
 }
 
 // On the writer thread, once per command; the last one hands the answer to the server's threads
@@ -226,12 +235,15 @@ void settle_issue(const CallPtr& call, const std::shared_ptr<IssueBatch>& batch,
   }
   std::sort(all.begin(), all.end(),
             [](const auto& a, const auto& b) { return a.member < b.member; });
-  call->defer([call, all = std::move(all)] { call->guard([&] { answer_issue(call, all); }); });
+  call->defer([call, all = std::move(all), replayed = batch->replayed] {
+    call->guard([&] { answer_issue(call, all, replayed); });
+  });
 }
 
-std::string pool_problems_text(const mall::PoolImport& pool) {
-  return std::to_string(pool.codes.size()) + " codes, " + std::to_string(pool.rejected.size()) +
-         " rejected rows, " + std::to_string(pool.duplicates.size()) + " duplicates";
+std::string pool_summary(const mall::PoolImport& pool, std::size_t imported) {
+  return std::to_string(imported) + " imported, " + std::to_string(pool.codes.size() - imported) +
+         " existed already, " + std::to_string(pool.rejected.size()) + " rows rejected, " +
+         std::to_string(pool.duplicates.size()) + " duplicate rows";
 }
 
 }  // namespace
@@ -243,6 +255,10 @@ void validate_coupon(const CallPtr& call) {
   auto input = read_checkout(call, *body, *snapshot.catalog, false);
   if (!input) return;
   const mall::CouponRequest& request = input->request;
+  if (!call->services.ledger.account(request.member_id)) {
+    call->fail(problem(ledger::Rejection::unknown_member));
+    return;
+  }
   auto coupon = find_coupon(call, request.code);
   const CouponTemplate* coupon_template =
       coupon ? snapshot.catalog->coupon_template(coupon->template_id) : nullptr;
@@ -276,13 +292,13 @@ void redeem_coupon(const CallPtr& call) {
   const mall::MallSnapshot snapshot = mall_snapshot(call);
   auto input = read_checkout(call, keyed->body, *snapshot.catalog, true);
   if (!input) return;
-  const std::string code = input->request.code;
   ledger::Command command = ledger_command(call, keyed->key, input->request.member_id);
   command.body = ledger::RecordEvent{"coupon_redeemed"};
+  const std::string key = command.idempotency_key;
   call->submit_prepared(std::move(command),
                         std::make_shared<mall::CouponPreparer>(snapshot, input->request),
-                        [code](const CallPtr& self, const store::CommandResult& result) {
-                          answer_coupon(self, result, code);
+                        [key](const CallPtr& self, const store::CommandResult& result) {
+                          answer_coupon(self, result, key);
                         });
 }
 
@@ -297,20 +313,28 @@ void release_coupon(const CallPtr& call) {
   fields.reject_unknown({"order_id"});
   if (fail_if_invalid(call, errors)) return;
   auto coupon = find_coupon(call, call->params.at(0));
-  if (!coupon || coupon->member_id == 0) {
-    call->fail(!coupon ? unknown_coupon(call->params.at(0))
-                       : problem(ApiError::coupon_not_redeemed, "the coupon is not in use"));
+  if (!coupon) {
+    call->fail(unknown_coupon(call->params.at(0)));
+    return;
+  }
+  // The member whose history gets the line: the holder, or for a retry (a pool code is nobody's
+  // once released) the one the first attempt named.
+  const std::string key = ledger_key(call, keyed->key);
+  MemberId member = coupon->member_id;
+  if (auto first = call->services.ledger.record({mall::kCouponUseRecord, key}))
+    member = first->member_id;
+  if (member == 0) {
+    call->fail(problem(ApiError::coupon_not_redeemed, "coupon " + coupon->code + " is not in use"));
     return;
   }
   request.code = coupon->code;
-  request.member_id = coupon->member_id;
-  ledger::Command command = ledger_command(call, keyed->key, coupon->member_id);
+  request.member_id = member;
+  ledger::Command command = ledger_command(call, keyed->key, member);
   command.body = ledger::RecordEvent{"coupon_released"};
-  const std::string code = coupon->code;
   call->submit_prepared(std::move(command),
                         std::make_shared<mall::CouponPreparer>(mall_snapshot(call), request),
-                        [code](const CallPtr& self, const store::CommandResult& result) {
-                          answer_coupon(self, result, code);
+                        [key](const CallPtr& self, const store::CommandResult& result) {
+                          answer_coupon(self, result, key);
                         });
 }
 
@@ -363,9 +387,25 @@ void issue_coupons(const CallPtr& call) {
   if (fail_if_invalid(call, errors)) return;
   std::sort(members.begin(), members.end());
   members.erase(std::unique(members.begin(), members.end()), members.end());
+  // The batch's key stands for the whole request: the same key with another list of members is
+  // a conflict, not a partial issue to the members that are new.
+  const std::string batch_key = ledger_key(call, keyed->key);
+  const std::string digest = std::to_string(call->request_digest());
+  const auto existed = call->services.ledger.insert_new_records({store::Record{
+      mall::kCouponIssueRecord, "batch:" + batch_key, 0, 0, "issued", call->services.clock.now_us(),
+      call->services.clock.now_us(), nlohmann::json{{"digest", digest}}.dump()}});
+  if (!existed.empty()) {
+    auto first = call->services.ledger.record({mall::kCouponIssueRecord, "batch:" + batch_key});
+    const auto body = nlohmann::json::parse(first ? first->body : "{}", nullptr, false);
+    if (body.value("digest", "") != digest) {
+      call->fail(problem(ledger::Rejection::idempotency_conflict));
+      return;
+    }
+  }
   auto batch = std::make_shared<IssueBatch>();
   batch->remaining = members.size();
-  const std::string batch_id = mall::order_id_for_key(keyed->key);
+  batch->replayed = !existed.empty();
+  const std::string batch_id = mall::order_id_for_key(batch_key);
   for (MemberId member : members) {
     mall::CouponRequest request;
     request.action = mall::CouponAction::issue;
@@ -402,6 +442,11 @@ void import_coupon_pool(const CallPtr& call) {
   }
   const TimeUs now = call->services.clock.now_us();
   const mall::CouponWindow window = mall::issue_validity(*coupon_template, now);
+  if (window.valid_until_us <= now) {
+    call->fail(problem(ApiError::coupon_expired, "coupons of " + coupon_template->name +
+                                                     " are no longer valid; none can be imported"));
+    return;
+  }
   std::vector<store::Record> records;
   records.reserve(pool.codes.size());
   for (const std::string& code : pool.codes) {
@@ -439,7 +484,7 @@ void import_coupon_pool(const CallPtr& call) {
                    {"rejected", std::move(rejected)},
                    {"duplicate_rows", pool.duplicates.size()},
                    {"duplicates", std::move(duplicates)},
-                   {"summary", pool_problems_text(pool)}});
+                   {"summary", pool_summary(pool, pool.codes.size() - existing.size())}});
 }
 
 }  // namespace pointsmall::api

@@ -26,11 +26,12 @@ constexpr std::int64_t kMaxCouponsPerOrder = 20;  // each is a record and a code
 
 void fail_if_not_saved(const CallPtr& call, mall::CatalogKind kind, const std::string& id,
                        mall::MallCatalog::Saved& saved, unsigned status) {
-  const std::string what = std::string(mall::catalog_kind_name(kind)) + " \"" + id + "\"";
+  const std::string what =
+      std::string(kind == mall::CatalogKind::item ? "item" : "coupon template") + " \"" + id + "\"";
   if (!saved.errors.empty()) {
     fail_if_invalid(call, saved.errors);
   } else if (saved.exists) {
-    call->fail(problem(ApiError::already_exists, "an " + what + " exists; replace it with PUT"));
+    call->fail(problem(ApiError::already_exists, "the " + what + " exists; replace it with PUT"));
   } else if (saved.unknown) {
     call->fail(problem(ApiError::not_found, "no " + what + " is in the catalog"));
   } else if (saved.stale) {
@@ -61,8 +62,9 @@ void retire_catalog_document(const CallPtr& call, mall::CatalogKind kind) {
 void list_catalog_versions(const CallPtr& call, mall::CatalogKind kind) {
   auto versions = call->services.mall.versions(kind, call->params.at(0));
   if (versions.empty()) {
-    call->fail(problem(ApiError::not_found, "no " + std::string(mall::catalog_kind_name(kind)) +
-                                                " \"" + call->params.at(0) + "\" was ever saved"));
+    const char* what = kind == mall::CatalogKind::item ? "item" : "coupon template";
+    call->fail(problem(ApiError::not_found, std::string("no ") + what + " \"" + call->params.at(0) +
+                                                "\" was ever saved"));
     return;
   }
   call->json(200, {{"data", std::move(versions)}});
@@ -87,7 +89,11 @@ std::optional<mall::CatalogFilter> catalog_filter(const CallPtr& call, bool memb
       else
         filter.affordable_with = *points;
     }
-    filter.include_inactive = call->query_value("include_inactive") == "true";
+    if (auto inactive = call->query_value("include_inactive")) {
+      if (*inactive != "true" && *inactive != "false")
+        errors.push_back({"include_inactive", "must be true or false"});
+      filter.include_inactive = *inactive == "true";
+    }
   } else if (auto affordable = call->query_value("affordable")) {
     if (*affordable != "true" && *affordable != "false")
       errors.push_back({"affordable", "must be true or false"});
@@ -209,9 +215,9 @@ void redeem(const CallPtr& call, std::optional<MemberId> member) {
   auto input = read_redeem(call, keyed->body, snapshot, member);
   if (!input) return;
   mall::RedeemRequest& request = input->request;
-  request.order_id = mall::order_id_for_key(keyed->key);
-  const std::string order_id = request.order_id;
   ledger::Command command = ledger_command(call, keyed->key, request.member_id);
+  request.order_id = mall::order_id_for_key(command.idempotency_key);
+  const std::string order_id = request.order_id;
   // The preparer sets the points, the expiry and the reason.
   command.body = ledger::PlaceHold{mall::hold_ref_of(order_id), 1, kTimeNever};
   call->submit_prepared(std::move(command),
@@ -242,8 +248,9 @@ struct StepInput {
 // ship, {"note"} for the others.
 std::optional<StepInput> read_step_body(const CallPtr& call, OrderStep step) {
   StepInput input;
+  std::optional<nlohmann::json> body = nlohmann::json::object();
   if (call->request.body.empty() && step != OrderStep::ship) return input;
-  auto body = read_body(call);
+  if (!call->request.body.empty()) body = read_body(call);
   if (!body) return std::nullopt;
   std::vector<FieldError> errors;
   Fields fields(*body, "", errors);

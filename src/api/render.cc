@@ -5,6 +5,7 @@
 #include <map>
 
 #include "api/api.h"
+#include "auth/crypto.h"
 #include "core/json_text.h"
 #include "core/time_zone.h"
 
@@ -119,9 +120,16 @@ std::optional<KeyedBody> read_keyed_body(const CallPtr& call) {
   return KeyedBody{std::move(*key), std::move(*body)};
 }
 
+std::string ledger_key(const CallPtr& call, std::string key) {
+  if (call->caller.kind != Caller::Kind::member_session) return key;
+  const std::string scope = "member:" + std::to_string(call->caller.id) + ":";
+  if (scope.size() + key.size() <= kMaxKeyLength) return scope + key;
+  return scope + auth::sha256_hex(key).substr(0, 32);  // still the same key for every retry
+}
+
 ledger::Command ledger_command(const CallPtr& call, std::string key, MemberId member_id) {
   ledger::Command command;
-  command.idempotency_key = std::move(key);
+  command.idempotency_key = ledger_key(call, std::move(key));
   command.member_id = member_id;
   command.at_us = call->services.clock.now_us();
   command.actor = call->caller.actor;

@@ -35,8 +35,12 @@ struct KeyedBody {
   nlohmann::json body;
 };
 std::optional<KeyedBody> read_keyed_body(const CallPtr& call);
-// A ledger command of this call: the key, the member, the time from the clock, the caller as
-// actor; the caller sets the reason and body.
+// The ledger's idempotency key for a key the caller sent. A member's keys are their own (scoped
+// by their id), so that two members' apps choosing the same key never collide; other callers'
+// keys are taken as they are.
+std::string ledger_key(const CallPtr& call, std::string key);
+// A ledger command of this call: the key (ledger_key), the member, the time from the clock, the
+// caller as actor; the caller sets the reason and body.
 ledger::Command ledger_command(const CallPtr& call, std::string key, MemberId member_id);
 
 // Answers the JSON of an accepted command: status and body, plus Idempotent-Replayed when the

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <latch>
 #include <optional>
@@ -805,9 +807,14 @@ TEST_F(ApiMall, ACheckoutCouponIsUsedOnceAndOnlyByItsHolder) {
 
 TEST_F(ApiMall, ExpiredUnknownAndTooSmallOrdersAreRefusedByName) {
   const std::int64_t member = member_with("m1", 0);
-  json expired = fixed_template("old", 500);
-  expired["validity"] = {{"from", "2020-01-01T00:00:00Z"}, {"until", "2021-01-01T00:00:00Z"}};
-  add_template(expired);
+  // Valid until three seconds from now: issued while valid, expired at checkout.
+  const auto ends = std::chrono::system_clock::now() + std::chrono::seconds(3);
+  const std::time_t ends_at = std::chrono::system_clock::to_time_t(ends);
+  char until[32];
+  std::strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&ends_at));
+  json expiring = fixed_template("old", 500);
+  expiring["validity"] = {{"from", "2020-01-01T00:00:00Z"}, {"until", until}};
+  add_template(expiring);
   json minimum = fixed_template("big-spender", 500);
   minimum["min_spend"] = usd(5000);
   add_template(minimum);
@@ -815,6 +822,14 @@ TEST_F(ApiMall, ExpiredUnknownAndTooSmallOrdersAreRefusedByName) {
   const std::string big_code = issue("big-spender", member);
   ASSERT_FALSE(old_code.empty());
   ASSERT_FALSE(big_code.empty());
+  std::this_thread::sleep_until(ends + std::chrono::milliseconds(100));
+
+  // Once its window has ended, a template issues nothing more: no coupon born expired.
+  const HttpResponse late =
+      keyed(as("operator"), "POST", "/v1/coupon-templates/old/issues", {{"member_ids", {member}}});
+  ASSERT_EQ(late.status, 200) << late.describe();
+  EXPECT_TRUE(late.json()["issued"].empty());
+  EXPECT_EQ(late.json()["refused"][0]["type"], "coupon_expired") << late.describe();
 
   EXPECT_TRUE(is_problem(validate(old_code, member, usd_order(10000)), 409, "coupon_expired"));
   EXPECT_TRUE(
@@ -895,6 +910,82 @@ TEST_F(ApiMall, AReleasedCouponIsIssuedAgainAndCanBeUsedAgain) {
   const HttpResponse reused = use_coupon(code, member, "o-2", usd_order(10000));
   ASSERT_EQ(reused.status, 200) << reused.describe();
   EXPECT_EQ(reused.json()["order_id"], "o-2");
+}
+
+TEST_F(ApiMall, AMembersKeysAreTheirOwnSoTwoAppsChoosingTheSameKeyGetTwoOrders) {
+  const std::int64_t first = member_with("m1");
+  const std::int64_t second = member_with("m2");
+  add_item(service_item("massage", 100));
+  const json body = {{"item_id", "massage"}};
+  const HttpResponse mine = call(with(bearer(member_token(first)), "Idempotency-Key", "cart-1"),
+                                 "POST", "/v1/me/redemptions", body);
+  const HttpResponse theirs = call(with(bearer(member_token(second)), "Idempotency-Key", "cart-1"),
+                                   "POST", "/v1/me/redemptions", body);
+  ASSERT_EQ(mine.status, 201) << mine.describe();
+  ASSERT_EQ(theirs.status, 201) << theirs.describe();
+  EXPECT_NE(id_of(mine), id_of(theirs));
+  EXPECT_EQ(theirs.json()["member_id"], second);
+  const HttpResponse again = call(with(bearer(member_token(first)), "Idempotency-Key", "cart-1"),
+                                  "POST", "/v1/me/redemptions", body);
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  EXPECT_EQ(id_of(again), id_of(mine));
+}
+
+TEST_F(ApiMall, ARetriedCouponUseAnswersWhatTheFirstAttemptDidAndAReleasedPoolCodeIsAnyones) {
+  add_template(fixed_template("pool5", 500));
+  ASSERT_EQ(import_pool("pool5", "code\nSPRING-0001\n").status, 200);
+  const std::int64_t first = member_with("m1", 0);
+  const std::int64_t second = member_with("m2", 0);
+  const HttpResponse used = use_coupon("SPRING-0001", first, "o-1", usd_order(10000), "till-1");
+  ASSERT_EQ(used.status, 200) << used.describe();
+  const HttpResponse released =
+      keyed(as("merchant"), "POST", "/v1/coupons/SPRING-0001/release", {{"order_id", "o-1"}});
+  ASSERT_EQ(released.status, 200) << released.describe();
+  EXPECT_EQ(released.json()["state"], "available");
+  EXPECT_EQ(released.json()["member_id"], nullptr);
+
+  // The till retries after a timeout: it learns what its first attempt did.
+  const HttpResponse retried = use_coupon("SPRING-0001", first, "o-1", usd_order(10000), "till-1");
+  ASSERT_EQ(retried.status, 200) << retried.describe();
+  EXPECT_EQ(retried.header("idempotent-replayed"), "true");
+  EXPECT_EQ(retried.json()["state"], "redeemed");
+  EXPECT_EQ(retried.json()["order_id"], "o-1");
+  EXPECT_EQ(retried.json()["discount"], 500);
+  EXPECT_EQ(coupon("SPRING-0001")["state"], "available") << "a replay changes nothing";
+
+  const HttpResponse other = use_coupon("SPRING-0001", second, "o-2", usd_order(10000));
+  ASSERT_EQ(other.status, 200) << other.describe();
+  EXPECT_EQ(other.json()["member_id"], second);
+}
+
+TEST_F(ApiMall, AnOrdersCouponCapIsCountedWhenItIsMadeAndFreedWhenItIsCancelled) {
+  const std::int64_t member = member_with("m1");
+  json once = fixed_template("once", 500);
+  once["per_member_cap"] = 1;
+  add_template(once);
+  add_item({{"id", "voucher"},
+            {"name", "Voucher"},
+            {"kind", "coupon"},
+            {"coupon_template", "once"},
+            {"points_price", 10},
+            {"cash_price", usd(100)}});
+  const HttpResponse first = redeem(member, "voucher");
+  ASSERT_EQ(first.status, 201) << first.describe();
+  EXPECT_EQ(first.json()["state"], "awaiting_payment");
+  EXPECT_FALSE(first.json()["hold_expires_at"].is_null());
+  EXPECT_TRUE(is_problem(redeem(member, "voucher"), 409, "coupon_limit_reached"))
+      << "refused before the shop takes any cash";
+
+  const HttpResponse cancelled = step(id_of(first), "cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.describe();
+  EXPECT_TRUE(cancelled.json()["hold_expires_at"].is_null()) << "no hold is left to expire";
+  const HttpResponse again = redeem(member, "voucher");
+  ASSERT_EQ(again.status, 201) << again.describe();
+  const HttpResponse paid = step(id_of(again), "payment");
+  ASSERT_EQ(paid.status, 200) << paid.describe();
+  EXPECT_EQ(paid.json()["state"], "delivered");
+  EXPECT_EQ(paid.json()["coupon_codes"].size(), 1U);
+  EXPECT_TRUE(paid.json()["hold_expires_at"].is_null());
 }
 
 // ---- Pools and operator issues

@@ -17,7 +17,10 @@
    conflict), 401 without credentials, 403 for roles outside x-roles, and the console's cookie and
    CSRF token. The earning engine's routes are walked with their main refusals: a rule naming an
    unknown condition field, a stale version, a second check-in the same day, an unknown tier, an
-   event older than the accepted lateness, dry runs.
+   event older than the accepted lateness, dry runs. The mall's too: items and coupon templates
+   (versions, retiring), redemptions of each kind of item taken through their steps and refused
+   (out of stock, limits, points, tiers, sale windows, order states), members' own orders, and
+   coupons issued, imported from a CSV pool, validated, redeemed (twice), released and listed.
 
 Prints every difference, then `openapi: N operations checked, M responses validated`; exits 1 on
 any difference, 2 when it cannot run. Needs python3 with PyYAML and jsonschema (Debian:
@@ -234,7 +237,10 @@ def check_document(spec: Spec) -> list[str]:
                     problems.append(f"{where} {status} {media}: schema: {short(str(error))}")
         body = spec.request_body(operation)
         if body is not None:
-            media = (body.get("content") or {}).get("application/json")
+            # A JSON object, or (the coupon pool import) one text/csv file.
+            content = body.get("content") or {}
+            media_type = "application/json" if list(content) != ["text/csv"] else "text/csv"
+            media = content.get(media_type)
             if media is None or "schema" not in media:
                 problems.append(f"{where}: request body without an application/json schema")
                 continue
@@ -249,9 +255,13 @@ def check_document(spec: Spec) -> list[str]:
             else:
                 for error in schema_errors(validator, media["example"]):
                     problems.append(f"{where}: example invalid {error}")
-            if spec.resolve(media["schema"]).get("additionalProperties") is not False:
+            if media_type == "text/csv":
+                if spec.resolve(media["schema"]).get("type") != "string":
+                    problems.append(f"{where}: a text/csv body's schema must be a string")
+            elif spec.resolve(media["schema"]).get("additionalProperties") is not False:
                 problems.append(f"{where}: request schema must set additionalProperties: false")
-            for status in ("400", "415", "422"):
+            needed = ("400", "415", "422") if media_type == "application/json" else ("415", "422")
+            for status in needed:
                 if status not in responses:
                     problems.append(f"{where}: body route without {status}")
         if spec.required_idempotency_key(operation) and "428" not in responses:
@@ -396,6 +406,7 @@ class Walk:
         self.failures: list[str] = []
         self.validated = 0
         self.checked: set[tuple[str, str]] = set()
+        self.mall_times: dict[str, str] = {}  # sale and validity windows around now (walk_mall)
 
     def fail(self, where: str, message: str) -> None:
         self.failures.append(f"{where}: {message}")
@@ -585,6 +596,7 @@ class Walk:
         self.walk_api_keys(ids)
         self.walk_operators(ids)
         self.walk_earning(ids)
+        self.walk_mall(ids)
         self.walk_credentials_and_roles(ids)
         for key in sorted(set(self.spec.operations) - self.checked):
             self.fail(f"{key[0]} {key[1]}", "documented but not walked by the checker")
@@ -1338,10 +1350,842 @@ class Walk:
                           "draft.rules[0].conditions[0].field")
         self.bad_bodies("POST", simulations, {}, body)
 
+    # ---- The points mall
+
+    def walk_mall(self, ids: dict[str, Any]) -> None:
+        """Coupon templates and items (versions, stale versions, refusals naming the field,
+        retiring), the catalog for the shop and for members, redemptions of every kind of item
+        and their refusals, orders taken through their steps, members' own orders, and coupons:
+        issues, pool imports, the checkout's validate, redeem and release, and wallets. Runs after
+        walk_earning: the program has tiers (the walk's first member is gold)."""
+        now = datetime.now(timezone.utc)
+        self.mall_times = {
+            "past_from": (now - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "past_until": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "future_from": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "future_until": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        self.walk_coupon_templates(ids)
+        self.walk_items(ids)
+        first, first_auth = self.mall_member("checker-mall-1", 5000)
+        second, second_auth = self.mall_member("checker-mall-2", 5000)
+        self.walk_member_catalog(ids, first_auth)
+        codes = self.walk_redemptions(ids, first, second)
+        self.walk_my_redemptions(ids, first, first_auth, second)
+        self.walk_checkout(ids, first, second, codes)
+        self.walk_coupon_issues_and_pools(ids, first, second)
+        self.walk_wallets(ids, first, first_auth)
+        # A template a coupon item in force issues cannot be retired.
+        reply = self.call("DELETE", "/v1/coupon-templates/{template_id}",
+                          {"template_id": ids["template_id"]}, expect=422,
+                          problem="validation_failed", label="issued by a coupon item")
+        self.expect_field("DELETE /v1/coupon-templates/{template_id} (issued by a coupon item)",
+                          reply, "id")
+
+    def mall_member(self, external_id: str, points: int) -> tuple[int, str | None]:
+        """A new member with `points` and a session (its bearer auth, or None)."""
+        created = self.call("POST", "/v1/members", body={"external_id": external_id}, expect=201,
+                            label="a member for the mall walk")
+        member_id = created.json.get("id") if isinstance(created.json, dict) else None
+        if not isinstance(member_id, int):
+            raise RuntimeError("cannot walk the mall without members: POST /v1/members failed")
+        params = {"member_id": member_id}
+        self.call("POST", "/v1/members/{member_id}/adjustments", params, headers=self.key(),
+                  body={"points": points, "reason": "points to redeem in the mall walk"},
+                  expect=201, label="points for the mall walk")
+        session = self.call("POST", "/v1/members/{member_id}/sessions", params, expect=201,
+                            label="for the mall walk")
+        token = session.json.get("token") if isinstance(session.json, dict) else None
+        return member_id, (f"bearer:{token}" if token else None)
+
+    def walk_coupon_templates(self, ids: dict[str, Any]) -> None:
+        templates = "/v1/coupon-templates"
+        one = "/v1/coupon-templates/{template_id}"
+        versions = one + "/versions"
+        self.call("GET", templates, expect=200, label="none yet")
+        template = self.example("POST", templates)
+        self.check_version(f"POST {templates}",
+                           self.call("POST", templates, body=template, expect=201), 1)
+        self.call("POST", templates, body=template, expect=409, problem="already_exists",
+                  label="same id")
+        self.bad_bodies("POST", templates, {}, template)
+        two_currencies = dict(template, id="checker-two-currencies",
+                              min_spend={"amount": 2000, "currency": "EUR"})
+        reply = self.call("POST", templates, body=two_currencies, expect=422,
+                          problem="validation_failed", label="amounts in two currencies")
+        self.expect_field(f"POST {templates} (amounts in two currencies)", reply,
+                          "min_spend.currency")
+        both = dict(template, id="checker-both-windows",
+                    validity={"days_after_issue": 30, "from": self.mall_times["past_from"],
+                              "until": self.mall_times["future_until"]})
+        reply = self.call("POST", templates, body=both, expect=422, problem="validation_failed",
+                          label="validity with a window and days")
+        self.expect_field(f"POST {templates} (validity with a window and days)", reply, "validity")
+
+        params = {"template_id": template["id"]}
+        unknown = {"template_id": "checker-no-such-template"}
+        self.call("GET", one, params, expect=200)
+        self.call("GET", one, unknown, expect=404, problem="not_found", label="unknown template")
+        replace = self.example("PUT", one)
+        self.check_version(f"PUT {one}", self.call("PUT", one, params, body=replace, expect=200),
+                           replace["version"] + 1)
+        self.call("PUT", one, params, body=replace, expect=409, problem="version_conflict",
+                  label="stale version")
+        reply = self.call("PUT", one, params, body=dict(replace, id="checker-other-id"), expect=422,
+                          problem="validation_failed", label="another id than the path's")
+        self.expect_field(f"PUT {one} (another id than the path's)", reply, "id")
+        unversioned = {name: value for name, value in replace.items() if name != "version"}
+        self.call("PUT", one, unknown, body=unversioned, expect=404, problem="not_found",
+                  label="unknown template")
+        self.bad_bodies("PUT", one, params, unversioned)
+        self.check_versions(f"GET {versions}", self.call("GET", versions, params, expect=200),
+                            [replace["version"] + 1, replace["version"]])
+        self.call("GET", versions, unknown, expect=404, problem="not_found", label="never saved")
+
+        # The walk's other templates: stackable percent off kitchen items, free shipping, and
+        # fixed windows that are over or have not begun.
+        times = self.mall_times
+        others = [
+            {"id": "checker-kitchen-10", "name": "10% off kitchen", "stackable": True,
+             "benefit": {"kind": "percent", "percent": 10,
+                         "max_off": {"amount": 1000, "currency": "USD"}},
+             "scope": {"categories": ["kitchen"]}, "validity": {"days_after_issue": 30}},
+            {"id": "checker-free-shipping", "name": "Free shipping",
+             "benefit": {"kind": "free_shipping"}, "validity": {"days_after_issue": 7}},
+            {"id": "checker-expired", "name": "Over", "benefit": {"kind": "free_shipping"},
+             "validity": {"from": times["past_from"], "until": times["past_until"]}},
+            {"id": "checker-not-yet", "name": "Not yet", "benefit": {"kind": "free_shipping"},
+             "validity": {"from": times["future_from"], "until": times["future_until"]}},
+        ]
+        for other in others:
+            self.call("POST", templates, body=other, expect=201, label=other["id"])
+        listed = self.call("GET", templates, expect=200)
+        if isinstance(listed.json, dict):
+            found = sorted(t.get("id") for t in listed.json.get("data") or [])
+            wanted = sorted([template["id"]] + [other["id"] for other in others])
+            if found != wanted:
+                self.fail(f"GET {templates}", f"templates {found}, expected {wanted}")
+
+        gone = {"template_id": "checker-retired-template"}
+        self.call("POST", templates, body=dict(others[1], id=gone["template_id"]), expect=201,
+                  label="a template to retire")
+        self.call("DELETE", one, gone, expect=204)
+        self.call("DELETE", one, gone, expect=404, problem="not_found", label="retired already")
+        self.call("GET", one, gone, expect=404, problem="not_found", label="retired")
+        self.check_versions(f"GET {versions} (retired)",
+                            self.call("GET", versions, gone, expect=200, label="retired"), [2, 1],
+                            retired=True)
+        ids["template_id"] = template["id"]
+
+    def walk_items(self, ids: dict[str, Any]) -> None:
+        items = "/v1/items"
+        one = "/v1/items/{item_id}"
+        versions = one + "/versions"
+        self.call("GET", items, expect=200, label="none yet")
+        item = self.example("POST", items)
+        self.check_version(f"POST {items}", self.call("POST", items, body=item, expect=201), 1)
+        self.call("POST", items, body=item, expect=409, problem="already_exists", label="same id")
+        self.bad_bodies("POST", items, {}, item)
+        reply = self.call("POST", items, expect=422, problem="validation_failed",
+                          label="a template not in force",
+                          body={"id": "checker-bad-coupon", "name": "Bad", "kind": "coupon",
+                                "points_price": 10, "coupon_template": "checker-no-such"})
+        self.expect_field(f"POST {items} (a template not in force)", reply, "coupon_template")
+        reply = self.call("POST", items, expect=422, problem="validation_failed",
+                          label="an unknown tier",
+                          body={"id": "checker-bad-tier", "name": "Bad", "kind": "service",
+                                "points_price": 10, "eligible_tiers": ["platinum"]})
+        self.expect_field(f"POST {items} (an unknown tier)", reply, "eligible_tiers[0]")
+        reply = self.call("POST", items, expect=422, problem="validation_failed",
+                          label="a tier on a physical item",
+                          body={"id": "checker-bad-kind", "name": "Bad", "kind": "physical",
+                                "points_price": 10, "tier": "silver"})
+        self.expect_field(f"POST {items} (a tier on a physical item)", reply, "tier")
+
+        params = {"item_id": item["id"]}
+        unknown = {"item_id": "checker-no-such-item"}
+        self.call("GET", one, unknown, expect=404, problem="unknown_item", label="unknown item")
+        replace = self.example("PUT", one)
+        self.check_version(f"PUT {one}", self.call("PUT", one, params, body=replace, expect=200),
+                           replace["version"] + 1)
+        self.call("PUT", one, params, body=replace, expect=409, problem="version_conflict",
+                  label="stale version")
+        reply = self.call("PUT", one, params, body=dict(replace, id="checker-other-id"), expect=422,
+                          problem="validation_failed", label="another id than the path's")
+        self.expect_field(f"PUT {one} (another id than the path's)", reply, "id")
+        unversioned = {name: value for name, value in replace.items() if name != "version"}
+        self.call("PUT", one, unknown, body=unversioned, expect=404, problem="not_found",
+                  label="unknown item")
+        self.bad_bodies("PUT", one, params, unversioned)
+        self.check_versions(f"GET {versions}", self.call("GET", versions, params, expect=200),
+                            [replace["version"] + 1, replace["version"]])
+        self.call("GET", versions, unknown, expect=404, problem="not_found", label="never saved")
+        ids["item_id"] = item["id"]
+
+        # The walk's other items, one for each way to redeem and each refusal.
+        times = self.mall_times
+        others = [
+            {"id": "checker-lamp", "name": "Desk lamp", "kind": "physical", "points_price": 300,
+             "stock": 1, "limits": {"per_member": {"units": 1, "period": "lifetime"}}},
+            {"id": "checker-voucher", "name": "$5 voucher", "kind": "coupon", "points_price": 100,
+             "coupon_template": ids["template_id"]},
+            {"id": "checker-headphones", "name": "Headphones", "kind": "physical",
+             "points_price": 1000, "cash_price": {"amount": 1999, "currency": "USD"}},
+            {"id": "checker-shipping-pass", "name": "Free shipping pass", "kind": "coupon",
+             "points_price": 50, "cash_price": {"amount": 99, "currency": "USD"},
+             "coupon_template": "checker-free-shipping"},
+            {"id": "checker-massage", "name": "Massage", "kind": "service", "points_price": 200,
+             "category": "wellness"},
+            {"id": "checker-first-one", "name": "First one wins", "kind": "service",
+             "points_price": 100, "limits": {"global": {"units": 1, "period": "lifetime"}}},
+            {"id": "checker-silver", "name": "Silver for a year", "kind": "tier_upgrade",
+             "points_price": 50, "tier": "silver"},
+            {"id": "checker-gold-lounge", "name": "Gold lounge", "kind": "service",
+             "points_price": 10, "tags": ["gold-only"]},
+            {"id": "checker-inactive", "name": "Not offered", "kind": "service",
+             "points_price": 10, "active": False},
+            {"id": "checker-not-yet", "name": "Coming soon", "kind": "service", "points_price": 10,
+             "window": {"from": times["future_from"]}},
+            {"id": "checker-over", "name": "Sold last week", "kind": "service", "points_price": 10,
+             "window": {"from": times["past_from"], "until": times["past_until"]}},
+            {"id": "checker-yacht", "name": "A yacht", "kind": "service",
+             "points_price": 1_000_000_000},
+        ]
+        for other in others:
+            self.call("POST", items, body=other, expect=201, label=other["id"])
+        listed = self.call("GET", items, expect=200)
+        data = listed.json.get("data") or [] if isinstance(listed.json, dict) else []
+        active = sorted(i["id"] for i in [item] + others if i.get("active", True))
+        if isinstance(listed.json, dict) and sorted(i.get("id") for i in data) != active:
+            self.fail(f"GET {items}", f"items {[i.get('id') for i in data]}, expected {active}")
+        mug = [i for i in data if i.get("id") == item["id"]]
+        if mug and (mug[0].get("taken") != 0 or mug[0].get("stock_left") != replace["stock"]):
+            self.fail(f"GET {items}", f"expected taken 0, stock_left {replace['stock']}: "
+                                      f"{short(mug[0])}")
+        everything = self.call("GET", items, query={"include_inactive": "true"}, expect=200,
+                               label="include_inactive")
+        if isinstance(everything.json, dict) and "checker-inactive" not in [
+                i.get("id") for i in everything.json.get("data") or []]:
+            self.fail(f"GET {items} (include_inactive)", "the inactive item is not listed")
+        coupons = self.call("GET", items, query={"kind": "coupon", "affordable_with": 60},
+                            expect=200, label="coupon items for 60 points")
+        if isinstance(coupons.json, dict) and [i.get("id") for i in coupons.json.get("data") or []] \
+                != ["checker-shipping-pass"]:
+            self.fail(f"GET {items} (coupon items for 60 points)",
+                      f"expected checker-shipping-pass alone: {short(coupons.json)}")
+        self.call("GET", items, query={"q": "MASSAGE", "category": "wellness"}, expect=200,
+                  label="search")
+        reply = self.call("GET", items, query={"kind": "gift"}, expect=422,
+                          problem="validation_failed", label="unknown kind")
+        self.expect_field(f"GET {items} (unknown kind)", reply, "kind")
+        reply = self.call("GET", items, query={"affordable_with": "-1"}, expect=422,
+                          problem="validation_failed", label="affordable_with -1")
+        self.expect_field(f"GET {items} (affordable_with -1)", reply, "affordable_with")
+
+        gone = {"item_id": "checker-retired-item"}
+        self.call("POST", items, body=dict(others[4], id=gone["item_id"]), expect=201,
+                  label="an item to retire")
+        self.call("DELETE", one, gone, expect=204)
+        self.call("DELETE", one, gone, expect=404, problem="not_found", label="retired already")
+        self.call("GET", one, gone, expect=404, problem="unknown_item", label="retired")
+        self.check_versions(f"GET {versions} (retired)",
+                            self.call("GET", versions, gone, expect=200, label="retired"), [2, 1],
+                            retired=True)
+
+    def walk_member_catalog(self, ids: dict[str, Any], member: str | None) -> None:
+        """The catalog as a new member (tier member) and as the walk's gold member see it."""
+        mine = "/v1/me/items"
+        one = "/v1/me/items/{item_id}"
+        if member:
+            listed = self.call("GET", mine, auth=member, expect=200)
+            seen = [i.get("id") for i in listed.json.get("data") or []] \
+                if isinstance(listed.json, dict) else []
+            for hidden in ("checker-gold-lounge", "checker-inactive"):
+                if hidden in seen:
+                    self.fail(f"GET {mine}", f"{hidden} is listed for a member of the first tier")
+            cheap = self.call("GET", mine, query={"affordable": "true", "kind": "service"},
+                              auth=member, expect=200, label="affordable services")
+            if isinstance(cheap.json, dict) and "checker-yacht" in [
+                    i.get("id") for i in cheap.json.get("data") or []]:
+                self.fail(f"GET {mine} (affordable services)", "the yacht is affordable")
+            reply = self.call("GET", mine, query={"affordable": "maybe"}, auth=member, expect=422,
+                              problem="validation_failed", label="affordable=maybe")
+            self.expect_field(f"GET {mine} (affordable=maybe)", reply, "affordable")
+            self.call("GET", one, {"item_id": ids["item_id"]}, auth=member, expect=200)
+            self.call("GET", one, {"item_id": "checker-gold-lounge"}, auth=member, expect=404,
+                      problem="unknown_item", label="only for gold members")
+            self.call("GET", one, {"item_id": "checker-no-such-item"}, auth=member, expect=404,
+                      problem="unknown_item", label="unknown item")
+        gold = f"bearer:{ids['member_token']}" if ids.get("member_token") else None
+        if gold:
+            # Gold has a 10% redemption discount (the PUT /v1/tiers example), rounded up.
+            price = self.example("PUT", "/v1/items/{item_id}")["points_price"]
+            reply = self.call("GET", one, {"item_id": ids["item_id"]}, auth=gold, expect=200,
+                              label="a gold member")
+            if isinstance(reply.json, dict) and reply.json.get("unit_points") != -(-price * 9 // 10):
+                self.fail(f"GET {one} (a gold member)",
+                          f"unit_points {reply.json.get('unit_points')}, expected 90% of {price}")
+            self.call("GET", one, {"item_id": "checker-gold-lounge"}, auth=gold, expect=200,
+                      label="gold-only, a gold member")
+
+    def redeem(self, member_id: int, item_id: str, *, expect: int, problem: str | None = None,
+               label: str = "", quantity: int | None = None, address: bool = False) -> Reply:
+        body: dict[str, Any] = {"member_id": member_id, "item_id": item_id}
+        if quantity is not None:
+            body["quantity"] = quantity
+        if address:
+            body["shipping_address"] = self.example("POST", "/v1/redemptions")["shipping_address"]
+        return self.call("POST", "/v1/redemptions", body=body, headers=self.key(), expect=expect,
+                         problem=problem, label=label or item_id)
+
+    def step(self, order_id: str | None, step: str, body: Any = NO_BODY, *, expect: int = 200,
+             problem: str | None = None, state: str | None = None, label: str = "",
+             auth: str | None = "admin", headers: dict[str, str] | None = None) -> Reply:
+        """Takes a step of an order (through /v1/me/... for a member's cancel) and checks the state
+        it ends in."""
+        path = ("/v1/me/redemptions/{order_id}/" if auth and auth.startswith("bearer:")
+                else "/v1/redemptions/{order_id}/") + step
+        reply = self.call("POST", path, {"order_id": order_id or "RNOORDER"}, body=body,
+                          headers=headers or self.key(), expect=expect, problem=problem,
+                          auth=auth, label=label)
+        if state:
+            self.expect_state(f"POST {path}{' (' + label + ')' if label else ''}", reply, state)
+        return reply
+
+    def expect_state(self, where: str, reply: Reply, state: str) -> None:
+        if reply.status in (200, 201) and isinstance(reply.json, dict) \
+                and reply.json.get("state") != state:
+            self.fail(where, f"state {reply.json.get('state')!r}, expected {state}")
+
+    @staticmethod
+    def order_id(reply: Reply) -> str | None:
+        return reply.json.get("id") if isinstance(reply.json, dict) else None
+
+    def walk_redemptions(self, ids: dict[str, Any], first: int, second: int) -> list[str]:
+        """Redemptions on a member's behalf and their steps; answers the coupon codes the first
+        member got."""
+        redemptions = "/v1/redemptions"
+        body = self.example("POST", redemptions)
+        body.update(member_id=first, item_id=ids["item_id"])
+        key = self.key()
+        mug = self.call("POST", redemptions, body=body, headers=key, expect=201,
+                        label="a physical item")
+        self.expect_state(f"POST {redemptions}", mug, "reserved")
+        self.idempotency("POST", redemptions, {}, body, mug, key, dict(body, quantity=2))
+        mug_id = self.order_id(mug)
+        self.redeem(first, ids["item_id"], quantity=1, address=True, expect=409,
+                    problem="limit_per_member", label="the same member again the same day")
+        self.redeem(first, ids["item_id"], quantity=3, address=True, expect=422,
+                    problem="limit_per_order", label="more than per_order")
+        self.bad_bodies("POST", redemptions, {}, body)
+        reply = self.redeem(first, ids["item_id"], expect=422, problem="validation_failed",
+                            label="physical without an address")
+        self.expect_field(f"POST {redemptions} (physical without an address)", reply,
+                          "shipping_address")
+        reply = self.redeem(first, "checker-massage", address=True, expect=422,
+                            problem="validation_failed", label="a service with an address")
+        self.expect_field(f"POST {redemptions} (a service with an address)", reply,
+                          "shipping_address")
+        reply = self.redeem(first, "checker-voucher", quantity=21, expect=422,
+                            problem="validation_failed", label="21 coupons")
+        self.expect_field(f"POST {redemptions} (21 coupons)", reply, "quantity")
+        self.redeem(first, "checker-no-such-item", expect=404, problem="unknown_item",
+                    label="unknown item")
+        self.redeem(999_999_999, "checker-massage", expect=404, problem="unknown_member",
+                    label="unknown member")
+        self.redeem(first, "checker-yacht", expect=422, problem="insufficient_points",
+                    label="more points than the member has")
+        for item_id, refusal in (("checker-inactive", "item_unavailable"),
+                                 ("checker-gold-lounge", "item_not_eligible"),
+                                 ("checker-not-yet", "item_not_yet_available"),
+                                 ("checker-over", "item_no_longer_available")):
+            self.redeem(first, item_id, expect=409, problem=refusal, label=refusal)
+
+        # Stock 1: the first member gets it, the second is refused.
+        lamp = self.redeem(first, "checker-lamp", address=True, expect=201, label="the last unit")
+        self.redeem(second, "checker-lamp", address=True, expect=409, problem="out_of_stock",
+                    label="sold out")
+        first_one = self.redeem(first, "checker-first-one", expect=201, label="global limit 1")
+        self.redeem(second, "checker-first-one", expect=409, problem="limit_global",
+                    label="global limit reached")
+        frozen = {"member_id": second}
+        self.call("POST", "/v1/members/{member_id}/freeze", frozen, headers=self.key(),
+                  body={"reason": "mall walk"}, expect=200, label="for the mall walk")
+        self.redeem(second, "checker-massage", expect=409, problem="account_frozen",
+                    label="frozen account")
+        self.call("POST", "/v1/members/{member_id}/unfreeze", frozen, headers=self.key(),
+                  body={"reason": "mall walk"}, expect=200, label="for the mall walk")
+
+        # Delivered at once: coupons (within the template's per-member cap of 3), a tier.
+        vouchers = self.redeem(first, "checker-voucher", quantity=2, expect=201,
+                               label="two coupons")
+        self.expect_state(f"POST {redemptions} (two coupons)", vouchers, "delivered")
+        codes = vouchers.json.get("coupon_codes") or [] if isinstance(vouchers.json, dict) else []
+        if isinstance(vouchers.json, dict) and len(codes) != 2:
+            self.fail(f"POST {redemptions} (two coupons)",
+                      f"expected 2 codes: {short(vouchers.json)}")
+        self.redeem(first, "checker-voucher", quantity=2, expect=409,
+                    problem="coupon_limit_reached", label="beyond the template's cap")
+        upgrade = self.redeem(first, "checker-silver", expect=201, label="a tier upgrade")
+        self.expect_state(f"POST {redemptions} (a tier upgrade)", upgrade, "delivered")
+        if isinstance(upgrade.json, dict) and upgrade.json.get("tier") != "silver":
+            self.fail(f"POST {redemptions} (a tier upgrade)",
+                      f"tier is not silver: {short(upgrade.json)}")
+        self.redeem(first, "checker-silver", expect=409, problem="tier_not_higher",
+                    label="the same tier again")
+
+        # A physical order through every step.
+        order = {"order_id": mug_id}
+        key = self.key()
+        confirmed = self.step(mug_id, "confirm", headers=key, state="confirmed")
+        self.idempotency("POST", "/v1/redemptions/{order_id}/confirm", order, NO_BODY, confirmed,
+                         key, {"note": "changed"})
+        self.step(mug_id, "confirm", expect=409, problem="order_state_conflict",
+                  label="confirmed already")
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/fulfil", order,
+                        self.example("POST", "/v1/redemptions/{order_id}/fulfil"))
+        self.step(mug_id, "fulfil", self.example("POST", "/v1/redemptions/{order_id}/fulfil"),
+                  state="fulfilled")
+        reply = self.step(mug_id, "ship", {}, expect=422, problem="validation_failed",
+                          label="no carrier")
+        self.expect_field("POST /v1/redemptions/{order_id}/ship (no carrier)", reply, "carrier")
+        ship = self.example("POST", "/v1/redemptions/{order_id}/ship")
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/ship", order, ship)
+        shipped = self.step(mug_id, "ship", ship, state="shipped")
+        if isinstance(shipped.json, dict) and shipped.json.get("tracking_number") != \
+                ship["tracking_number"]:
+            self.fail("POST /v1/redemptions/{order_id}/ship",
+                      f"no tracking number: {short(shipped.json)}")
+        self.step(mug_id, "deliver", self.example("POST", "/v1/redemptions/{order_id}/deliver"),
+                  state="delivered")
+        self.step(mug_id, "fail", {"reason": "too late"}, expect=409,
+                  problem="order_state_conflict", label="delivered already")
+        got = self.call("GET", "/v1/redemptions/{order_id}", order, expect=200)
+        if isinstance(got.json, dict) and [h.get("state") for h in got.json.get("history") or []] \
+                != ["reserved", "confirmed", "fulfilled", "shipped", "delivered"]:
+            self.fail("GET /v1/redemptions/{order_id}", f"unexpected history: {short(got.json)}")
+        self.call("GET", "/v1/redemptions/{order_id}", {"order_id": "RNOORDER"}, expect=404,
+                  problem="not_found", label="unknown order")
+        for step in ("payment", "confirm", "fulfil", "ship", "deliver", "cancel", "fail"):
+            path = "/v1/redemptions/{order_id}/" + step
+            body = self.example("POST", path)
+            self.step("RNOORDER", step, body, expect=404, problem="not_found", label="unknown order")
+            self.call("POST", path, order, body=body, expect=428, problem="idempotency_key_missing",
+                      label="no Idempotency-Key")
+        self.step(mug_id, "fulfil", expect=409, problem="order_state_conflict",
+                  label="delivered already")
+
+        # The lamp fails after it is confirmed: its unit goes back to stock.
+        lamp_id = self.order_id(lamp)
+        self.step(lamp_id, "confirm", state="confirmed", label="the lamp")
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/fail", {"order_id": lamp_id},
+                        self.example("POST", "/v1/redemptions/{order_id}/fail"))
+        self.step(lamp_id, "fail", self.example("POST", "/v1/redemptions/{order_id}/fail"),
+                  state="failed", label="the lamp")
+        item = self.call("GET", "/v1/items/{item_id}", {"item_id": "checker-lamp"}, expect=200,
+                         label="after a failed order")
+        if isinstance(item.json, dict) and item.json.get("stock_left") != 1:
+            self.fail("GET /v1/items/{item_id} (after a failed order)",
+                      f"the unit did not go back: {short(item.json)}")
+
+        # A service: no shipping step.
+        massage = self.redeem(second, "checker-massage", expect=201, label="a service")
+        massage_id = self.order_id(massage)
+        self.step(massage_id, "deliver", expect=409, problem="order_state_conflict",
+                  label="not confirmed yet")
+        self.step(massage_id, "confirm", NO_BODY, state="confirmed", label="a service")
+        self.step(massage_id, "fulfil", state="fulfilled", label="a service")
+        self.step(massage_id, "ship", {"carrier": "DHL", "tracking_number": "1"}, expect=409,
+                  problem="order_state_conflict", label="a service")
+        self.step(massage_id, "deliver", state="delivered", label="a service")
+
+        # Cancelled while reserved: the global limit is free again.
+        cancel = self.example("POST", "/v1/redemptions/{order_id}/cancel")
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/cancel",
+                        {"order_id": self.order_id(first_one)}, cancel)
+        self.step(self.order_id(first_one), "cancel", cancel, state="cancelled",
+                  label="reserved")
+        self.step(self.order_id(first_one), "cancel", expect=409, problem="order_state_conflict",
+                  label="cancelled already")
+        self.redeem(second, "checker-first-one", expect=201, label="after a cancellation")
+
+        # Points plus cash: paid, then cancelled by the shop (the spent points go back).
+        balance = "/v1/members/{member_id}/balance"
+        before = self.call("GET", balance, {"member_id": first}, expect=200, label="before")
+        headphones = self.redeem(first, "checker-headphones", address=True, expect=201,
+                                 label="points plus cash")
+        self.expect_state(f"POST {redemptions} (points plus cash)", headphones, "awaiting_payment")
+        if isinstance(headphones.json, dict) and (not headphones.json.get("cash")
+                                                  or not headphones.json.get("hold_expires_at")):
+            self.fail(f"POST {redemptions} (points plus cash)",
+                      f"expected cash and hold_expires_at: {short(headphones.json)}")
+        headphones_id = self.order_id(headphones)
+        self.step(headphones_id, "confirm", expect=409, problem="order_state_conflict",
+                  label="not paid yet")
+        payment = self.example("POST", "/v1/redemptions/{order_id}/payment")
+        key = self.key()
+        paid = self.step(headphones_id, "payment", payment, headers=key, state="confirmed")
+        self.idempotency("POST", "/v1/redemptions/{order_id}/payment",
+                         {"order_id": headphones_id}, payment, paid, key, {"note": "changed"})
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/payment",
+                        {"order_id": headphones_id}, payment)
+        self.step(headphones_id, "payment", expect=409, problem="order_state_conflict",
+                  label="paid already")
+        ids["paid_order_id"] = headphones_id
+        ids["redemption_id"] = mug_id
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/deliver", order,
+                        self.example("POST", "/v1/redemptions/{order_id}/deliver"))
+        self.bad_bodies("POST", "/v1/redemptions/{order_id}/confirm", order,
+                        self.example("POST", "/v1/redemptions/{order_id}/confirm"))
+
+        # A coupon item with a cash part is delivered when paid.
+        shipping_pass = self.redeem(second, "checker-shipping-pass", expect=201,
+                                    label="a coupon item with a cash part")
+        self.expect_state(f"POST {redemptions} (a coupon item with a cash part)", shipping_pass,
+                          "awaiting_payment")
+        paid = self.step(self.order_id(shipping_pass), "payment", state="delivered",
+                         label="a coupon item")
+        if isinstance(paid.json, dict) and len(paid.json.get("coupon_codes") or []) != 1:
+            self.fail("POST /v1/redemptions/{order_id}/payment (a coupon item)",
+                      f"expected one coupon code: {short(paid.json)}")
+
+        # A tier upgrade with a cash part, paid after the member reached the tier meanwhile: the
+        # payment is taken and the order delivered, the member keeps the tier (a note says so);
+        # a new order for the tier the member is in is refused.
+        self.call("POST", "/v1/items", expect=201, label="a tier upgrade with a cash part",
+                  body={"id": "checker-gold-pass", "name": "Gold pass", "kind": "tier_upgrade",
+                        "points_price": 10, "cash_price": {"amount": 500, "currency": "USD"},
+                        "tier": "gold"})
+        gold_pass = self.redeem(second, "checker-gold-pass", expect=201,
+                                label="a tier upgrade with a cash part")
+        self.call("POST", "/v1/members/{member_id}/tier", {"member_id": second},
+                  body={"tier": "gold", "reason": "mall walk"}, headers=self.key(), expect=200,
+                  label="before paying for a gold pass")
+        self.step(self.order_id(gold_pass), "payment", state="delivered",
+                  label="the member is gold already")
+        self.redeem(second, "checker-gold-pass", expect=409, problem="tier_not_higher",
+                    label="a tier upgrade to the member's tier")
+
+        listed = "/v1/redemptions"
+        page = self.call("GET", listed, query={"member_id": first, "limit": 2}, expect=200,
+                         label="a member's, limit 2")
+        if isinstance(page.json, dict):
+            if page.json.get("next_cursor"):
+                self.call("GET", listed, expect=200, label="next page",
+                          query={"member_id": first, "cursor": page.json["next_cursor"]})
+            else:
+                self.fail(f"GET {listed} (a member's, limit 2)", "expected a next_cursor")
+        held = self.call("GET", listed, query={"state": "confirmed"}, expect=200, label="confirmed")
+        if isinstance(held.json, dict) and headphones_id not in [
+                o.get("id") for o in held.json.get("data") or []]:
+            self.fail(f"GET {listed} (confirmed)", f"{headphones_id} is not listed")
+        reply = self.call("GET", listed, query={"state": "lost"}, expect=422,
+                          problem="validation_failed", label="unknown state")
+        self.expect_field(f"GET {listed} (unknown state)", reply, "state")
+        reply = self.call("GET", listed, query={"member_id": "x"}, expect=422,
+                          problem="validation_failed", label="member_id x")
+        self.expect_field(f"GET {listed} (member_id x)", reply, "member_id")
+        after = self.call("GET", balance, {"member_id": first}, expect=200, label="after paying")
+        if isinstance(before.json, dict) and isinstance(after.json, dict) and \
+                after.json.get("available") != before.json.get("available") - 1000:
+            self.fail(f"GET {balance} (after paying)",
+                      f"available {after.json.get('available')}, expected "
+                      f"{before.json.get('available')} - 1000")
+        return codes
+
+    def walk_my_redemptions(self, ids: dict[str, Any], first: int, member: str | None,
+                            second: int) -> None:
+        mine = "/v1/me/redemptions"
+        if not member:
+            self.fail(f"POST {mine}", "no member session: the member's orders are not walked")
+            return
+        body = dict(self.example("POST", mine), item_id="checker-massage", quantity=1)
+        key = self.key()
+        created = self.call("POST", mine, body=body, headers=key, auth=member, expect=201)
+        self.expect_state(f"POST {mine}", created, "reserved")
+        self.idempotency("POST", mine, {}, body, created, key, dict(body, quantity=2), auth=member)
+        self.bad_bodies("POST", mine, {}, body, auth=member)
+        reply = self.call("POST", mine, body=dict(body, member_id=second), headers=self.key(),
+                          auth=member, expect=422, problem="validation_failed",
+                          label="another member's id")
+        self.expect_field(f"POST {mine} (another member's id)", reply, "member_id")
+        self.call("POST", mine, body={"item_id": "checker-gold-lounge"}, headers=self.key(),
+                  auth=member, expect=409, problem="item_not_eligible", label="gold only")
+        self.call("POST", mine, body={"item_id": "checker-no-such-item"}, headers=self.key(),
+                  auth=member, expect=404, problem="unknown_item", label="unknown item")
+        order_id = self.order_id(created)
+        one = mine + "/{order_id}"
+        self.call("GET", one, {"order_id": order_id}, auth=member, expect=200)
+        listed = self.call("GET", mine, query={"state": "reserved"}, auth=member, expect=200)
+        if isinstance(listed.json, dict) and order_id not in [
+                o.get("id") for o in listed.json.get("data") or []]:
+            self.fail(f"GET {mine}", f"{order_id} is not listed")
+        page = self.call("GET", mine, query={"limit": 1}, auth=member, expect=200, label="limit 1")
+        if isinstance(page.json, dict) and page.json.get("next_cursor"):
+            self.call("GET", mine, query={"cursor": page.json["next_cursor"]}, auth=member,
+                      expect=200, label="next page")
+        self.call("GET", mine, query={"state": "lost"}, auth=member, expect=422,
+                  problem="validation_failed", label="unknown state")
+
+        # Another member's order is not found; a confirmed order is the shop's to cancel.
+        theirs = self.call("GET", "/v1/redemptions", query={"member_id": second, "limit": 1},
+                           expect=200, label="another member's")
+        other = (theirs.json.get("data") or [{}])[0].get("id") if isinstance(theirs.json, dict) \
+            else None
+        if other:
+            self.call("GET", one, {"order_id": other}, auth=member, expect=404,
+                      problem="not_found", label="another member's order")
+            self.step(other, "cancel", auth=member, expect=404, problem="not_found",
+                      label="another member's order")
+        self.step(ids.get("paid_order_id"), "cancel", auth=member, expect=409,
+                  problem="order_state_conflict", label="paid already")
+        cancel = self.example("POST", one + "/cancel")
+        self.bad_bodies("POST", one + "/cancel", {"order_id": order_id}, cancel, auth=member)
+        key = self.key()
+        cancelled = self.step(order_id, "cancel", cancel, auth=member, headers=key,
+                              state="cancelled")
+        self.idempotency("POST", one + "/cancel", {"order_id": order_id}, cancel, cancelled, key,
+                         {"reason": "changed"}, auth=member)
+        self.step(order_id, "cancel", auth=member, expect=409, problem="order_state_conflict",
+                  label="cancelled already")
+        # The shop cancels the paid order: its spent points go back.
+        self.step(ids.get("paid_order_id"), "cancel", {"reason": "the member asked"},
+                  state="cancelled", label="paid")
+
+    def checkout_order(self, amount: int = 5000, currency: str = "USD",
+                       category: str = "kitchen") -> dict[str, Any]:
+        return {"currency": currency, "amount": amount, "shipping": 499,
+                "items": [{"sku": "SKU-RED-MUG", "category": category, "quantity": 2,
+                           "unit_price": amount // 2}]}
+
+    def walk_checkout(self, ids: dict[str, Any], first: int, second: int,
+                      codes: list[str]) -> None:
+        validate = "/v1/coupons/validate"
+        if len(codes) < 2:
+            self.fail(f"POST {validate}", "no coupons from the voucher item: checkout not walked")
+            return
+        code, other_code = codes[0], codes[1]
+        body = dict(self.example("POST", validate), code=code, member_id=first)
+        valid = self.call("POST", validate, body=body, expect=200)
+        if isinstance(valid.json, dict) and (valid.json.get("discount") or {}).get("amount") != 500:
+            self.fail(f"POST {validate}", f"expected a discount of 500: {short(valid.json)}")
+        typed = code.lower().replace("-", " ")
+        self.call("POST", validate, body=dict(body, code=typed), expect=200,
+                  label="typed in lower case with spaces")
+        self.bad_bodies("POST", validate, {}, body)
+        for label, changed, status, refusal in (
+                ("another member", dict(body, member_id=second), 409, "coupon_not_yours"),
+                ("an order in EUR", dict(body, order=self.checkout_order(currency="EUR")), 422,
+                 "coupon_wrong_currency"),
+                ("below the minimum spend", dict(body, order=self.checkout_order(2000)), 422,
+                 "coupon_below_minimum_spend"),
+                ("unknown code", dict(body, code="NOSUCHCODE"), 422, "unknown_coupon")):
+            self.call("POST", validate, body=changed, expect=status, problem=refusal, label=label)
+        reply = self.call("POST", validate, body=dict(body, applied_codes=["NOSUCHCODE"]),
+                          expect=422, problem="validation_failed", label="unknown applied code")
+        self.expect_field(f"POST {validate} (unknown applied code)", reply, "applied_codes[0]")
+        reply = self.call("POST", validate, body={"code": code, "member_id": first}, expect=422,
+                          problem="validation_failed", label="no order")
+        self.expect_field(f"POST {validate} (no order)", reply, "order")
+
+        redeem = "/v1/coupons/{code}/redeem"
+        params = {"code": code}
+        used = dict(self.example("POST", redeem), member_id=first, order_id="checker-web-1")
+        key = self.key()
+        redeemed = self.call("POST", redeem, params, body=used, headers=key, expect=200)
+        if isinstance(redeemed.json, dict) and (redeemed.json.get("state") != "redeemed"
+                                                or redeemed.json.get("discount") != 500):
+            self.fail(f"POST {redeem}",
+                      f"expected redeemed with discount 500: {short(redeemed.json)}")
+        self.idempotency("POST", redeem, params, used, redeemed, key,
+                         dict(used, order_id="checker-web-2"))
+        self.call("POST", redeem, params, body=dict(used, order_id="checker-web-2"),
+                  headers=self.key(), expect=409, problem="coupon_used", label="used twice")
+        self.call("POST", redeem, {"code": other_code}, headers=self.key(), expect=409,
+                  problem="coupon_not_stackable", label="with a coupon that does not stack",
+                  body=dict(used, order_id="checker-web-1", applied_codes=[code]))
+        self.call("POST", redeem, {"code": "NOSUCHCODE"}, body=used, headers=self.key(),
+                  expect=422, problem="unknown_coupon", label="unknown code")
+        self.bad_bodies("POST", redeem, {"code": other_code}, used)
+        self.call("POST", validate, body=body, expect=409, problem="coupon_used",
+                  label="used already")
+
+        release = "/v1/coupons/{code}/release"
+        back = self.example("POST", release)
+        back["order_id"] = used["order_id"]
+        self.call("POST", release, params, body={"order_id": "checker-web-9"}, headers=self.key(),
+                  expect=409, problem="coupon_not_redeemed", label="another order")
+        key = self.key()
+        released = self.call("POST", release, params, body=back, headers=key, expect=200)
+        if isinstance(released.json, dict) and (released.json.get("state") != "issued"
+                                                or released.json.get("usable") is not True):
+            self.fail(f"POST {release}", f"expected issued and usable: {short(released.json)}")
+        self.idempotency("POST", release, params, back, released, key,
+                         {"order_id": "checker-web-3"})
+        self.call("POST", release, params, body=back, headers=self.key(), expect=409,
+                  problem="coupon_not_redeemed", label="released already")
+        self.call("POST", release, {"code": "NOSUCHCODE"}, body=back, headers=self.key(),
+                  expect=422, problem="unknown_coupon", label="unknown code")
+        self.bad_bodies("POST", release, params, back)
+        self.call("GET", "/v1/coupons/{code}", params, expect=200)
+        self.call("GET", "/v1/coupons/{code}", {"code": typed}, expect=200, label="as typed")
+        self.call("GET", "/v1/coupons/{code}", {"code": "NOSUCHCODE"}, expect=404,
+                  problem="not_found", label="unknown code")
+        ids["code"] = code
+
+    def walk_coupon_issues_and_pools(self, ids: dict[str, Any], first: int, second: int) -> None:
+        issues = "/v1/coupon-templates/{template_id}/issues"
+        kitchen = {"template_id": "checker-kitchen-10"}
+        body = {"member_ids": [first, second, second, 999_999_999]}
+        key = self.key()
+        issued = self.call("POST", issues, kitchen, body=body, headers=key, expect=200)
+        got = issued.json if isinstance(issued.json, dict) else {}
+        if [i.get("member_id") for i in got.get("issued") or []] != [first, second] or \
+                [(r.get("member_id"), r.get("type")) for r in got.get("refused") or []] != \
+                [(999_999_999, "unknown_member")]:
+            self.fail(f"POST {issues}", f"expected two issued, one unknown_member: {short(got)}")
+        again = self.call("POST", issues, kitchen, body=body, headers=key, expect=200,
+                          label="retry")
+        if isinstance(again.json, dict) and again.json != got:
+            self.fail(f"POST {issues} (retry)",
+                      f"other codes: {short(got)} then {short(again.json)}")
+        if again.header("idempotent-replayed") != "true":
+            self.fail(f"POST {issues} (retry)", "expected Idempotent-Replayed: true")
+        self.call("POST", issues, kitchen, body={"member_ids": [first]}, headers=key, expect=422,
+                  problem="idempotency_conflict", label="the same key, other members")
+        self.call("POST", issues, kitchen, body=body, expect=428,
+                  problem="idempotency_key_missing", label="no Idempotency-Key")
+        self.call("POST", issues, {"template_id": "checker-no-such-template"}, body=body,
+                  headers=self.key(), expect=404, problem="not_found", label="unknown template")
+        reply = self.call("POST", issues, kitchen, body={"member_ids": []}, headers=self.key(),
+                          expect=422, problem="validation_failed", label="no members")
+        self.expect_field(f"POST {issues} (no members)", reply, "member_ids")
+        self.bad_bodies("POST", issues, kitchen, {"member_ids": [first]})
+        # The first member holds 2 of the template's coupons (per-member cap 3): one more, then
+        # none.
+        self.call("POST", issues, {"template_id": ids["template_id"]}, body={"member_ids": [first]},
+                  headers=self.key(), expect=200, label="up to the per-member cap")
+        capped = self.call("POST", issues, {"template_id": ids["template_id"]},
+                           body={"member_ids": [first]}, headers=self.key(), expect=200,
+                           label="beyond the per-member cap")
+        refused = [r.get("type") for r in capped.json.get("refused") or []] \
+            if isinstance(capped.json, dict) else ["coupon_limit_reached"]
+        if refused != ["coupon_limit_reached"]:
+            self.fail(f"POST {issues} (beyond the per-member cap)",
+                      f"expected coupon_limit_reached: {short(capped.json)}")
+
+        # The issued coupons at checkout: in scope, out of scope, stacked, expired, not yet valid.
+        kitchen_code = (got.get("issued") or [{}])[0].get("code")
+        validate = "/v1/coupons/validate"
+        if kitchen_code:
+            check = {"code": kitchen_code, "member_id": first, "order": self.checkout_order()}
+            valid = self.call("POST", validate, body=check, expect=200, label="percent off")
+            discount = (valid.json.get("discount") or {}) if isinstance(valid.json, dict) else {}
+            if discount.get("amount", 500) != 500:
+                self.fail(f"POST {validate} (percent off)",
+                          f"expected 10% of 5000: {short(valid.json)}")
+            garden = self.checkout_order(category="garden")
+            self.call("POST", validate, body=dict(check, order=garden), expect=422,
+                      problem="coupon_not_applicable", label="nothing in scope")
+            self.call("POST", validate, body=dict(check, applied_codes=[ids["code"]]), expect=409,
+                      problem="coupon_not_stackable", label="next to a coupon that does not stack")
+        for template_id, refusal in (("checker-expired", "coupon_expired"),
+                                     ("checker-not-yet", "coupon_not_yet_valid")):
+            reply = self.call("POST", issues, {"template_id": template_id},
+                              body={"member_ids": [first]}, headers=self.key(), expect=200,
+                              label=template_id)
+            issued_code = ((reply.json or {}).get("issued") or [{}])[0].get("code") \
+                if isinstance(reply.json, dict) else None
+            if issued_code:
+                self.call("POST", validate, expect=409, problem=refusal, label=refusal,
+                          body={"code": issued_code, "member_id": first,
+                                "order": self.checkout_order()})
+
+        # A pool: a duplicate, a bad code and an empty row are reported, not fatal.
+        pool = "/v1/coupon-templates/{template_id}/pool"
+        params = {"template_id": ids["template_id"]}
+        csv = (b"code,batch\r\nCHECKER-0001,a\r\nchecker-0002,a\r\nCHECKER-0001,b\r\n"
+               b"\"not a code!\",c\r\n,d\r\nCHECKER-0003,e\r\n")
+        imported = self.call("POST", pool, params, raw=csv, content_type="text/csv", expect=200)
+        if isinstance(imported.json, dict) and (
+                imported.json.get("imported"), imported.json.get("duplicate_rows"),
+                [r.get("reason") for r in imported.json.get("rejected") or []]) != \
+                (3, 1, ["invalid_code", "empty_code"]):
+            self.fail(f"POST {pool}", f"expected 3 imported, 1 duplicate, an invalid and an empty "
+                                      f"code: {short(imported.json)}")
+        again = self.call("POST", pool, params, raw=csv, content_type="text/csv; charset=utf-8",
+                          expect=200, label="the same file again")
+        if isinstance(again.json, dict) and (again.json.get("imported"),
+                                             again.json.get("already_existing")) != (0, 3):
+            self.fail(f"POST {pool} (the same file again)",
+                      f"expected 0 imported, 3 existing: {short(again.json)}")
+        self.call("POST", pool, params, body={"code": "CHECKER-0004"}, expect=415,
+                  problem="unsupported_media_type", label="JSON")
+        for label, raw in (("no code column", b"sku\nCHECKER-0005\n"), ("empty", b""),
+                           ("an unclosed quote", b"code\n\"CHECKER-0006\n")):
+            reply = self.call("POST", pool, params, raw=raw, content_type="text/csv", expect=422,
+                              problem="validation_failed", label=label)
+            self.expect_field(f"POST {pool} ({label})", reply, "body")
+        self.call("POST", pool, {"template_id": "checker-no-such-template"}, raw=csv,
+                  content_type="text/csv", expect=404, problem="not_found",
+                  label="unknown template")
+        # Whoever uses a pool code first holds it.
+        check = {"code": "checker-0002", "member_id": second, "order": self.checkout_order()}
+        self.call("POST", validate, body=check, expect=200, label="a pool code")
+        used = self.call("POST", "/v1/coupons/{code}/redeem", {"code": "CHECKER-0002"},
+                         body={"member_id": second, "order_id": "checker-web-4",
+                               "order": self.checkout_order()},
+                         headers=self.key(), expect=200, label="a pool code")
+        if isinstance(used.json, dict) and (used.json.get("member_id"), used.json.get("source")) != \
+                (second, "pool"):
+            self.fail("POST /v1/coupons/{code}/redeem (a pool code)",
+                      f"expected the second member's pool coupon: {short(used.json)}")
+        self.call("POST", "/v1/coupons/{code}/redeem", {"code": "CHECKER-0003"},
+                  body={"member_id": 999_999_999, "order_id": "checker-web-5",
+                        "order": self.checkout_order()},
+                  headers=self.key(), expect=404, problem="unknown_member",
+                  label="a pool code, unknown member")
+        self.call("POST", "/v1/coupons/{code}/release", {"code": "CHECKER-0003"},
+                  body={"order_id": "checker-web-5"}, headers=self.key(), expect=409,
+                  problem="coupon_not_redeemed", label="a pool code nobody holds")
+        self.call("GET", "/v1/coupons/{code}", {"code": "CHECKER-0003"}, expect=200,
+                  label="a pool code nobody holds")
+
+    def walk_wallets(self, ids: dict[str, Any], first: int, member: str | None) -> None:
+        wallet = "/v1/members/{member_id}/coupons"
+        params = {"member_id": first}
+        listed = self.call("GET", wallet, params, expect=200)
+        if isinstance(listed.json, dict) and ids.get("code") not in [
+                c.get("code") for c in listed.json.get("data") or []]:
+            self.fail(f"GET {wallet}", f"{ids.get('code')} is not in the wallet")
+        self.call("GET", wallet, params, query={"state": "redeemed"}, expect=200, label="redeemed")
+        reply = self.call("GET", wallet, params, query={"state": "lost"}, expect=422,
+                          problem="validation_failed", label="unknown state")
+        self.expect_field(f"GET {wallet} (unknown state)", reply, "state")
+        self.call("GET", wallet, {"member_id": 999_999_999}, expect=404, problem="unknown_member",
+                  label="unknown member")
+        if not member:
+            return
+        mine = "/v1/me/coupons"
+        own = self.call("GET", mine, auth=member, expect=200)
+        if isinstance(own.json, dict) and isinstance(listed.json, dict) and \
+                own.json.get("data") != listed.json.get("data"):
+            self.fail(f"GET {mine}", "not the member's wallet")
+        page = self.call("GET", mine, query={"state": "issued", "limit": 1}, auth=member,
+                         expect=200, label="issued, limit 1")
+        if isinstance(page.json, dict) and page.json.get("next_cursor"):
+            self.call("GET", mine, query={"state": "issued", "cursor": page.json["next_cursor"]},
+                      auth=member, expect=200, label="next page")
+        else:
+            self.fail(f"GET {mine} (issued, limit 1)", "expected a next_cursor")
+        self.call("GET", mine, query={"limit": 0}, auth=member, expect=422,
+                  problem="validation_failed", label="limit 0")
+
     def walk_credentials_and_roles(self, ids: dict[str, Any]) -> None:
         """401 without credentials; 403 for every role outside x-roles; 200 for allowed reads."""
         params = {name: ids.get(name) for name in ("member_id", "order_id", "key_id", "operator_id",
-                                                   "rule_id", "campaign_id", "task")}
+                                                   "rule_id", "campaign_id", "task", "item_id",
+                                                   "template_id", "code")}
         member = ids.get("member_token")
         for (method, path), operation in sorted(self.spec.operations.items()):
             roles = set(operation.get("x-roles", []))
@@ -1352,6 +2196,8 @@ class Walk:
                 body["member_id"] = ids["member_id"]
             extra: dict[str, Any] = {} if body is None else {"body": body}
             used = {name: value for name, value in params.items() if "{" + name + "}" in path}
+            if "/redemptions/{order_id}" in path:  # a redemption order, not a purchase
+                used["order_id"] = ids.get("redemption_id")
             self.call(method, path, used, auth=None, headers=self.key(), expect=401,
                       problem="unauthenticated", label="no credentials", **extra)
             schemes = {name for requirement in operation.get("security", []) for name in requirement}

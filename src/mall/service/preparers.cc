@@ -69,12 +69,17 @@ std::vector<CounterKey> delivery_counters(const MallSnapshot& snapshot, const It
   return {};
 }
 
-// Issues `codes` of the template to `member`, within the template's caps.
-std::optional<store::Refusal> issue_coupons(const CouponTemplate& coupon_template, MemberId member,
-                                            const std::vector<std::string>& codes,
-                                            std::string_view source, const Counters& current,
-                                            TimeUs at_us, store::Preparation& preparation) {
-  const auto count = static_cast<std::int64_t>(codes.size());
+// Counts `count` coupons of the template for `member` against its caps (at reservation, so
+// that a paid order's coupons are always there to issue), or refuses: the template's fixed window
+// has ended (its coupons would be born expired), or a cap is reached.
+std::optional<store::Refusal> reserve_coupons(const CouponTemplate& coupon_template,
+                                              MemberId member, std::int64_t count,
+                                              const Counters& current, TimeUs at_us,
+                                              store::Preparation& preparation) {
+  if (issue_validity(coupon_template, at_us).valid_until_us <= at_us)
+    return store::Refusal{
+        std::string(kCouponExpired),
+        "coupons of " + coupon_template.name + " are no longer valid; none can be issued"};
   const CounterKey global = issued_counter(coupon_template.id, 0);
   const CounterKey mine = issued_counter(coupon_template.id, member);
   const std::int64_t issued = counter_value(current, global);
@@ -89,6 +94,22 @@ std::optional<store::Refusal> issue_coupons(const CouponTemplate& coupon_templat
                                                    std::to_string(held)};
   preparation.counter_updates[global] = issued + count;
   preparation.counter_updates[mine] = held + count;
+  return std::nullopt;
+}
+
+// Gives back the caps an order counted and never issued (cancelled before payment).
+void unreserve_coupons(const std::string& template_id, MemberId member, std::int64_t count,
+                       const Counters& current, store::Preparation& preparation) {
+  for (const CounterKey& key :
+       {issued_counter(template_id, 0), issued_counter(template_id, member)})
+    preparation.counter_updates[key] =
+        std::max<std::int64_t>(0, counter_value(current, key) - count);
+}
+
+// Writes the coupons of `codes` for `member` (their caps counted already).
+void write_coupons(const CouponTemplate& coupon_template, MemberId member,
+                   const std::vector<std::string>& codes, std::string_view source, TimeUs at_us,
+                   store::Preparation& preparation) {
   const CouponWindow window = issue_validity(coupon_template, at_us);
   for (const std::string& code : codes) {
     Coupon coupon;
@@ -102,14 +123,22 @@ std::optional<store::Refusal> issue_coupons(const CouponTemplate& coupon_templat
     coupon.source = std::string(source);
     preparation.record_writes.push_back(coupon_record(coupon, at_us));
   }
-  return std::nullopt;
 }
 
-// Moves the order's member to the item's tier through the earning engine's tier service.
-std::optional<store::Refusal> upgrade_tier(const MallSnapshot& snapshot, const Item& item,
-                                           Order& order, const ledger::Command& command,
-                                           const Counters& current,
-                                           store::Preparation& preparation) {
+// Whether the item can be delivered to the order's member at all, checked when the order is
+// made (also for orders that wait for payment): its template or tier exists, the template's caps
+// hold (they are counted now) and the tier is above the member's.
+std::optional<store::Refusal> reserve_delivery(const MallSnapshot& snapshot, const Item& item,
+                                               const Order& order, const Counters& current,
+                                               TimeUs at_us, store::Preparation& preparation) {
+  if (item.kind == ItemKind::coupon) {
+    const CouponTemplate* coupon_template = snapshot.catalog->coupon_template(item.coupon_template);
+    if (coupon_template == nullptr)
+      return store::Refusal{kItemUnavailable, "its coupon template was retired"};
+    return reserve_coupons(*coupon_template, order.member_id, order.quantity, current, at_us,
+                           preparation);
+  }
+  if (item.kind != ItemKind::tier_upgrade) return std::nullopt;
   const int target = level_of_tier(*snapshot.program, item.tier);
   if (target < 0) return store::Refusal{kItemUnavailable, "its tier is no longer in the program"};
   const int level = tier_level_of(*snapshot.program, current, order.member_id);
@@ -117,40 +146,47 @@ std::optional<store::Refusal> upgrade_tier(const MallSnapshot& snapshot, const I
     return store::Refusal{kTierNotHigher, "the member's tier is " +
                                               earning::tier_id(*snapshot.program, level) +
                                               ", not below " + item.tier};
+  return std::nullopt;
+}
+
+// Moves the order's member to the item's tier through the earning engine's tier service; a
+// member who reached it meanwhile (a paid order) keeps their tier. Returns the note.
+std::string upgrade_tier(const MallSnapshot& snapshot, const Item& item, Order& order,
+                         const ledger::Command& command, const Counters& current,
+                         store::Preparation& preparation) {
+  const int target = level_of_tier(*snapshot.program, item.tier);
+  if (target <= tier_level_of(*snapshot.program, current, order.member_id))
+    return "the member was in " + item.tier + " or above already";
   auto tier = earning::TierPreparer::set(snapshot.program, order.member_id, target,
                                          "redeemed " + item.name + " (order " + order.id + ")");
   ledger::Command copy = command;
   store::Preparation moved = tier->prepare(copy, current, {});
-  if (moved.refusal) return moved.refusal;
+  if (moved.refusal) return moved.refusal->detail;
   merge(preparation.counter_updates, moved.counter_updates);
   preparation.tier_change = moved.tier_change;
   preparation.earning_record = moved.earning_record;
   order.tier_id = item.tier;
-  return std::nullopt;
+  return "tier moved";
 }
 
-// Delivers a coupon or tier upgrade at once: its coupons issued or the tier moved, the order
-// delivered.
-std::optional<store::Refusal> deliver_now(const MallSnapshot& snapshot, const Item& item,
-                                          Order& order, const std::vector<std::string>& codes,
-                                          const ledger::Command& command, const Counters& current,
-                                          store::Preparation& preparation) {
-  std::optional<store::Refusal> refusal;
-  if (item.kind == ItemKind::coupon) {
-    const CouponTemplate* coupon_template = snapshot.catalog->coupon_template(item.coupon_template);
-    if (coupon_template == nullptr)
-      return store::Refusal{kItemUnavailable, "its coupon template was retired"};
-    refusal = issue_coupons(*coupon_template, order.member_id, codes, kCouponSourceRedemption,
-                            current, command.at_us, preparation);
+// Delivers a coupon or tier upgrade (reserved by reserve_delivery): its coupons issued or the
+// tier moved, the order delivered.
+void deliver_now(const MallSnapshot& snapshot, const Item& item, Order& order,
+                 const std::vector<std::string>& codes, const ledger::Command& command,
+                 const Counters& current, store::Preparation& preparation) {
+  std::string note = "coupons issued";
+  const CouponTemplate* coupon_template =
+      item.kind == ItemKind::coupon ? snapshot.catalog->coupon_template(item.coupon_template)
+                                    : nullptr;
+  if (coupon_template != nullptr) {
+    write_coupons(*coupon_template, order.member_id, codes, kCouponSourceRedemption, command.at_us,
+                  preparation);
     order.coupon_codes = codes;
-  } else {
-    refusal = upgrade_tier(snapshot, item, order, command, current, preparation);
+  } else if (item.kind == ItemKind::tier_upgrade) {
+    note = upgrade_tier(snapshot, item, order, command, current, preparation);
   }
-  if (refusal) return refusal;
   order.state = OrderState::delivered;
-  order.history.push_back({OrderState::delivered, command.at_us, command.actor,
-                           item.kind == ItemKind::coupon ? "coupon issued" : "tier moved"});
-  return std::nullopt;
+  order.history.push_back({OrderState::delivered, command.at_us, command.actor, note});
 }
 
 bool delivered_at_once(const Item& item) {
@@ -242,10 +278,10 @@ store::Preparation RedeemPreparer::prepare(ledger::Command& command, const Count
   const std::string ref = hold_ref_of(order.id);
   command.body = ledger::PlaceHold{ref, order.points, order.hold_expires_at_us};
   command.reason = "redeemed " + units_text(order) + " (order " + order.id + ")";
+  if (auto refusal = reserve_delivery(snapshot_, *item, order, current, command.at_us, preparation))
+    return refused(refusal->problem, refusal->detail);
   if (!cash && delivered_at_once(*item)) {
-    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current,
-                                   preparation))
-      return refused(refusal->problem, refusal->detail);
+    deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current, preparation);
     ledger::Command capture{command.idempotency_key + "/capture",
                             member,
                             command.at_us,
@@ -261,17 +297,25 @@ store::Preparation RedeemPreparer::prepare(ledger::Command& command, const Count
 // ---- Steps ------------------------------------------------------------------------------------
 
 StepPreparer::StepPreparer(MallSnapshot snapshot, StepRequest request)
-    : snapshot_(std::move(snapshot)), request_(std::move(request)) {}
+    : snapshot_(std::move(snapshot)), request_(std::move(request)) {
+  retired_.id = request_.order.item_id;  // no limits: only its units taken are given back
+}
+
+const Item* StepPreparer::item_or_retired(const std::string& item_id) const {
+  const Item* item = snapshot_.catalog->item(item_id);
+  return item != nullptr ? item : &retired_;
+}
 
 std::vector<CounterKey> StepPreparer::counters_needed(const ledger::Command& command) {
   const Order& order = request_.order;
-  const Item* item = snapshot_.catalog->item(order.item_id);
-  if (item == nullptr) return {};
+  const Item* item = item_or_retired(order.item_id);
   std::vector<CounterKey> keys;
   const OrderStep step = request_.step;
-  if (step == OrderStep::cancel || step == OrderStep::fail || step == OrderStep::time_out)
+  const bool gives_back =
+      step == OrderStep::cancel || step == OrderStep::fail || step == OrderStep::time_out;
+  if (gives_back)
     keys = redemption_counters(*item, order.member_id, order.created_at_us, *snapshot_.program);
-  if (step == OrderStep::pay && delivered_at_once(*item))
+  if ((step == OrderStep::pay || gives_back) && delivered_at_once(*item))
     for (CounterKey& key : delivery_counters(snapshot_, *item, order.member_id, command.at_us))
       keys.push_back(std::move(key));
   return keys;
@@ -289,7 +333,7 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
   if (found == records.end())
     return refused(kOrderStateConflict, "order " + request_.order.id + " does not exist");
   Order order = order_of(found->second);
-  const Item* item = snapshot_.catalog->item(order.item_id);
+  const Item* item = snapshot_.catalog->item(order.item_id);  // nullptr: retired
   const bool shipped_item = order.item_kind == "physical";
   const bool held =
       order.state == OrderState::awaiting_payment || order.state == OrderState::reserved;
@@ -306,8 +350,12 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
   if (request_.step == OrderStep::ship) {
     order.carrier = request_.carrier;
     order.tracking_number = request_.tracking_number;
-    note = request_.carrier + " " + request_.tracking_number;
+    note = request_.carrier + " " + request_.tracking_number +
+           (request_.note.empty() ? "" : "; " + request_.note);
   }
+  if (request_.step == OrderStep::pay && item == nullptr && order.item_kind != "physical" &&
+      order.item_kind != "service")  // nothing left to deliver: the shop cancels it instead
+    return refused(kItemUnavailable, "item " + order.item_id + " was retired; cancel the order");
   if (request_.step == OrderStep::time_out)
     note =
         order.state == OrderState::awaiting_payment ? "not paid in time" : "not confirmed in time";
@@ -331,14 +379,17 @@ store::Preparation StepPreparer::prepare(ledger::Command& command, const Counter
   }
   const bool gives_back =
       check.move == LedgerMove::release || check.move == LedgerMove::cancel_captured;
-  if (gives_back && item != nullptr)  // a retired item has no stock or limits left to restore
-    preparation.counter_updates = give_back_updates(
-        *item, order.member_id, order.quantity, order.created_at_us, *snapshot_.program, current);
-  if (request_.step == OrderStep::pay && item != nullptr && delivered_at_once(*item)) {
-    if (auto refusal = deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current,
-                                   preparation))
-      return refused(refusal->problem, refusal->detail);
+  if (gives_back) {  // a retired item's units go back too, should it come back
+    preparation.counter_updates =
+        give_back_updates(item != nullptr ? *item : retired_, order.member_id, order.quantity,
+                          order.created_at_us, *snapshot_.program, current);
+    if (item != nullptr && item->kind == ItemKind::coupon)  // counted at the order, not issued
+      unreserve_coupons(item->coupon_template, order.member_id, order.quantity, current,
+                        preparation);
   }
+  if (check.move != LedgerMove::none) order.hold_expires_at_us = kTimeNever;  // no open hold
+  if (request_.step == OrderStep::pay && item != nullptr && delivered_at_once(*item))
+    deliver_now(snapshot_, *item, order, request_.coupon_codes, command, current, preparation);
   preparation.record_writes.push_back(order_record(order, command.at_us));
   return preparation;
 }
@@ -369,9 +420,11 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
         snapshot_.catalog->coupon_template(request_.template_id);
     if (coupon_template == nullptr)
       return refused(kUnknownCoupon, "no coupon template " + in_quotes(request_.template_id));
-    if (auto refusal = issue_coupons(*coupon_template, request_.member_id, {request_.code},
-                                     kCouponSourceOperator, current, command.at_us, preparation))
+    if (auto refusal = reserve_coupons(*coupon_template, request_.member_id, 1, current,
+                                       command.at_us, preparation))
       return refused(refusal->problem, refusal->detail);
+    write_coupons(*coupon_template, request_.member_id, {request_.code}, kCouponSourceOperator,
+                  command.at_us, preparation);
     command.body = ledger::RecordEvent{"coupon_issued"};
     command.reason = "coupon " + coupon_template->name + " issued: " + request_.code;
     const nlohmann::json issue = {{"code", request_.code}};
@@ -403,7 +456,10 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
     if (coupon.state != CouponState::redeemed || coupon.order_id != request_.order_id)
       return refused(kCouponNotRedeemed,
                      "coupon " + coupon.code + " is not in use for order " + request_.order_id);
-    coupon.state = CouponState::issued;
+    // A pool code goes back to the pool: anyone may use it again, as before.
+    const bool pooled = coupon.source == kCouponSourcePool;
+    coupon.state = pooled ? CouponState::available : CouponState::issued;
+    if (pooled) coupon.member_id = 0;
     coupon.order_id.clear();
     coupon.redeemed_at_us = 0;
     coupon.discount_minor = 0;
@@ -411,6 +467,11 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
     command.reason = "coupon " + coupon.code + " released from order " + request_.order_id;
   }
   preparation.record_writes.push_back(coupon_record(coupon, command.at_us));
+  store::Record use = coupon_record(coupon, command.at_us);
+  use.kind = kCouponUseRecord;
+  use.id = command.idempotency_key;
+  use.member_id = command.member_id;
+  preparation.record_writes.push_back(std::move(use));
   return preparation;
 }
 

@@ -8,7 +8,8 @@
 //     order_to_json (mall/redemption.h);
 //   kind "coupon", id the code, member its holder (0: a pool code nobody holds), state the
 //     coupon's state, body coupon_to_json (mall/coupon.h);
-//   kind "coupon_issue", id an operator's issue command's idempotency key, body {"code"}.
+//   kind "coupon_issue", id an operator's issue command's idempotency key, body {"code"};
+//   kind "coupon_use", id a checkout's redeem or release command's key, body the coupon after it.
 // Counters, beside mall/catalog.h's stock and limit counters:
 //   scope 0       coupon:<template>:issued   coupons of the template issued (its global cap)
 //   scope member  coupon:<template>:issued   coupons of the template issued to the member
@@ -35,6 +36,9 @@ inline constexpr const char* kCouponRecord = "coupon";
 // An operator's issue of a coupon, by the command's idempotency key: {"code"}, so that a retry
 // answers the code the first attempt issued.
 inline constexpr const char* kCouponIssueRecord = "coupon_issue";
+// A checkout's use or release of a coupon, by the command's idempotency key: the coupon as that
+// command left it, so that a retry answers what the first attempt did.
+inline constexpr const char* kCouponUseRecord = "coupon_use";
 
 // Problems of the mall's preparers, beside those of mall/catalog.h and mall/coupon.h.
 inline constexpr const char* kUnknownItem = "unknown_item";
@@ -108,8 +112,13 @@ class StepPreparer final : public store::Preparer {
                              const store::Records& records) override;
 
  private:
+  // The item in the catalog, or, when it was retired, retired_: an item of that id without
+  // limits, so that its units taken still go back.
+  [[nodiscard]] const Item* item_or_retired(const std::string& item_id) const;
+
   MallSnapshot snapshot_;
   StepRequest request_;
+  Item retired_;
 };
 
 enum class CouponAction : std::uint8_t { issue, redeem, release };
