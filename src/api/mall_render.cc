@@ -111,7 +111,8 @@ nlohmann::json coupon_json(const mall::Coupon& coupon, const mall::CouponTemplat
                         {"order_id", text_or_null(coupon.order_id)},
                         {"redeemed_at", time_or_null(coupon.redeemed_at_us)},
                         {"discount", coupon.state == mall::CouponState::redeemed
-                                         ? nlohmann::json(coupon.discount_minor)
+                                         ? nlohmann::json{{"amount", coupon.discount_minor},
+                                                          {"currency", coupon.discount_currency}}
                                          : nlohmann::json(nullptr)}};
   return out;
 }

@@ -368,10 +368,10 @@ std::string_view trimmed(std::string_view text) {
 
 // ---- Coupon storage ------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 11> kCouponMembers = {
+constexpr std::array<std::string_view, 12> kCouponMembers = {
     "code",         "template_id",    "member_id",      "state",
     "issued_at_us", "valid_from_us",  "valid_until_us", "source",
-    "order_id",     "redeemed_at_us", "discount_minor"};
+    "order_id",     "redeemed_at_us", "discount_minor", "discount_currency"};
 
 bool stored_text(const json& stored, std::string_view name, std::string& out) {
   const auto it = stored.find(name);
@@ -399,6 +399,7 @@ bool keeps_invariants(const Coupon& coupon) {
       coupon.member_id >= 0 && (coupon.state == CouponState::available) == (coupon.member_id == 0);
   const bool sound_redemption =
       redeemed == !coupon.order_id.empty() && coupon.discount_minor >= 0 &&
+      redeemed == !coupon.discount_currency.empty() &&
       (redeemed || (coupon.redeemed_at_us == 0 && coupon.discount_minor == 0));
   const bool sound_source = std::find(std::begin(kCouponSources), std::end(kCouponSources),
                                       coupon.source) != std::end(kCouponSources);
@@ -755,7 +756,8 @@ json coupon_to_json(const Coupon& coupon) {
           {"source", coupon.source},
           {"order_id", coupon.order_id},
           {"redeemed_at_us", coupon.redeemed_at_us},
-          {"discount_minor", coupon.discount_minor}};
+          {"discount_minor", coupon.discount_minor},
+          {"discount_currency", coupon.discount_currency}};
 }
 
 std::optional<Coupon> coupon_from_json(const json& stored) {
@@ -773,7 +775,8 @@ std::optional<Coupon> coupon_from_json(const json& stored) {
                         stored_text(stored, "source", coupon.source) &&
                         stored_text(stored, "order_id", coupon.order_id) &&
                         stored_integer(stored, "redeemed_at_us", coupon.redeemed_at_us) &&
-                        stored_integer(stored, "discount_minor", coupon.discount_minor);
+                        stored_integer(stored, "discount_minor", coupon.discount_minor) &&
+                        stored_text(stored, "discount_currency", coupon.discount_currency);
   if (!complete) return std::nullopt;
   const auto parsed_state = coupon_state_of(state);
   if (!parsed_state) return std::nullopt;

@@ -8,8 +8,9 @@
 // Invariants of a Coupon (coupon_from_json refuses a stored coupon that breaks one):
 //   1. state == available exactly when member_id == 0: a pool code nobody holds. Issued and
 //      redeemed coupons belong to one member (a pool code is assigned to whoever redeems it).
-//   2. state == redeemed exactly when order_id is not empty; redeemed_at_us and discount_minor
-//      are 0 unless the coupon is redeemed, and discount_minor is never negative.
+//   2. state == redeemed exactly when order_id and discount_currency are not empty;
+//      redeemed_at_us and discount_minor are 0 unless the coupon is redeemed, and discount_minor
+//      is never negative.
 //   3. valid_from_us < valid_until_us. A coupon is expired from valid_until_us on; expiry is not
 //      a state.
 //   4. code is canonical (normalize_imported_code(code) == code), template_id is a template id
@@ -121,6 +122,7 @@ struct Coupon {
   std::string order_id;           // when redeemed
   TimeUs redeemed_at_us = 0;      // when redeemed
   MinorUnits discount_minor = 0;  // taken off the order when redeemed
+  std::string discount_currency;  // the order's currency when redeemed; else empty
   friend bool operator==(const Coupon&, const Coupon&) = default;
 };
 

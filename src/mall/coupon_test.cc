@@ -341,11 +341,12 @@ TEST(CouponStorage, RoundTripsEveryState) {
   redeemed.order_id = "order-991";
   redeemed.redeemed_at_us = at("2026-03-05T12:00:00Z");
   redeemed.discount_minor = 500;
+  redeemed.discount_currency = "GBP";
   for (const Coupon& coupon : {issued_coupon(), pooled, redeemed}) {
     const json stored = coupon_to_json(coupon);
     SCOPED_TRACE(stored.dump());
     EXPECT_EQ(stored["state"], coupon_state_name(coupon.state));
-    EXPECT_EQ(stored.size(), 11U);
+    EXPECT_EQ(stored.size(), 12U);
     EXPECT_EQ(coupon_from_json(stored), coupon);
     EXPECT_EQ(coupon_from_json(json::parse(stored.dump())), coupon);
   }
@@ -380,6 +381,7 @@ TEST(CouponStorage, RefusesEveryMalformedCoupon) {
       with(with(valid, "/state", "available"), "/source", "pool"),  // available but held
       with(valid, "/order_id", "order-1"),                          // an order but not redeemed
       with(valid, "/discount_minor", 5),
+      with(valid, "/discount_currency", "GBP"),  // a discount's currency but not redeemed
       with(valid, "/redeemed_at_us", 5),
       with(valid, "/state", "redeemed"),  // redeemed without an order
       with(valid, "/valid_until_us", valid["valid_from_us"]),

@@ -784,7 +784,7 @@ TEST_F(ApiMall, ACheckoutCouponIsUsedOnceAndOnlyByItsHolder) {
   ASSERT_EQ(used.status, 200) << used.describe();
   EXPECT_EQ(used.json()["state"], "redeemed");
   EXPECT_EQ(used.json()["order_id"], "shop-1001");
-  EXPECT_EQ(used.json()["discount"], 500);
+  EXPECT_EQ(used.json()["discount"], usd(500));
   const HttpResponse replay =
       use_coupon(typed_carelessly(code), member, "shop-1001", usd_order(10000), key);
   ASSERT_EQ(replay.status, 200) << replay.describe();
@@ -950,7 +950,7 @@ TEST_F(ApiMall, ARetriedCouponUseAnswersWhatTheFirstAttemptDidAndAReleasedPoolCo
   EXPECT_EQ(retried.header("idempotent-replayed"), "true");
   EXPECT_EQ(retried.json()["state"], "redeemed");
   EXPECT_EQ(retried.json()["order_id"], "o-1");
-  EXPECT_EQ(retried.json()["discount"], 500);
+  EXPECT_EQ(retried.json()["discount"], usd(500));
   EXPECT_EQ(coupon("SPRING-0001")["state"], "available") << "a replay changes nothing";
 
   const HttpResponse other = use_coupon("SPRING-0001", second, "o-2", usd_order(10000));

@@ -1994,7 +1994,8 @@ class Walk:
         key = self.key()
         redeemed = self.call("POST", redeem, params, body=used, headers=key, expect=200)
         if isinstance(redeemed.json, dict) and (redeemed.json.get("state") != "redeemed"
-                                                or redeemed.json.get("discount") != 500):
+                                                or (redeemed.json.get("discount") or {})
+                                                .get("amount") != 500):
             self.fail(f"POST {redeem}",
                       f"expected redeemed with discount 500: {short(redeemed.json)}")
         self.idempotency("POST", redeem, params, used, redeemed, key,

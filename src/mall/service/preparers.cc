@@ -450,6 +450,7 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
     coupon.order_id = request_.order_id;
     coupon.redeemed_at_us = command.at_us;
     coupon.discount_minor = check.discount_minor;
+    coupon.discount_currency = request_.order.currency;
     command.body = ledger::RecordEvent{"coupon_redeemed"};
     command.reason = "coupon " + coupon.code + " used for order " + request_.order_id;
   } else {
@@ -463,6 +464,7 @@ store::Preparation CouponPreparer::prepare(ledger::Command& command, const Count
     coupon.order_id.clear();
     coupon.redeemed_at_us = 0;
     coupon.discount_minor = 0;
+    coupon.discount_currency.clear();
     command.body = ledger::RecordEvent{"coupon_released"};
     command.reason = "coupon " + coupon.code + " released from order " + request_.order_id;
   }
