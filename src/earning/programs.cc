@@ -129,7 +129,40 @@ void prefix_errors(std::vector<FieldError>& errors, std::size_t from, const std:
     errors[i].field = path + (errors[i].field.empty() ? "" : "." + errors[i].field);
 }
 
+// The stored document with its "version" member.
+nlohmann::json with_version(const store::EarningDocument& stored) {
+  nlohmann::json document = nlohmann::json::parse(stored.document, nullptr, false);
+  document["version"] = stored.version;
+  return document;
+}
+
 }  // namespace
+
+std::optional<std::int64_t> take_version(nlohmann::json& document,
+                                         std::vector<FieldError>& errors) {
+  auto version = document.find("version");
+  if (version == document.end()) return std::nullopt;
+  std::optional<std::int64_t> expected;
+  if (version->is_number_integer() && version->get<std::int64_t>() >= 0)
+    expected = version->get<std::int64_t>();
+  else
+    errors.push_back({"version", "must be the version you read (an integer >= 0)"});
+  document.erase("version");
+  return expected;
+}
+
+std::vector<nlohmann::json> document_versions(store::EarningDocuments& documents,
+                                              const std::string& kind, const std::string& id) {
+  std::vector<nlohmann::json> out;
+  for (const store::EarningDocument& stored : documents.versions(kind, id)) {
+    out.push_back({{"version", stored.version},
+                   {"retired", stored.retired},
+                   {"created_at", format_rfc3339_utc(stored.created_at_us)},
+                   {"created_by", stored.created_by},
+                   {"document", with_version(stored)}});
+  }
+  return out;
+}
 
 std::string_view kind_name(DocumentKind kind) {
   switch (kind) {
@@ -262,13 +295,7 @@ EarningPrograms::Saved EarningPrograms::save(DocumentKind kind, const std::strin
   Saved out;
   nlohmann::json document = body;
   const bool singleton = kind == DocumentKind::tiers || kind == DocumentKind::engagement;
-  if (auto version = document.find("version"); version != document.end()) {
-    if (version->is_number_integer() && version->get<std::int64_t>() >= 0)
-      expected_version = version->get<std::int64_t>();  // 0: never saved
-    else
-      out.errors.push_back({"version", "must be the version you read (an integer >= 0)"});
-    document.erase("version");
-  }
+  if (auto version = take_version(document, out.errors)) expected_version = version;
   if (!singleton && !id.empty()) {
     auto given = document.find("id");
     if (given == document.end())
@@ -341,27 +368,13 @@ EarningPrograms::Saved EarningPrograms::retire(DocumentKind kind, const std::str
 
 std::vector<nlohmann::json> EarningPrograms::in_force(DocumentKind kind) {
   std::vector<nlohmann::json> out;
-  for (const store::EarningDocument& stored : documents_.in_force(std::string(kind_name(kind)))) {
-    nlohmann::json document = nlohmann::json::parse(stored.document, nullptr, false);
-    document["version"] = stored.version;
-    out.push_back(std::move(document));
-  }
+  for (const store::EarningDocument& stored : documents_.in_force(std::string(kind_name(kind))))
+    out.push_back(with_version(stored));
   return out;
 }
 
 std::vector<nlohmann::json> EarningPrograms::versions(DocumentKind kind, const std::string& id) {
-  std::vector<nlohmann::json> out;
-  for (const store::EarningDocument& stored :
-       documents_.versions(std::string(kind_name(kind)), id)) {
-    nlohmann::json document = nlohmann::json::parse(stored.document, nullptr, false);
-    document["version"] = stored.version;
-    out.push_back({{"version", stored.version},
-                   {"retired", stored.retired},
-                   {"created_at", format_rfc3339_utc(stored.created_at_us)},
-                   {"created_by", stored.created_by},
-                   {"document", std::move(document)}});
-  }
-  return out;
+  return document_versions(documents_, std::string(kind_name(kind)), id);
 }
 
 std::optional<rules::Program> EarningPrograms::with_draft(const nlohmann::json& draft,

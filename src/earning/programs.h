@@ -21,6 +21,16 @@ namespace pointsmall::earning {
 enum class DocumentKind : std::uint8_t { rule, campaign, tiers, engagement };
 std::string_view kind_name(DocumentKind kind);
 
+// Every version of the stored document (kind, id), newest first, each {"version", "retired",
+// "created_at", "created_by", "document"} (the document with its "version" member); empty when
+// the id was never saved. For the earning documents and the mall's catalog documents alike.
+std::vector<nlohmann::json> document_versions(store::EarningDocuments& documents,
+                                              const std::string& kind, const std::string& id);
+
+// Takes "version" out of a document's body: the version the caller read (0: never saved), when
+// the body says one; nullopt and an error at "version" when that is not an integer >= 0.
+std::optional<std::int64_t> take_version(nlohmann::json& document, std::vector<FieldError>& errors);
+
 // The standing rule a new program starts with: `points` per whole unit of `currency` (which has
 // `minor_digits` digits after the point) on purchases, on what the customer paid.
 rules::Rule base_rate_rule(const std::string& currency, int minor_digits, Points points);

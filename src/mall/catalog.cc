@@ -4,7 +4,6 @@
 #include <array>
 #include <cctype>
 #include <cstddef>
-#include <functional>
 #include <iterator>
 #include <limits>
 #include <string_view>
@@ -20,7 +19,6 @@ using nlohmann::json;
 __extension__ using Int128 = __int128;  // products of prices and quantities exceed 64 bits
 
 // Limits of an item document (each list and text has one).
-constexpr std::size_t kMaxIdLength = 64;
 constexpr std::size_t kMaxNameLength = 128;
 constexpr std::size_t kMaxDescriptionLength = 4000;
 constexpr std::size_t kMaxLabelLength = 64;  // category, brand, tag
@@ -57,52 +55,6 @@ constexpr std::array<std::string_view, 8> kAddressFields = {
 
 // ---- Words ---------------------------------------------------------------------------------
 
-std::string join(const std::vector<std::string_view>& names) {
-  std::string joined;
-  for (const std::string_view name : names) {
-    if (!joined.empty()) joined += ", ";
-    joined += name;
-  }
-  return joined;
-}
-
-template <std::size_t N>
-std::vector<std::string_view> as_list(const std::array<std::string_view, N>& names) {
-  return {names.begin(), names.end()};
-}
-
-// The number of single-character edits between two names, for "did you mean" hints.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// `start` + "; did you mean "amount"? Known: a, b, c" (the hint only within two edits).
-std::string with_hint(std::string start, std::string_view name,
-                      const std::vector<std::string_view>& known) {
-  std::string_view nearest;
-  std::size_t nearest_distance = 3;
-  for (const std::string_view candidate : known) {
-    const std::size_t distance = edit_distance(name, candidate);
-    if (distance < nearest_distance) {
-      nearest = candidate;
-      nearest_distance = distance;
-    }
-  }
-  if (!nearest.empty()) start += "; did you mean \"" + std::string(nearest) + "\"?";
-  return start + " Known: " + join(known);
-}
-
 bool contains(const std::vector<std::string>& values, std::string_view value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
@@ -111,77 +63,18 @@ bool is_blank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c == ' '; });
 }
 
-// Empty when `text` is an id ([a-z0-9_-], 1..64).
-std::string id_problem(std::string_view text) {
-  if (text.empty() || text.size() > kMaxIdLength) return "must have 1 to 64 characters";
-  const bool valid = std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-  return valid ? "" : "must use only a-z, 0-9, _ and -";
-}
-
 // ---- Reading -------------------------------------------------------------------------------
 
-// One JSON object of a document: `fields` reads its scalars, `object` serves the rest.
-struct Reader {
-  Reader(const json& value, std::string object_path, std::vector<FieldError>& error_list)
-      : object(value), fields(value, std::move(object_path), error_list), errors(error_list) {}
-
-  [[nodiscard]] const json* find(std::string_view name) const {
-    const auto it = object.find(name);
-    return it == object.end() ? nullptr : &*it;
-  }
-  void error(std::string_view name, std::string message) { fields.error(name, std::move(message)); }
-
-  const json& object;
-  Fields fields;
-  std::vector<FieldError>& errors;
-};
-
-void reject_unknown(Reader& reader, const std::vector<std::string_view>& known) {
-  for (const auto& member : reader.object.items()) {
-    const std::string& name = member.key();
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      reader.error(name, with_hint("is not a known field", name, known));
-  }
-}
-
-// The object `name` of `parent`; nullopt (an error unless simply absent) otherwise.
-std::optional<Reader> child(Reader& parent, std::string_view name) {
-  const json* value = parent.find(name);
-  if (value == nullptr) return std::nullopt;
-  if (!value->is_object()) {
-    parent.error(name, "must be an object, not " + json_type_name(*value));
-    return std::nullopt;
-  }
-  return Reader(*value, parent.fields.path_of(name), parent.errors);
-}
-
-bool read_boolean(Reader& reader, std::string_view name, bool fallback) {
-  const json* value = reader.find(name);
-  if (value == nullptr) return fallback;
-  if (!value->is_boolean()) {
-    reader.error(name, "must be true or false, not " + json_type_name(*value));
-    return fallback;
-  }
-  return value->get<bool>();
-}
-
-std::optional<std::string> read_id(Reader& reader, std::string_view name, bool required) {
-  auto id = reader.fields.text(name, TextRule{.required = required, .max_length = kMaxIdLength});
-  if (!id) return std::nullopt;
-  std::string problem = id_problem(*id);
-  if (!problem.empty()) {
-    reader.error(name, std::move(problem));
-    return std::nullopt;
-  }
-  return id;
+// Records an error with a "did you mean" hint for every member of `reader` not in `known`.
+void reject_unknown(Fields& reader, const std::vector<std::string_view>& known) {
+  reader.reject_unknown(
+      known, [&](std::string_view name) { return with_hint("is not a known field", name, known); });
 }
 
 // One of `names`, with a "did you mean" hint when it is not.
-std::optional<std::size_t> read_choice(Reader& reader, std::string_view name, bool required,
+std::optional<std::size_t> read_choice(Fields& reader, std::string_view name, bool required,
                                        const std::vector<std::string_view>& names) {
-  auto text = reader.fields.text(name, TextRule{.required = required, .max_length = 64});
+  auto text = reader.text(name, TextRule{.required = required, .max_length = 64});
   if (!text) return std::nullopt;
   const auto it = std::find(names.begin(), names.end(), *text);
   if (it == names.end()) {
@@ -192,70 +85,19 @@ std::optional<std::size_t> read_choice(Reader& reader, std::string_view name, bo
 }
 
 // A text of 0..max_length characters; "" when absent or invalid.
-std::string read_text(Reader& reader, std::string_view name, std::size_t max_length) {
-  return reader.fields.text(name, TextRule{.min_length = 0, .max_length = max_length}).value_or("");
+std::string read_text(Fields& reader, std::string_view name, std::size_t max_length) {
+  return reader.text(name, TextRule{.min_length = 0, .max_length = max_length}).value_or("");
 }
 
 // A required text that is not blank; "" when absent or invalid.
-std::string read_required_text(Reader& reader, std::string_view name, std::size_t max_length) {
-  auto text = reader.fields.text(name, TextRule{.required = true, .max_length = max_length});
+std::string read_required_text(Fields& reader, std::string_view name, std::size_t max_length) {
+  auto text = reader.text(name, TextRule{.required = true, .max_length = max_length});
   if (!text) return "";
   if (is_blank(*text)) {
     reader.error(name, "must not be blank");
     return "";
   }
   return std::move(*text);
-}
-
-// The texts of the array `name` (at most `max_items`), each passing `problem_of` (which returns
-// "" for a good one); problems are recorded at "name[i]".
-std::vector<std::string> read_texts(
-    Reader& reader, std::string_view name, std::size_t max_items,
-    const std::function<std::string(std::string_view)>& problem_of) {
-  const json* value = reader.find(name);
-  if (value == nullptr) return {};
-  if (!value->is_array()) {
-    reader.error(name, "must be an array of strings, not " + json_type_name(*value));
-    return {};
-  }
-  if (value->size() > max_items) {
-    reader.error(name, "must have at most " + std::to_string(max_items) + " elements");
-    return {};
-  }
-  std::vector<std::string> texts;
-  for (std::size_t i = 0; i < value->size(); ++i) {
-    const std::string element = std::string(name) + "[" + std::to_string(i) + "]";
-    const json& text = (*value)[i];
-    std::string problem = text.is_string() ? problem_of(text.get_ref<const std::string&>())
-                                           : "must be a string, not " + json_type_name(text);
-    if (!problem.empty()) {
-      reader.error(element, std::move(problem));
-      continue;
-    }
-    texts.push_back(text.get<std::string>());
-  }
-  return texts;
-}
-
-std::size_t code_points(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-bool has_control_characters(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7F;
-  });
-}
-
-// Empty when `text` has 1..max_length characters and no control characters.
-std::string label_problem(std::string_view text, std::size_t max_length) {
-  const std::size_t length = code_points(text);
-  if (length < 1 || length > max_length)
-    return "must have 1 to " + std::to_string(max_length) + " characters";
-  return has_control_characters(text) ? "must not contain control characters" : "";
 }
 
 // Empty when `url` is an https:// or http:// URL or an absolute path ("/images/a.png"; not
@@ -276,64 +118,58 @@ std::string image_problem(std::string_view url) {
 
 // ---- Reading an item -----------------------------------------------------------------------
 
-void read_descriptions(Reader& reader, Item& item) {
-  item.id = read_id(reader, "id", true).value_or("");
+void read_descriptions(Fields& reader, Item& item) {
+  item.id = reader.id("id", true).value_or("");
   item.name = read_required_text(reader, "name", kMaxNameLength);
   item.description = read_text(reader, "description", kMaxDescriptionLength);
   item.category = read_text(reader, "category", kMaxLabelLength);
   item.brand = read_text(reader, "brand", kMaxLabelLength);
-  item.tags = read_texts(reader, "tags", kMaxTags,
-                         [](std::string_view tag) { return label_problem(tag, kMaxLabelLength); });
-  item.images = read_texts(reader, "images", kMaxImages, image_problem);
+  item.tags = reader.texts("tags", kMaxTags, [](std::string_view tag) {
+    return text_problem(tag, TextRule{.max_length = kMaxLabelLength});
+  });
+  item.images = reader.texts("images", kMaxImages, image_problem);
 }
 
-void read_prices(Reader& reader, Item& item) {
-  item.points_price = reader.fields.integer("points_price", true, 1, kMaxPointsPrice).value_or(1);
-  if (auto cash = reader.fields.money("cash_price", false, 1))
+void read_prices(Fields& reader, Item& item) {
+  item.points_price = reader.integer("points_price", true, 1, kMaxPointsPrice).value_or(1);
+  if (auto cash = reader.money("cash_price", false, 1))
     item.cash_price = CashPrice{cash->amount, std::move(cash->currency)};
-  item.stock = reader.fields.integer("stock", false, 0, kMaxStock);
+  item.stock = reader.integer("stock", false, 0, kMaxStock);
 }
 
-std::optional<PeriodLimit> read_period_limit(Reader& parent, std::string_view name) {
-  auto reader = child(parent, name);
+std::optional<PeriodLimit> read_period_limit(Fields& parent, std::string_view name) {
+  auto reader = parent.object(name, false);
   if (!reader) return std::nullopt;
-  const auto units = reader->fields.integer("units", true, 1, kMaxPeriodUnits);
-  const auto period = read_choice(*reader, "period", true, as_list(kPeriodNames));
+  const auto units = reader->integer("units", true, 1, kMaxPeriodUnits);
+  const auto period = read_choice(*reader, "period", true, name_list(kPeriodNames));
   reject_unknown(*reader, {"units", "period"});
   if (!units || !period) return std::nullopt;
   return PeriodLimit{*units, static_cast<rules::Period>(*period)};
 }
 
-void read_limits(Reader& parent, Item& item) {
-  auto reader = child(parent, "limits");
+void read_limits(Fields& parent, Item& item) {
+  auto reader = parent.object("limits", false);
   if (!reader) return;
-  item.limits.per_order = reader->fields.integer("per_order", false, 1, kMaxPerOrder);
+  item.limits.per_order = reader->integer("per_order", false, 1, kMaxPerOrder);
   item.limits.per_member = read_period_limit(*reader, "per_member");
   item.limits.global = read_period_limit(*reader, "global");
   reject_unknown(*reader, {"per_order", "per_member", "global"});
 }
 
-// Kept to whole seconds (rounded down), as to_json writes them.
-std::optional<TimeUs> whole_seconds(std::optional<TimeUs> at_us) {
-  if (!at_us) return std::nullopt;
-  const TimeUs within = ((*at_us % kMicrosPerSecond) + kMicrosPerSecond) % kMicrosPerSecond;
-  return *at_us - within;
-}
-
-void read_window(Reader& parent, Item& item) {
-  auto reader = child(parent, "window");
+void read_window(Fields& parent, Item& item) {
+  auto reader = parent.object("window", false);
   if (!reader) return;
-  item.window.from_us = whole_seconds(reader->fields.time("from", false));
-  item.window.until_us = whole_seconds(reader->fields.time("until", false));
+  item.window.from_us = reader->whole_second_time("from", false);
+  item.window.until_us = reader->whole_second_time("until", false);
   if (item.window.from_us && item.window.until_us && *item.window.until_us <= *item.window.from_us)
     reader->error("until", "must be after window.from");
   reject_unknown(*reader, {"from", "until"});
 }
 
 // The id field `name` that items of kind `owner` must have and other items must not have.
-std::string read_kind_id(Reader& reader, std::string_view name, std::optional<ItemKind> kind,
+std::string read_kind_id(Fields& reader, std::string_view name, std::optional<ItemKind> kind,
                          ItemKind owner) {
-  const bool present = reader.find(name) != nullptr;
+  const bool present = reader.has(name);
   if (kind && *kind != owner) {
     if (present) reader.error(name, "is only for items of kind " + kind_name(owner));
     return "";
@@ -342,13 +178,12 @@ std::string read_kind_id(Reader& reader, std::string_view name, std::optional<It
     reader.error(name, "is required for items of kind " + kind_name(owner));
     return "";
   }
-  return read_id(reader, name, false).value_or("");
+  return reader.id(name, false).value_or("");
 }
 
-void read_tiers(Reader& reader, Item& item, std::optional<ItemKind> kind) {
-  item.eligible_tiers = read_texts(reader, "eligible_tiers", kMaxEligibleTiers,
-                                   [](std::string_view id) { return id_problem(id); });
-  item.tier_discount = read_boolean(reader, "tier_discount", true);
+void read_tiers(Fields& reader, Item& item, std::optional<ItemKind> kind) {
+  item.eligible_tiers = reader.texts("eligible_tiers", kMaxEligibleTiers, id_problem);
+  item.tier_discount = reader.boolean("tier_discount", true);
   item.coupon_template = read_kind_id(reader, "coupon_template", kind, ItemKind::coupon);
   item.tier = read_kind_id(reader, "tier", kind, ItemKind::tier_upgrade);
 }
@@ -575,9 +410,9 @@ bool text_matches(const Item& item, std::string_view text) {
 // ---- Shipping ------------------------------------------------------------------------------
 
 // Optional: 4..32 of digits, spaces, + - ( ), at least 4 of them digits; "" when absent or invalid.
-std::string read_phone(Reader& reader) {
-  auto phone = reader.fields.text(
-      "phone", TextRule{.min_length = kMinPhoneLength, .max_length = kMaxPhoneLength});
+std::string read_phone(Fields& reader) {
+  auto phone =
+      reader.text("phone", TextRule{.min_length = kMinPhoneLength, .max_length = kMaxPhoneLength});
   if (!phone) return "";
   const bool allowed = std::all_of(phone->begin(), phone->end(), [](char c) {
     return (c >= '0' && c <= '9') || c == ' ' || c == '+' || c == '-' || c == '(' || c == ')';
@@ -594,9 +429,9 @@ std::string read_phone(Reader& reader) {
 }
 
 // Required: an ISO 3166-1 alpha-2 code ("GB"); "" when absent or invalid.
-std::string read_country(Reader& reader) {
+std::string read_country(Fields& reader) {
   auto country =
-      reader.fields.text("country", TextRule{.required = true, .min_length = 2, .max_length = 2});
+      reader.text("country", TextRule{.required = true, .min_length = 2, .max_length = 2});
   if (!country) return "";
   if (!std::all_of(country->begin(), country->end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     reader.error("country", "must be an ISO 3166-1 alpha-2 code of two upper-case letters");
@@ -608,8 +443,7 @@ std::string read_country(Reader& reader) {
 }  // namespace
 
 std::string kind_name(ItemKind kind) {
-  const auto index = static_cast<std::size_t>(kind);
-  return index < kKindNames.size() ? std::string(kKindNames[index]) : "unknown";
+  return std::string(enum_name(kKindNames, kind));
 }
 
 bool needs_shipping(const Item& item) {
@@ -624,9 +458,9 @@ std::optional<Item> read_item(const nlohmann::json& document, std::vector<FieldE
     return std::nullopt;
   }
   const std::size_t before = errors.size();
-  Reader reader(document, "", errors);
+  Fields reader(document, "", errors);
   Item item;
-  const auto kind = read_choice(reader, "kind", true, as_list(kKindNames));
+  const auto kind = read_choice(reader, "kind", true, name_list(kKindNames));
   if (kind) item.kind = static_cast<ItemKind>(*kind);
   const std::optional<ItemKind> known_kind =
       kind ? std::optional<ItemKind>(item.kind) : std::nullopt;
@@ -635,8 +469,8 @@ std::optional<Item> read_item(const nlohmann::json& document, std::vector<FieldE
   read_limits(reader, item);
   read_window(reader, item);
   read_tiers(reader, item, known_kind);
-  item.active = read_boolean(reader, "active", true);
-  reject_unknown(reader, as_list(kItemFields));
+  item.active = reader.boolean("active", true);
+  reject_unknown(reader, name_list(kItemFields));
   if (errors.size() != before) return std::nullopt;
   return item;
 }
@@ -810,18 +644,17 @@ std::optional<ShippingAddress> read_shipping_address(const nlohmann::json& value
     return std::nullopt;
   }
   const std::size_t before = errors.size();
-  Reader reader(value, std::move(path), errors);
+  Fields reader(value, std::move(path), errors);
   ShippingAddress address;
   address.name = read_required_text(reader, "name", kMaxNameLength);
   address.phone = read_phone(reader);
   address.line1 = read_required_text(reader, "line1", kMaxAddressLine);
-  address.line2 = reader.fields.text("line2", TextRule{.max_length = kMaxAddressLine}).value_or("");
+  address.line2 = reader.text("line2", TextRule{.max_length = kMaxAddressLine}).value_or("");
   address.city = read_required_text(reader, "city", kMaxCityLength);
-  address.region =
-      reader.fields.text("region", TextRule{.max_length = kMaxCityLength}).value_or("");
+  address.region = reader.text("region", TextRule{.max_length = kMaxCityLength}).value_or("");
   address.postal_code = read_required_text(reader, "postal_code", kMaxPostalCodeLength);
   address.country = read_country(reader);
-  reject_unknown(reader, as_list(kAddressFields));
+  reject_unknown(reader, name_list(kAddressFields));
   if (errors.size() != before) return std::nullopt;
   return address;
 }

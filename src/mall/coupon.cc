@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
-#include <limits>
 #include <unordered_map>
 #include <utility>
 
@@ -20,7 +19,6 @@ using nlohmann::json;
 __extension__ using Int128 = __int128;  // products of prices and quantities exceed 64 bits
 
 // Limits of a template document.
-constexpr std::size_t kMaxIdLength = 64;
 constexpr std::size_t kMaxNameLength = 128;
 constexpr std::size_t kMaxDescriptionLength = 2000;
 constexpr std::size_t kMaxScopeEntries = 200;
@@ -37,124 +35,31 @@ constexpr std::array<std::string_view, 4> kBenefitKindNames = {"fixed_amount", "
                                                                "free_shipping", "free_item"};
 constexpr std::array<std::string_view, 3> kCouponStateNames = {"available", "issued", "redeemed"};
 
-template <std::size_t N>
-std::vector<std::string_view> as_list(const std::array<std::string_view, N>& names) {
-  return {names.begin(), names.end()};
-}
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> enum_of(const std::array<std::string_view, N>& names, std::string_view name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  if (it == names.end()) return std::nullopt;
-  return static_cast<Enum>(std::distance(names.begin(), it));
-}
-
-template <typename Enum, std::size_t N>
-std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {
-  const auto index = static_cast<std::size_t>(value);
-  return index < N ? names[index] : std::string_view("unknown");
-}
-
 bool contains(const std::vector<std::string_view>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string join(const std::vector<std::string_view>& names) {
-  std::string joined;
-  for (const std::string_view name : names) {
-    if (!joined.empty()) joined += ", ";
-    joined += name;
-  }
-  return joined;
-}
-
 bool is_id(std::string_view text) {
-  return !text.empty() && text.size() <= kMaxIdLength &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-         });
+  return id_problem(text).empty();
 }
 
 // ---- Reading templates ---------------------------------------------------------------------
 
-// One JSON object of a document: `fields` reads its scalars, `value` the shapes Fields has no
-// reader for (booleans, arrays of texts, nested objects). Nested readers share `errors`.
-struct Object {
-  Object(const json& object, std::string object_path, std::vector<FieldError>& error_list)
-      : value(object),
-        path(object_path),
-        fields(object, std::move(object_path), error_list),
-        errors(error_list) {}
-
-  [[nodiscard]] const json* find(std::string_view name) const {
-    const auto it = value.find(name);
-    return it == value.end() ? nullptr : &*it;
-  }
-  void error(std::string_view name, std::string message) { fields.error(name, std::move(message)); }
-
-  const json& value;
-  std::string path;  // "" for the document itself
-  Fields fields;
-  std::vector<FieldError>& errors;
-};
-
-std::optional<Object> child(Object& parent, std::string_view name, bool required) {
-  const json* value = parent.find(name);
-  if (value == nullptr) {
-    if (required) parent.error(name, "is required");
-    return std::nullopt;
-  }
-  if (!value->is_object()) {
-    parent.error(name, "must be an object, not " + json_type_name(*value));
-    return std::nullopt;
-  }
-  return Object(*value, parent.fields.path_of(name), parent.errors);
-}
-
-bool read_boolean(Object& object, std::string_view name, bool fallback) {
-  const json* value = object.find(name);
-  if (value == nullptr) return fallback;
-  if (!value->is_boolean()) {
-    object.error(name, "must be true or false, not " + json_type_name(*value));
-    return fallback;
-  }
-  return value->get<bool>();
-}
-
-std::optional<std::string> read_id(Object& object, std::string_view name) {
-  auto id = object.fields.text(name, TextRule{.required = true, .max_length = kMaxIdLength});
-  if (!id) return std::nullopt;
-  if (!is_id(*id)) {
-    object.error(name, "must use only a-z, 0-9, _ and -");
-    return std::nullopt;
-  }
-  return id;
+// An id. A text that is not one gets the one message "must use only a-z, 0-9, _ and -" once
+// Fields::text has checked its length (Fields::id words one of over 64 bytes otherwise).
+std::optional<std::string> read_id(Fields& object, std::string_view name) {
+  auto id = object.text(name, TextRule{.required = true, .max_length = kMaxIdLength});
+  if (!id || is_id(*id)) return id;
+  object.error(name, "must use only a-z, 0-9, _ and -");
+  return std::nullopt;
 }
 
 // The optional array `name` of 1..64-character texts, at most kMaxScopeEntries of them; each bad
 // element is an error at "name[i]".
-std::vector<std::string> read_texts(Object& object, std::string_view name) {
-  const json* value = object.find(name);
-  if (value == nullptr) return {};
-  if (!value->is_array()) {
-    object.error(name, "must be an array of strings, not " + json_type_name(*value));
-    return {};
-  }
-  if (value->size() > kMaxScopeEntries) {
-    object.error(name, "must have at most " + std::to_string(kMaxScopeEntries) + " elements");
-    return {};
-  }
-  // Each element is read by Fields as the one member "name[i]" of an object, so it is checked
-  // and its errors are worded and placed as those of any other text.
-  std::vector<std::string> texts;
-  for (std::size_t i = 0; i < value->size(); ++i) {
-    const std::string element = std::string(name) + "[" + std::to_string(i) + "]";
-    const json wrapper = {{element, (*value)[i]}};
-    Fields fields(wrapper, object.path, object.errors);
-    auto text = fields.text(element, TextRule{.required = true, .max_length = kMaxItemTextLength});
-    if (text) texts.push_back(std::move(*text));
-  }
-  return texts;
+std::vector<std::string> read_texts(Fields& object, std::string_view name) {
+  return object.texts(name, kMaxScopeEntries, [](std::string_view text) {
+    return text_problem(text, TextRule{.max_length = kMaxItemTextLength});
+  });
 }
 
 // An amount of money seen in the document, for the one-currency check.
@@ -163,11 +68,11 @@ struct AmountSeen {
   std::string currency;
 };
 
-std::optional<MinorUnits> read_money(Object& object, std::string_view name, bool required,
+std::optional<MinorUnits> read_money(Fields& object, std::string_view name, bool required,
                                      std::vector<AmountSeen>& amounts) {
-  auto money = object.fields.money(name, required, 1);
+  auto money = object.money(name, required, 1);
   if (!money) return std::nullopt;
-  amounts.push_back({object.fields.path_of(name), money->currency});
+  amounts.push_back({object.path_of(name), money->currency});
   return money->amount;
 }
 
@@ -196,9 +101,9 @@ const std::array<std::vector<std::string_view>, 4>& benefit_fields() {
   return fields;
 }
 
-void reject_foreign_benefit_fields(Object& benefit, std::optional<BenefitKind> kind) {
+void reject_foreign_benefit_fields(Fields& benefit, std::optional<BenefitKind> kind) {
   const std::vector<std::string_view> all = {"kind", "amount", "percent", "max_off", "sku"};
-  for (const auto& member : benefit.value.items()) {
+  for (const auto& member : benefit.members().items()) {
     const std::string& name = member.key();
     if (!contains(all, name)) {
       benefit.error(name, "is not a known field; a benefit has " + join(all));
@@ -213,71 +118,62 @@ void reject_foreign_benefit_fields(Object& benefit, std::optional<BenefitKind> k
   }
 }
 
-std::optional<CouponBenefit> read_benefit(Object& parent, std::vector<AmountSeen>& amounts) {
-  auto object = child(parent, "benefit", true);
+std::optional<CouponBenefit> read_benefit(Fields& parent, std::vector<AmountSeen>& amounts) {
+  auto object = parent.object("benefit", true);
   if (!object) return std::nullopt;
-  const std::size_t before = object->errors.size();
+  const std::size_t before = object->errors().size();
   CouponBenefit benefit;
-  const auto kind_name = object->fields.one_of("kind", true, as_list(kBenefitKindNames));
-  const auto kind = kind_name ? enum_of<BenefitKind>(kBenefitKindNames, *kind_name) : std::nullopt;
+  const auto kind = object->choice<BenefitKind>("kind", true, kBenefitKindNames);
   if (kind) benefit.kind = *kind;
   if (kind == BenefitKind::fixed_amount) {
     benefit.amount_minor = read_money(*object, "amount", true, amounts).value_or(0);
   } else if (kind == BenefitKind::percent) {
-    benefit.percent = object->fields.integer("percent", true, 1, kMaxPercent).value_or(0);
+    benefit.percent = object->integer("percent", true, 1, kMaxPercent).value_or(0);
     benefit.max_off_minor = read_money(*object, "max_off", false, amounts);
   } else if (kind == BenefitKind::free_item) {
-    benefit.sku =
-        object->fields.text("sku", TextRule{.required = true, .max_length = kMaxItemTextLength})
-            .value_or("");
+    benefit.sku = object->text("sku", TextRule{.required = true, .max_length = kMaxItemTextLength})
+                      .value_or("");
   }
   reject_foreign_benefit_fields(*object, kind);
-  if (object->errors.size() != before || !kind) return std::nullopt;
+  if (object->errors().size() != before || !kind) return std::nullopt;
   return benefit;
 }
 
-CouponScope read_scope(Object& parent) {
-  auto object = child(parent, "scope", false);
+CouponScope read_scope(Fields& parent) {
+  auto object = parent.object("scope", false);
   if (!object) return {};
   CouponScope scope;
   scope.skus = read_texts(*object, "skus");
   scope.categories = read_texts(*object, "categories");
-  object->fields.reject_unknown({"skus", "categories"});
+  object->reject_unknown({"skus", "categories"});
   return scope;
 }
 
-// A time of the fixed window, floored to a whole second (as to_json writes it).
-std::optional<TimeUs> read_second(Object& object, std::string_view name) {
-  const auto at_us = object.fields.time(name, true);
-  if (!at_us) return std::nullopt;
-  const TimeUs within_second = ((*at_us % kMicrosPerSecond) + kMicrosPerSecond) % kMicrosPerSecond;
-  return *at_us - within_second;
-}
-
-std::optional<CouponValidity> read_validity(Object& parent) {
-  auto object = child(parent, "validity", true);
+std::optional<CouponValidity> read_validity(Fields& parent) {
+  auto object = parent.object("validity", true);
   if (!object) return std::nullopt;
-  const std::size_t before = object->errors.size();
+  const std::size_t before = object->errors().size();
   CouponValidity validity;
-  const bool window = object->fields.has("from") || object->fields.has("until");
-  const bool relative = object->fields.has("days_after_issue");
+  const bool window = object->has("from") || object->has("until");
+  const bool relative = object->has("days_after_issue");
   if (window && relative) {
     parent.error("validity", "must have either from and until, or days_after_issue, not both");
   } else if (!window && !relative) {
     parent.error("validity", "must have from and until, or days_after_issue");
   } else if (relative) {
     validity.days_after_issue =
-        object->fields.integer("days_after_issue", true, 1, kMaxDaysAfterIssue).value_or(0);
+        object->integer("days_after_issue", true, 1, kMaxDaysAfterIssue).value_or(0);
   } else {
-    const auto from = read_second(*object, "from");
-    const auto until = read_second(*object, "until");
+    // Times of the fixed window are kept to whole seconds, as to_json writes them.
+    const auto from = object->whole_second_time("from", true);
+    const auto until = object->whole_second_time("until", true);
     if (from && until && *until <= *from)
       object->error("until", "must be after from (" + format_rfc3339_utc(*from) + ")");
     validity.from_us = from.value_or(0);
     validity.until_us = until.value_or(0);
   }
-  object->fields.reject_unknown({"from", "until", "days_after_issue"});
-  if (object->errors.size() != before) return std::nullopt;
+  object->reject_unknown({"from", "until", "days_after_issue"});
+  if (object->errors().size() != before) return std::nullopt;
   return validity;
 }
 
@@ -382,12 +278,10 @@ bool stored_text(const json& stored, std::string_view name, std::string& out) {
 
 bool stored_integer(const json& stored, std::string_view name, std::int64_t& out) {
   const auto it = stored.find(name);
-  if (it == stored.end() || !it->is_number_integer()) return false;
-  if (it->is_number_unsigned() &&
-      it->get<std::uint64_t>() >
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return false;
-  out = it->get<std::int64_t>();
+  if (it == stored.end()) return false;
+  const auto number = int64_of(*it);
+  if (!number) return false;
+  out = *number;
   return true;
 }
 
@@ -676,7 +570,7 @@ CouponCheck amount_check(const CouponTemplate& coupon_template, const CheckoutOr
 // ---- Templates -----------------------------------------------------------------------------
 
 std::string_view benefit_kind_name(BenefitKind kind) {
-  return name_of(kBenefitKindNames, kind);
+  return enum_name(kBenefitKindNames, kind);
 }
 
 std::optional<CouponTemplate> read_coupon_template(const json& document,
@@ -686,25 +580,24 @@ std::optional<CouponTemplate> read_coupon_template(const json& document,
     return std::nullopt;
   }
   const std::size_t before = errors.size();
-  Object object(document, "", errors);
+  Fields object(document, "", errors);
   CouponTemplate coupon_template;
   std::vector<AmountSeen> amounts;
   auto id = read_id(object, "id");
-  auto name = object.fields.text("name", TextRule{.required = true, .max_length = kMaxNameLength});
-  auto description = object.fields.text(
-      "description", TextRule{.min_length = 0, .max_length = kMaxDescriptionLength});
+  auto name = object.text("name", TextRule{.required = true, .max_length = kMaxNameLength});
+  auto description =
+      object.text("description", TextRule{.min_length = 0, .max_length = kMaxDescriptionLength});
   auto benefit = read_benefit(object, amounts);
   coupon_template.min_spend_minor = read_money(object, "min_spend", false, amounts);
   coupon_template.scope = read_scope(object);
   auto validity = read_validity(object);
   coupon_template.per_member_cap =
-      object.fields.integer("per_member_cap", false, 0, kMaxPerMemberCap).value_or(0);
-  coupon_template.global_cap =
-      object.fields.integer("global_cap", false, 0, kMaxGlobalCap).value_or(0);
-  coupon_template.stackable = read_boolean(object, "stackable", false);
+      object.integer("per_member_cap", false, 0, kMaxPerMemberCap).value_or(0);
+  coupon_template.global_cap = object.integer("global_cap", false, 0, kMaxGlobalCap).value_or(0);
+  coupon_template.stackable = object.boolean("stackable", false);
   coupon_template.currency = one_currency(amounts, errors);
-  object.fields.reject_unknown({"id", "name", "description", "benefit", "min_spend", "scope",
-                                "validity", "per_member_cap", "global_cap", "stackable"});
+  object.reject_unknown({"id", "name", "description", "benefit", "min_spend", "scope", "validity",
+                         "per_member_cap", "global_cap", "stackable"});
   if (errors.size() != before || !id || !name || !benefit || !validity) return std::nullopt;
   coupon_template.id = std::move(*id);
   coupon_template.name = std::move(*name);
@@ -738,11 +631,11 @@ json to_json(const CouponTemplate& coupon_template) {
 // ---- Coupons -------------------------------------------------------------------------------
 
 std::string_view coupon_state_name(CouponState state) {
-  return name_of(kCouponStateNames, state);
+  return enum_name(kCouponStateNames, state);
 }
 
 std::optional<CouponState> coupon_state_of(std::string_view name) {
-  return enum_of<CouponState>(kCouponStateNames, name);
+  return enum_value<CouponState>(kCouponStateNames, name);
 }
 
 json coupon_to_json(const Coupon& coupon) {

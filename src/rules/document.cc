@@ -21,7 +21,6 @@ constexpr std::size_t kMaxOfRules = 50;
 constexpr std::size_t kMaxCampaignRules = 200;
 constexpr std::size_t kMaxTiers = 20;
 constexpr std::size_t kMaxStreakRewards = 50;
-constexpr std::size_t kMaxIdLength = 64;
 constexpr std::size_t kMaxItemTextLength = 64;
 constexpr std::size_t kMaxConditionTextLength = 128;
 constexpr Points kMaxAwardPoints = 1'000'000;  // one effect, check-in, streak or referral award
@@ -47,38 +46,12 @@ constexpr std::array<std::string_view, 3> kDowngradeNames = {"drop_one", "recalc
 constexpr std::array<std::string_view, 7> kWeekdayNames = {"mon", "tue", "wed", "thu",
                                                            "fri", "sat", "sun"};
 
-template <std::size_t N>
-std::vector<std::string_view> as_list(const std::array<std::string_view, N>& names) {
-  return {names.begin(), names.end()};
-}
-
-template <typename Enum, std::size_t N>
-std::string name_of(const std::array<std::string_view, N>& names, Enum value) {
-  const auto index = static_cast<std::size_t>(value);
-  return index < N ? std::string(names[index]) : std::string("unknown");
-}
-
-template <typename Enum, std::size_t N>
-Enum enum_of(const std::array<std::string_view, N>& names, std::string_view name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return static_cast<Enum>(std::distance(names.begin(), it));
-}
-
 std::vector<std::string_view> event_type_names() {
   return {std::begin(kEventTypes), std::end(kEventTypes)};
 }
 
 bool contains(const std::vector<std::string_view>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-std::string join(const std::vector<std::string_view>& names) {
-  std::string joined;
-  for (const std::string_view name : names) {
-    if (!joined.empty()) joined += ", ";
-    joined += name;
-  }
-  return joined;
 }
 
 // ---- Condition fields --------------------------------------------------------------------------
@@ -178,129 +151,27 @@ std::string scope_problem(Scope scope, std::string_view event_type) {
 
 // ---- Reading -------------------------------------------------------------------------------
 
-// The number of single-character edits between two names, for "did you mean" hints.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// "is not a known field; did you mean "amount"? Known: a, b, c".
+// "is not a known field; did you mean "amount"? Known: a, b, c", or without a near name
+// "is not a known field. Known: a, b, c".
 std::string unknown_message(std::string_view what, std::string_view name,
                             const std::vector<std::string_view>& known) {
   std::string message = "is not a known " + std::string(what);
-  std::string_view nearest;
-  std::size_t nearest_distance = 3;  // hints only for at most two edits
-  for (const std::string_view candidate : known) {
-    const std::size_t distance = edit_distance(name, candidate);
-    if (distance < nearest_distance) {
-      nearest = candidate;
-      nearest_distance = distance;
-    }
-  }
-  if (!nearest.empty())
-    return message + "; did you mean \"" + std::string(nearest) + "\"? Known: " + join(known);
-  return message + ". Known: " + join(known);
+  if (nearest_name(name, known).empty()) message += '.';
+  return with_hint(std::move(message), name, known);
 }
 
-std::size_t code_points(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-// Empty when `text` is a valid id ([a-z0-9_-], 1..64).
-std::string id_problem(std::string_view text) {
-  if (text.empty() || text.size() > kMaxIdLength) return "must have 1 to 64 characters";
-  const bool valid = std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-  return valid ? "" : "must use only a-z, 0-9, _ and -";
-}
-
-// Empty when `text` is 1..max_length characters without control characters.
-std::string text_problem(std::string_view text, std::size_t max_length) {
-  const std::size_t length = code_points(text);
-  if (length < 1 || length > max_length)
-    return "must have 1 to " + std::to_string(max_length) + " characters";
-  const bool control = std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7F;
-  });
-  return control ? "must not contain control characters" : "";
-}
-
-std::optional<std::int64_t> integer_of(const json& value) {
-  if (!value.is_number_integer()) return std::nullopt;
-  if (value.is_number_unsigned() &&
-      value.get<std::uint64_t>() >
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return std::nullopt;
-  return value.get<std::int64_t>();
-}
-
-// One JSON object of a document. `fields` reads its scalars; `value` serves the shapes Fields has
-// no reader for (booleans, arrays of texts, nested objects). Readers of nested objects share
-// `errors`.
-struct Object {
-  Object(const json& object, std::string object_path, std::vector<FieldError>& error_list)
-      : value(object),
-        path(object_path),
-        fields(object, std::move(object_path), error_list),
-        errors(error_list) {}
-
-  [[nodiscard]] const json* find(std::string_view name) const {
-    const auto it = value.find(name);
-    return it == value.end() ? nullptr : &*it;
-  }
-  void error(std::string_view name, std::string message) { fields.error(name, std::move(message)); }
-  [[nodiscard]] std::string path_of(std::string_view name) const { return fields.path_of(name); }
-
-  const json& value;
-  std::string path;  // "" for the document itself
-  Fields fields;
-  std::vector<FieldError>& errors;
-};
-
-void reject_unknown(Object& object, const std::vector<std::string_view>& known) {
-  for (const auto& member : object.value.items()) {
-    if (!contains(known, member.key())) {
-      object.error(member.key(), unknown_message("field", member.key(), known));
-    }
-  }
-}
-
-std::optional<Object> child(Object& parent, std::string_view name, bool required) {
-  const json* value = parent.find(name);
-  if (value == nullptr) {
-    if (required) parent.error(name, "is required");
-    return std::nullopt;
-  }
-  if (!value->is_object()) {
-    parent.error(name, "must be an object, not " + json_type_name(*value));
-    return std::nullopt;
-  }
-  return Object(*value, parent.path_of(name), parent.errors);
+// Records an error with unknown_message for every member of `object` not in `known`.
+void reject_unknown(Fields& object, const std::vector<std::string_view>& known) {
+  object.reject_unknown(
+      known, [&](std::string_view name) { return unknown_message("field", name, known); });
 }
 
 // The objects of the array `name` (min..max of them), each read by `read(object)`.
 template <typename Read>
-void each_object(Object& parent, std::string_view name, bool required, std::size_t min,
+void each_object(Fields& parent, std::string_view name, bool required, std::size_t min,
                  std::size_t max, Read&& read) {
-  const json* value = parent.find(name);
-  if (value == nullptr) {
-    if (required) parent.error(name, "is required");
-    return;
-  }
+  const json* value = parent.find(name, required);
+  if (value == nullptr) return;
   if (!value->is_array()) {
     parent.error(name, "must be an array, not " + json_type_name(*value));
     return;
@@ -314,10 +185,11 @@ void each_object(Object& parent, std::string_view name, bool required, std::size
     std::string element_path = parent.path_of(name) + "[" + std::to_string(i) + "]";
     const json& element = (*value)[i];
     if (!element.is_object()) {
-      parent.errors.push_back({element_path, "must be an object, not " + json_type_name(element)});
+      parent.errors().push_back(
+          {element_path, "must be an object, not " + json_type_name(element)});
       continue;
     }
-    Object object(element, std::move(element_path), parent.errors);
+    Fields object(element, std::move(element_path), parent.errors());
     read(object);
   }
 }
@@ -352,7 +224,8 @@ std::optional<std::vector<std::string>> text_array(const json& value, const std:
       continue;
     }
     const auto& text = value[i].get_ref<const std::string&>();
-    std::string problem = rule.ids ? id_problem(text) : text_problem(text, rule.max_length);
+    std::string problem =
+        rule.ids ? id_problem(text) : text_problem(text, TextRule{.max_length = rule.max_length});
     if (!problem.empty()) {
       errors.push_back({element_path, std::move(problem)});
       valid = false;
@@ -364,66 +237,25 @@ std::optional<std::vector<std::string>> text_array(const json& value, const std:
   return texts;
 }
 
-std::vector<std::string> read_texts(Object& object, std::string_view name, const ListRule& rule) {
+std::vector<std::string> read_texts(Fields& object, std::string_view name, const ListRule& rule) {
   const json* value = object.find(name);
   if (value == nullptr) return {};
-  return text_array(*value, object.path_of(name), rule, object.errors)
+  return text_array(*value, object.path_of(name), rule, object.errors())
       .value_or(std::vector<std::string>{});
-}
-
-bool read_boolean(Object& object, std::string_view name, bool fallback) {
-  const json* value = object.find(name);
-  if (value == nullptr) return fallback;
-  if (!value->is_boolean()) {
-    object.error(name, "must be true or false, not " + json_type_name(*value));
-    return fallback;
-  }
-  return value->get<bool>();
-}
-
-std::optional<std::string> read_id(Object& object, std::string_view name) {
-  auto id = object.fields.text(name, TextRule{.required = true, .max_length = kMaxIdLength});
-  if (!id) return std::nullopt;
-  std::string problem = id_problem(*id);
-  if (!problem.empty()) {
-    object.error(name, std::move(problem));
-    return std::nullopt;
-  }
-  return id;
-}
-
-std::optional<std::string> read_currency(Object& object, std::string_view name, bool required) {
-  auto currency =
-      object.fields.text(name, TextRule{.required = required, .min_length = 3, .max_length = 3});
-  if (!currency) return std::nullopt;
-  if (!std::all_of(currency->begin(), currency->end(),
-                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
-    object.error(name, "must be an ISO 4217 code of three upper-case letters");
-    return std::nullopt;
-  }
-  return currency;
-}
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> read_enum(Object& object, std::string_view name, bool required,
-                              const std::array<std::string_view, N>& names) {
-  auto text = object.fields.one_of(name, required, as_list(names));
-  if (!text) return std::nullopt;
-  return enum_of<Enum>(names, *text);
 }
 
 // The version is the server's: accepted (so a document written by to_json reads back) and
 // otherwise ignored.
-void skip_version(Object& object) {
-  object.fields.integer("version", false, 1, std::numeric_limits<std::int64_t>::max());
+void skip_version(Fields& object) {
+  object.integer("version", false, 1, std::numeric_limits<std::int64_t>::max());
 }
 
 // A time of a window or campaign. With an offset or Z it is that instant; without one
 // ("2026-12-24T09:00:00" or "2026-12-24") it is a local time of the program (in a gap, the
 // first instant after it; in an overlap, the earlier instant). Kept to whole seconds.
-std::optional<TimeUs> read_time(Object& object, std::string_view name, bool required,
+std::optional<TimeUs> read_time(Fields& object, std::string_view name, bool required,
                                 const TimeZone& zone) {
-  auto text = object.fields.text(name, TextRule{.required = required, .max_length = 64});
+  auto text = object.text(name, TextRule{.required = required, .max_length = 64});
   if (!text) return std::nullopt;
   std::optional<TimeUs> at_us;
   if (text->size() == 10) {
@@ -440,8 +272,7 @@ std::optional<TimeUs> read_time(Object& object, std::string_view name, bool requ
                  "program such as 2026-12-24T00:00:00 or 2026-12-24");
     return std::nullopt;
   }
-  const TimeUs within_second = ((*at_us % kMicrosPerSecond) + kMicrosPerSecond) % kMicrosPerSecond;
-  return *at_us - within_second;
+  return whole_seconds(*at_us);
 }
 
 // "HH:MM" -> minutes since midnight; 00:00..24:00.
@@ -467,14 +298,14 @@ std::string format_minute_of_day(int minute) {
 // ---- Rules ---------------------------------------------------------------------------------
 
 // [low, high] of a between condition, or one integer.
-void read_number_value(Object& object, const json& value, Operator op, Condition& condition) {
+void read_number_value(Fields& object, const json& value, Operator op, Condition& condition) {
   if (op == Operator::between) {
-    if (!value.is_array() || value.size() != 2 || !integer_of(value[0]) || !integer_of(value[1])) {
+    if (!value.is_array() || value.size() != 2 || !int64_of(value[0]) || !int64_of(value[1])) {
       object.error("value", "must be an array [low, high] of two integers");
       return;
     }
-    const std::int64_t low = *integer_of(value[0]);
-    const std::int64_t high = *integer_of(value[1]);
+    const std::int64_t low = *int64_of(value[0]);
+    const std::int64_t high = *int64_of(value[1]);
     if (low > high) {
       object.error("value", "low (" + std::to_string(low) + ") must not be above high (" +
                                 std::to_string(high) + ")");
@@ -483,7 +314,7 @@ void read_number_value(Object& object, const json& value, Operator op, Condition
     condition.numbers = {low, high};
     return;
   }
-  const auto number = integer_of(value);
+  const auto number = int64_of(value);
   if (!number) {
     object.error("value", "must be an integer, not " + json_type_name(value));
     return;
@@ -491,7 +322,7 @@ void read_number_value(Object& object, const json& value, Operator op, Condition
   condition.numbers = {*number};
 }
 
-void read_condition_value(Object& object, const json& value, FieldType type, Operator op,
+void read_condition_value(Fields& object, const json& value, FieldType type, Operator op,
                           Condition& condition) {
   const ListRule list{.min_items = 1, .max_length = kMaxConditionTextLength};
   switch (type) {
@@ -511,21 +342,22 @@ void read_condition_value(Object& object, const json& value, FieldType type, Ope
           object.error("value", "must be a string, not " + json_type_name(value));
           return;
         }
-        std::string problem = text_problem(value.get_ref<const std::string&>(), list.max_length);
+        std::string problem = text_problem(value.get_ref<const std::string&>(),
+                                           TextRule{.max_length = list.max_length});
         if (!problem.empty()) return object.error("value", std::move(problem));
         condition.texts = {value.get<std::string>()};
         return;
       }
       [[fallthrough]];
     case FieldType::text_list:
-      if (auto texts = text_array(value, object.path_of("value"), list, object.errors))
+      if (auto texts = text_array(value, object.path_of("value"), list, object.errors()))
         condition.texts = std::move(*texts);
       return;
   }
 }
 
-const ConditionField* read_condition_field(Object& object, std::string_view event_type) {
-  auto name = object.fields.text("field", TextRule{.required = true, .max_length = 64});
+const ConditionField* read_condition_field(Fields& object, std::string_view event_type) {
+  auto name = object.text("field", TextRule{.required = true, .max_length = 64});
   if (!name) return nullptr;
   const ConditionField* field = find_condition_field(*name);
   if (field == nullptr) {
@@ -540,20 +372,22 @@ const ConditionField* read_condition_field(Object& object, std::string_view even
   return field;
 }
 
-std::optional<Condition> read_condition(Object& object, std::string_view event_type) {
-  const std::size_t before = object.errors.size();
+// The operator; nullopt (with an error) when it is not one, or not one `field` allows.
+std::optional<Operator> read_operator(Fields& object, const ConditionField* field) {
+  const auto op = object.choice<Operator>("op", true, kOperatorNames);
+  if (field == nullptr || !op) return op;
+  const auto allowed = operators_of(field->type);
+  if (contains(allowed, kOperatorNames[static_cast<std::size_t>(*op)])) return op;
+  object.error("op", "is not allowed for the " + std::string(type_name(field->type)) + " field " +
+                         std::string(field->name) + "; use one of " + join(allowed));
+  return std::nullopt;
+}
+
+std::optional<Condition> read_condition(Fields& object, std::string_view event_type) {
+  const std::size_t before = object.errors().size();
   Condition condition;
   const ConditionField* field = read_condition_field(object, event_type);
-  auto op = read_enum<Operator>(object, "op", true, kOperatorNames);
-  if (field != nullptr && op) {
-    const auto allowed = operators_of(field->type);
-    if (!contains(allowed, kOperatorNames[static_cast<std::size_t>(*op)])) {
-      object.error("op", "is not allowed for the " + std::string(type_name(field->type)) +
-                             " field " + std::string(field->name) + "; use one of " +
-                             join(allowed));
-      op.reset();
-    }
-  }
+  const auto op = read_operator(object, field);
   const json* value = object.find("value");
   if (value == nullptr) {
     object.error("value", "is required");
@@ -561,14 +395,14 @@ std::optional<Condition> read_condition(Object& object, std::string_view event_t
     read_condition_value(object, *value, field->type, *op, condition);
   }
   reject_unknown(object, {"field", "op", "value"});
-  if (object.errors.size() != before || field == nullptr || !op) return std::nullopt;
+  if (object.errors().size() != before || field == nullptr || !op) return std::nullopt;
   condition.field = std::string(field->name);
   condition.op = *op;
   return condition;
 }
 
-std::optional<ItemFilter> read_items(Object& rule, std::string_view event_type) {
-  auto object = child(rule, "items", false);
+std::optional<ItemFilter> read_items(Fields& rule, std::string_view event_type) {
+  auto object = rule.object("items", false);
   if (!object) return std::nullopt;
   std::string problem = scope_problem(Scope::purchase, event_type);
   if (!problem.empty()) rule.error("items", std::move(problem));
@@ -576,18 +410,18 @@ std::optional<ItemFilter> read_items(Object& rule, std::string_view event_type) 
   items.skus = read_texts(*object, "skus", ListRule{});
   items.categories = read_texts(*object, "categories", ListRule{});
   items.brands = read_texts(*object, "brands", ListRule{});
-  items.min_quantity =
-      object->fields.integer("min_quantity", false, 1, kMaxMinQuantity).value_or(1);
+  items.min_quantity = object->integer("min_quantity", false, 1, kMaxMinQuantity).value_or(1);
   reject_unknown(*object, {"skus", "categories", "brands", "min_quantity"});
   return items;
 }
 
-std::uint8_t read_weekdays(Object& window) {
+std::uint8_t read_weekdays(Fields& window) {
   constexpr std::uint8_t kEveryDay = 0x7F;
   const json* value = window.find("weekdays");
   if (value == nullptr) return kEveryDay;
   if (!value->is_array() || value->empty()) {
-    window.error("weekdays", "must be a non-empty array of days: " + join(as_list(kWeekdayNames)));
+    window.error("weekdays",
+                 "must be a non-empty array of days: " + join(name_list(kWeekdayNames)));
     return kEveryDay;
   }
   std::uint8_t weekdays = 0;
@@ -598,21 +432,21 @@ std::uint8_t read_weekdays(Object& window) {
                                                 day.get_ref<const std::string&>())
                                     : kWeekdayNames.end();
     if (it == kWeekdayNames.end()) {
-      window.errors.push_back({path, one_of_message(as_list(kWeekdayNames))});
+      window.errors().push_back({path, one_of_message(name_list(kWeekdayNames))});
       continue;
     }
     const auto bit = static_cast<std::uint8_t>(1U << std::distance(kWeekdayNames.begin(), it));
-    if ((weekdays & bit) != 0) window.errors.push_back({path, "repeats " + std::string(*it)});
+    if ((weekdays & bit) != 0) window.errors().push_back({path, "repeats " + std::string(*it)});
     weekdays = static_cast<std::uint8_t>(weekdays | bit);
   }
   return weekdays == 0 ? kEveryDay : weekdays;
 }
 
-void read_hours(Object& window_object, TimeWindow& window) {
-  auto object = child(window_object, "hours", false);
+void read_hours(Fields& window_object, TimeWindow& window) {
+  auto object = window_object.object("hours", false);
   if (!object) return;
   const auto read = [&](std::string_view name) -> std::optional<int> {
-    auto text = object->fields.text(name, TextRule{.required = true, .max_length = 16});
+    auto text = object->text(name, TextRule{.required = true, .max_length = 16});
     if (!text) return std::nullopt;
     auto minute = minute_of_day(*text);
     if (!minute) object->error(name, "must be a time of day HH:MM from 00:00 to 24:00");
@@ -630,9 +464,9 @@ void read_hours(Object& window_object, TimeWindow& window) {
   if (until) window.until_minute = *until;
 }
 
-TimeWindow read_window(Object& rule, const TimeZone& zone) {
+TimeWindow read_window(Fields& rule, const TimeZone& zone) {
   TimeWindow window;
-  auto object = child(rule, "window", false);
+  auto object = rule.object("window", false);
   if (!object) return window;
   const auto from = read_time(*object, "from", false, zone);
   const auto until = read_time(*object, "until", false, zone);
@@ -657,78 +491,77 @@ const std::array<std::vector<std::string_view>, 4>& effect_fields() {
   return fields;
 }
 
-void reject_foreign_effect_fields(Object& effect, std::optional<Effect::Kind> kind) {
+void reject_foreign_effect_fields(Fields& effect, std::optional<Effect::Kind> kind) {
   std::vector<std::string_view> all;
   for (const auto& fields : effect_fields()) {
     for (const std::string_view field : fields)
       if (!contains(all, field)) all.push_back(field);
   }
-  for (const auto& member : effect.value.items()) {
+  for (const auto& member : effect.members().items()) {
     const std::string& name = member.key();
     if (!contains(all, name)) {
       effect.error(name, unknown_message("field", name, all));
     } else if (kind && !contains(effect_fields()[static_cast<std::size_t>(*kind)], name)) {
-      effect.error(name, "does not apply to a " + name_of(kEffectKindNames, *kind) +
+      effect.error(name, "does not apply to a " + std::string(enum_name(kEffectKindNames, *kind)) +
                              " effect; it has " +
                              join(effect_fields()[static_cast<std::size_t>(*kind)]));
     }
   }
 }
 
-void read_per(Object& effect_object, Effect& effect) {
-  auto object = child(effect_object, "per", true);
+void read_per(Fields& effect_object, Effect& effect) {
+  auto object = effect_object.object("per", true);
   if (!object) return;
-  effect.per_minor = object->fields.integer("amount", true, 1, kMaxPerAmount).value_or(100);
-  effect.currency = read_currency(*object, "currency", true).value_or("");
+  effect.per_minor = object->integer("amount", true, 1, kMaxPerAmount).value_or(100);
+  effect.currency = object->currency("currency", true).value_or("");
   reject_unknown(*object, {"amount", "currency"});
 }
 
-void read_per_unit(Object& object, Effect& effect, std::string_view event_type, bool has_items) {
+void read_per_unit(Fields& object, Effect& effect, std::string_view event_type, bool has_items) {
   std::string problem = scope_problem(Scope::purchase, event_type);
   if (!problem.empty()) object.error("kind", "per_unit " + problem);
   read_per(object, effect);
-  effect.base = read_enum<EarnBase>(object, "base", false, kEarnBaseNames).value_or(EarnBase::paid);
-  effect.matching_items_only = read_boolean(object, "matching_items_only", false);
+  effect.base = object.choice<EarnBase>("base", false, kEarnBaseNames).value_or(EarnBase::paid);
+  effect.matching_items_only = object.boolean("matching_items_only", false);
   if (effect.matching_items_only && !has_items)
     object.error("matching_items_only", "needs an items filter on the rule");
 }
 
-Effect read_effect(Object& rule, std::string_view event_type, bool has_items) {
+Effect read_effect(Fields& rule, std::string_view event_type, bool has_items) {
   Effect effect;
-  auto object = child(rule, "effect", true);
+  auto object = rule.object("effect", true);
   if (!object) return effect;
-  const auto kind = read_enum<Effect::Kind>(*object, "kind", true, kEffectKindNames);
+  const auto kind = object->choice<Effect::Kind>("kind", true, kEffectKindNames);
   reject_foreign_effect_fields(*object, kind);
   if (!kind) return effect;
   effect.kind = *kind;
   if (effect.kind == Effect::Kind::multiplier) {
-    effect.percent =
-        static_cast<int>(object->fields.integer("percent", true, 101, 1000).value_or(200));
+    effect.percent = static_cast<int>(object->integer("percent", true, 101, 1000).value_or(200));
     effect.of_rules =
         read_texts(*object, "of_rules", ListRule{.max_items = kMaxOfRules, .ids = true});
     return effect;
   }
-  effect.points = object->fields.integer("points", true, 1, kMaxAwardPoints).value_or(0);
+  effect.points = object->integer("points", true, 1, kMaxAwardPoints).value_or(0);
   if (effect.kind == Effect::Kind::per_unit) read_per_unit(*object, effect, event_type, has_items);
   return effect;
 }
 
-Caps read_caps(Object& rule) {
+Caps read_caps(Fields& rule) {
   Caps caps;
-  auto object = child(rule, "caps", false);
+  auto object = rule.object("caps", false);
   if (!object) return caps;
-  caps.per_event = object->fields.integer("per_event", false, 0, kMaxTotal).value_or(0);
+  caps.per_event = object->integer("per_event", false, 0, kMaxTotal).value_or(0);
   std::vector<Period> periods;
-  each_object(*object, "per_member", false, 0, kPeriodNames.size(), [&](Object& cap) {
+  each_object(*object, "per_member", false, 0, kPeriodNames.size(), [&](Fields& cap) {
     MemberCap member_cap;
-    const auto period = read_enum<Period>(cap, "period", true, kPeriodNames);
+    const auto period = cap.choice<Period>("period", true, kPeriodNames);
     if (period && std::find(periods.begin(), periods.end(), *period) != periods.end())
-      cap.error("period", "repeats " + name_of(kPeriodNames, *period));
-    const std::size_t before = cap.errors.size();
-    const auto points = cap.fields.integer("points", false, 0, kMaxTotal);
-    const auto times = cap.fields.integer("times", false, 0, kMaxCapTimes);
-    if (cap.errors.size() == before && points.value_or(0) == 0 && times.value_or(0) == 0)
-      cap.errors.push_back({cap.path, "needs points or times above 0"});
+      cap.error("period", "repeats " + std::string(enum_name(kPeriodNames, *period)));
+    const std::size_t before = cap.errors().size();
+    const auto points = cap.integer("points", false, 0, kMaxTotal);
+    const auto times = cap.integer("times", false, 0, kMaxCapTimes);
+    if (cap.errors().size() == before && points.value_or(0) == 0 && times.value_or(0) == 0)
+      cap.errors().push_back({cap.path(), "needs points or times above 0"});
     reject_unknown(cap, {"period", "points", "times"});
     if (!period) return;
     periods.push_back(*period);
@@ -737,33 +570,32 @@ Caps read_caps(Object& rule) {
     member_cap.times = times.value_or(0);
     caps.per_member.push_back(member_cap);
   });
-  caps.budget = object->fields.integer("budget", false, 0, kMaxTotal).value_or(0);
+  caps.budget = object->integer("budget", false, 0, kMaxTotal).value_or(0);
   reject_unknown(*object, {"per_event", "per_member", "budget"});
   return caps;
 }
 
-std::optional<Rule> read_rule_object(Object& object, const TimeZone& zone) {
-  const std::size_t before = object.errors.size();
+std::optional<Rule> read_rule_object(Fields& object, const TimeZone& zone) {
+  const std::size_t before = object.errors().size();
   Rule rule;
-  auto id = read_id(object, "id");
+  auto id = object.id("id", true);
   skip_version(object);
-  auto name = object.fields.text("name", TextRule{.required = true});
-  auto event_type = object.fields.one_of("event_type", true, event_type_names());
+  auto name = object.text("name", TextRule{.required = true});
+  auto event_type = object.one_of("event_type", true, event_type_names());
   const std::string_view type = event_type ? std::string_view(*event_type) : std::string_view();
-  each_object(object, "conditions", false, 0, kMaxConditions, [&](Object& condition) {
+  each_object(object, "conditions", false, 0, kMaxConditions, [&](Fields& condition) {
     if (auto read = read_condition(condition, type)) rule.conditions.push_back(std::move(*read));
   });
   rule.items = read_items(object, type);
   rule.window = read_window(object, zone);
   rule.effect = read_effect(object, type, rule.items.has_value());
   rule.caps = read_caps(object);
-  rule.priority =
-      static_cast<int>(object.fields.integer("priority", false, -1000, 1000).value_or(0));
-  rule.stacks = read_boolean(object, "stacks", true);
-  rule.enabled = read_boolean(object, "enabled", true);
+  rule.priority = static_cast<int>(object.integer("priority", false, -1000, 1000).value_or(0));
+  rule.stacks = object.boolean("stacks", true);
+  rule.enabled = object.boolean("enabled", true);
   reject_unknown(object, {"id", "version", "name", "event_type", "conditions", "items", "window",
                           "effect", "caps", "priority", "stacks", "enabled"});
-  if (object.errors.size() != before || !id || !name || !event_type) return std::nullopt;
+  if (object.errors().size() != before || !id || !name || !event_type) return std::nullopt;
   rule.id = std::move(*id);
   rule.name = std::move(*name);
   rule.event_type = std::move(*event_type);
@@ -778,7 +610,7 @@ bool is_document(const json& document, std::vector<FieldError>& errors) {
 
 // Errors for every element of `rules` (an array in the document) whose "id" repeats an earlier
 // one's.
-void check_unique_rule_ids(Object& campaign) {
+void check_unique_rule_ids(Fields& campaign) {
   const json* rules = campaign.find("rules");
   if (rules == nullptr || !rules->is_array()) return;
   std::vector<std::string> ids;
@@ -792,7 +624,7 @@ void check_unique_rule_ids(Object& campaign) {
     const auto& id = it->get_ref<const std::string&>();
     const auto earlier = std::find(ids.begin(), ids.end(), id);
     if (earlier != ids.end()) {
-      campaign.errors.push_back(
+      campaign.errors().push_back(
           {campaign.path_of("rules") + "[" + std::to_string(i) + "].id",
            "repeats the id of rules[" + std::to_string(earlier - ids.begin()) + "]"});
     }
@@ -808,22 +640,22 @@ struct TierRead {
   bool id_valid = false;
 };
 
-TierRead read_tier(Object& object) {
+TierRead read_tier(Fields& object) {
   TierRead read;
   Tier& tier = read.tier;
-  auto id = read_id(object, "id");
+  auto id = object.id("id", true);
   read.id_valid = id.has_value();
   tier.id = id.value_or("");
-  tier.name = object.fields.text("name", TextRule{.required = true}).value_or("");
-  auto threshold = object.fields.integer("threshold", true, 0, kMaxTotal);
+  tier.name = object.text("name", TextRule{.required = true}).value_or("");
+  auto threshold = object.integer("threshold", true, 0, kMaxTotal);
   read.threshold_valid = threshold.has_value();
   tier.threshold = threshold.value_or(0);
   tier.earn_percent =
-      static_cast<int>(object.fields.integer("earn_percent", false, 100, 1000).value_or(100));
+      static_cast<int>(object.integer("earn_percent", false, 100, 1000).value_or(100));
   tier.validity_days =
-      static_cast<int>(object.fields.integer("validity_days", false, 0, 36'500).value_or(0));
-  tier.redemption_discount_percent = static_cast<int>(
-      object.fields.integer("redemption_discount_percent", false, 0, 90).value_or(0));
+      static_cast<int>(object.integer("validity_days", false, 0, 36'500).value_or(0));
+  tier.redemption_discount_percent =
+      static_cast<int>(object.integer("redemption_discount_percent", false, 0, 90).value_or(0));
   tier.exclusive_item_tags = read_texts(object, "exclusive_item_tags", ListRule{});
   reject_unknown(object, {"id", "name", "threshold", "earn_percent", "validity_days",
                           "redemption_discount_percent", "exclusive_item_tags"});
@@ -831,7 +663,7 @@ TierRead read_tier(Object& object) {
 }
 
 // The first tier starts at 0, thresholds ascend, ids are unique.
-void check_tier_order(const std::vector<TierRead>& tiers, Object& object) {
+void check_tier_order(const std::vector<TierRead>& tiers, Fields& object) {
   const std::string path = object.path_of("tiers");
   const auto at = [&](std::size_t i, std::string_view field) {
     return path + "[" + std::to_string(i) + "]." + std::string(field);
@@ -842,7 +674,7 @@ void check_tier_order(const std::vector<TierRead>& tiers, Object& object) {
     if (read.id_valid) {
       for (std::size_t j = 0; j < i; ++j) {
         if (tiers[j].id_valid && tiers[j].tier.id == read.tier.id) {
-          object.errors.push_back(
+          object.errors().push_back(
               {at(i, "id"), "repeats the id of tiers[" + std::to_string(j) + "]"});
           break;
         }
@@ -850,10 +682,10 @@ void check_tier_order(const std::vector<TierRead>& tiers, Object& object) {
     }
     if (!read.threshold_valid) continue;
     if (i == 0 && read.tier.threshold != 0) {
-      object.errors.push_back(
+      object.errors().push_back(
           {at(i, "threshold"), "must be 0: every member starts in the first tier"});
     } else if (previous && read.tier.threshold <= tiers[*previous].tier.threshold) {
-      object.errors.push_back(
+      object.errors().push_back(
           {at(i, "threshold"), "must be above the threshold of tiers[" + std::to_string(*previous) +
                                    "] (" + std::to_string(tiers[*previous].tier.threshold) + ")"});
       continue;
@@ -863,49 +695,49 @@ void check_tier_order(const std::vector<TierRead>& tiers, Object& object) {
 }
 
 // `name` belongs to the document only when `applies`; `what` says when that is.
-bool check_applies(Object& object, std::string_view name, bool applies, std::string_view what) {
+bool check_applies(Fields& object, std::string_view name, bool applies, std::string_view what) {
   if (applies || object.find(name) == nullptr) return applies;
   object.error(name, "applies only when " + std::string(what));
   return false;
 }
 
-void read_tier_policy(Object& object, TierProgram& tiers) {
+void read_tier_policy(Fields& object, TierProgram& tiers) {
   // A setting that depends on another whose value is wrong is only checked for itself.
-  const auto measure = read_enum<TierMeasure>(object, "measure", true, kTierMeasureNames);
+  const auto measure = object.choice<TierMeasure>("measure", true, kTierMeasureNames);
   tiers.measure = measure.value_or(TierMeasure::points_earned);
   const bool money = measure == TierMeasure::money_spent;
   if (!measure || check_applies(object, "currency", money, "measure is money_spent")) {
     if (money && object.find("currency") == nullptr)
       object.error("currency", "is required when measure is money_spent");
-    tiers.currency = read_currency(object, "currency", false).value_or("");
+    tiers.currency = object.currency("currency", false).value_or("");
   }
-  const auto period = read_enum<TierPeriod>(object, "period", false, kTierPeriodNames);
+  const auto period = object.choice<TierPeriod>("period", false, kTierPeriodNames);
   tiers.period = period.value_or(TierPeriod::calendar_year);
   const bool period_valid = period || object.find("period") == nullptr;
   if (!period_valid || check_applies(object, "months", tiers.period == TierPeriod::rolling_months,
                                      "period is rolling_months"))
-    tiers.months = static_cast<int>(object.fields.integer("months", false, 1, 36).value_or(12));
-  const auto downgrade = read_enum<DowngradePolicy>(object, "downgrade", false, kDowngradeNames);
+    tiers.months = static_cast<int>(object.integer("months", false, 1, 36).value_or(12));
+  const auto downgrade = object.choice<DowngradePolicy>("downgrade", false, kDowngradeNames);
   tiers.downgrade = downgrade.value_or(DowngradePolicy::recalculate);
   const bool downgrade_valid = downgrade || object.find("downgrade") == nullptr;
   if (!downgrade_valid ||
       check_applies(object, "grace_periods", tiers.downgrade == DowngradePolicy::grace,
                     "downgrade is grace"))
     tiers.grace_periods =
-        static_cast<int>(object.fields.integer("grace_periods", false, 1, 12).value_or(1));
+        static_cast<int>(object.integer("grace_periods", false, 1, 12).value_or(1));
 }
 
 // ---- Engagement ----------------------------------------------------------------------------
 
-CheckinProgram read_checkin(Object& object) {
+CheckinProgram read_checkin(Fields& object) {
   CheckinProgram checkin;
-  checkin.enabled = read_boolean(object, "enabled", true);
-  checkin.points = object.fields.integer("points", false, 0, kMaxAwardPoints).value_or(0);
-  const auto cycle_days = object.fields.integer("cycle_days", false, 0, 366);
+  checkin.enabled = object.boolean("enabled", true);
+  checkin.points = object.integer("points", false, 0, kMaxAwardPoints).value_or(0);
+  const auto cycle_days = object.integer("cycle_days", false, 0, 366);
   checkin.cycle_days = static_cast<int>(cycle_days.value_or(0));
-  each_object(object, "streak_rewards", false, 0, kMaxStreakRewards, [&](Object& reward) {
-    const auto day = reward.fields.integer("day", true, 1, 366);
-    const auto points = reward.fields.integer("points", true, 1, kMaxAwardPoints);
+  each_object(object, "streak_rewards", false, 0, kMaxStreakRewards, [&](Fields& reward) {
+    const auto day = reward.integer("day", true, 1, 366);
+    const auto points = reward.integer("points", true, 1, kMaxAwardPoints);
     reject_unknown(reward, {"day", "points"});
     if (!day) return;
     const auto repeated = std::find_if(checkin.streak_rewards.begin(), checkin.streak_rewards.end(),
@@ -922,21 +754,20 @@ CheckinProgram read_checkin(Object& object) {
   return checkin;
 }
 
-ReferralProgram read_referral(Object& object) {
+ReferralProgram read_referral(Fields& object) {
   ReferralProgram referral;
-  referral.enabled = read_boolean(object, "enabled", false);
+  referral.enabled = object.boolean("enabled", false);
   referral.referrer_points =
-      object.fields.integer("referrer_points", false, 0, kMaxAwardPoints).value_or(0);
-  referral.friend_points =
-      object.fields.integer("friend_points", false, 0, kMaxAwardPoints).value_or(0);
+      object.integer("referrer_points", false, 0, kMaxAwardPoints).value_or(0);
+  referral.friend_points = object.integer("friend_points", false, 0, kMaxAwardPoints).value_or(0);
   if (referral.enabled && object.find("min_purchase") == nullptr)
     object.error("min_purchase", "is required when the referral program is enabled");
-  if (auto min_purchase = object.fields.money("min_purchase", false, 0)) {
+  if (auto min_purchase = object.money("min_purchase", false, 0)) {
     referral.min_purchase_minor = min_purchase->amount;
     referral.currency = std::move(min_purchase->currency);
   }
   referral.max_rewards_per_month =
-      static_cast<int>(object.fields.integer("max_rewards_per_month", false, 1, 1000).value_or(10));
+      static_cast<int>(object.integer("max_rewards_per_month", false, 1, 1000).value_or(10));
   reject_unknown(object, {"enabled", "referrer_points", "friend_points", "min_purchase",
                           "max_rewards_per_month"});
   return referral;
@@ -945,7 +776,7 @@ ReferralProgram read_referral(Object& object) {
 // ---- Writing -------------------------------------------------------------------------------
 
 json condition_json(const Condition& condition) {
-  json out = {{"field", condition.field}, {"op", name_of(kOperatorNames, condition.op)}};
+  json out = {{"field", condition.field}, {"op", enum_name(kOperatorNames, condition.op)}};
   const ConditionField* field = find_condition_field(condition.field);
   const FieldType type = field != nullptr          ? field->type
                          : condition.texts.empty() ? FieldType::number
@@ -988,7 +819,7 @@ json window_json(const TimeWindow& window) {
 }
 
 json effect_json(const Effect& effect) {
-  json out = {{"kind", name_of(kEffectKindNames, effect.kind)}};
+  json out = {{"kind", enum_name(kEffectKindNames, effect.kind)}};
   switch (effect.kind) {
     case Effect::Kind::fixed:
     case Effect::Kind::bonus:
@@ -997,7 +828,7 @@ json effect_json(const Effect& effect) {
     case Effect::Kind::per_unit:
       out["points"] = effect.points;
       out["per"] = {{"amount", effect.per_minor}, {"currency", effect.currency}};
-      out["base"] = name_of(kEarnBaseNames, effect.base);
+      out["base"] = enum_name(kEarnBaseNames, effect.base);
       out["matching_items_only"] = effect.matching_items_only;
       break;
     case Effect::Kind::multiplier:
@@ -1011,7 +842,7 @@ json effect_json(const Effect& effect) {
 json caps_json(const Caps& caps) {
   json per_member = json::array();
   for (const MemberCap& cap : caps.per_member) {
-    per_member.push_back({{"period", name_of(kPeriodNames, cap.period)},
+    per_member.push_back({{"period", enum_name(kPeriodNames, cap.period)},
                           {"points", cap.points},
                           {"times", cap.times}});
   }
@@ -1094,7 +925,7 @@ void check_exclusive_campaigns(const std::vector<Campaign>& campaigns,
 std::optional<Rule> read_rule(const json& document, const TimeZone& zone,
                               std::vector<FieldError>& errors) {
   if (!is_document(document, errors)) return std::nullopt;
-  Object object(document, "", errors);
+  Fields object(document, "", errors);
   return read_rule_object(object, zone);
 }
 
@@ -1102,19 +933,19 @@ std::optional<Campaign> read_campaign(const json& document, const TimeZone& zone
                                       std::vector<FieldError>& errors) {
   if (!is_document(document, errors)) return std::nullopt;
   const std::size_t before = errors.size();
-  Object object(document, "", errors);
+  Fields object(document, "", errors);
   Campaign campaign;
-  auto id = read_id(object, "id");
+  auto id = object.id("id", true);
   skip_version(object);
-  auto name = object.fields.text("name", TextRule{.required = true});
+  auto name = object.text("name", TextRule{.required = true});
   const auto from = read_time(object, "from", true, zone);
   const auto until = read_time(object, "until", true, zone);
   if (from && until && *until <= *from)
     object.error("until", "must be after from (" + format_rfc3339_utc(*from) + ")");
-  campaign.budget = object.fields.integer("budget", false, 0, kMaxTotal).value_or(0);
-  campaign.exclusive = read_boolean(object, "exclusive", false);
-  campaign.enabled = read_boolean(object, "enabled", true);
-  each_object(object, "rules", true, 1, kMaxCampaignRules, [&](Object& rule) {
+  campaign.budget = object.integer("budget", false, 0, kMaxTotal).value_or(0);
+  campaign.exclusive = object.boolean("exclusive", false);
+  campaign.enabled = object.boolean("enabled", true);
+  each_object(object, "rules", true, 1, kMaxCampaignRules, [&](Fields& rule) {
     if (auto read = read_rule_object(rule, zone)) campaign.rules.push_back(std::move(*read));
   });
   check_unique_rule_ids(object);
@@ -1132,12 +963,12 @@ std::optional<Campaign> read_campaign(const json& document, const TimeZone& zone
 std::optional<TierProgram> read_tiers(const json& document, std::vector<FieldError>& errors) {
   if (!is_document(document, errors)) return std::nullopt;
   const std::size_t before = errors.size();
-  Object object(document, "", errors);
+  Fields object(document, "", errors);
   TierProgram tiers;
   read_tier_policy(object, tiers);
   std::vector<TierRead> read;
   each_object(object, "tiers", true, 1, kMaxTiers,
-              [&](Object& tier) { read.push_back(read_tier(tier)); });
+              [&](Fields& tier) { read.push_back(read_tier(tier)); });
   check_tier_order(read, object);
   reject_unknown(
       object, {"measure", "currency", "period", "months", "downgrade", "grace_periods", "tiers"});
@@ -1149,10 +980,10 @@ std::optional<TierProgram> read_tiers(const json& document, std::vector<FieldErr
 std::optional<Engagement> read_engagement(const json& document, std::vector<FieldError>& errors) {
   if (!is_document(document, errors)) return std::nullopt;
   const std::size_t before = errors.size();
-  Object object(document, "", errors);
+  Fields object(document, "", errors);
   Engagement engagement;
-  if (auto checkin = child(object, "checkin", false)) engagement.checkin = read_checkin(*checkin);
-  if (auto referral = child(object, "referral", false))
+  if (auto checkin = object.object("checkin", false)) engagement.checkin = read_checkin(*checkin);
+  if (auto referral = object.object("referral", false))
     engagement.referral = read_referral(*referral);
   reject_unknown(object, {"checkin", "referral"});
   if (errors.size() != before) return std::nullopt;
@@ -1209,9 +1040,9 @@ json to_json(const TierProgram& tiers) {
                     {"redemption_discount_percent", tier.redemption_discount_percent},
                     {"exclusive_item_tags", tier.exclusive_item_tags}});
   }
-  json out = {{"measure", name_of(kTierMeasureNames, tiers.measure)},
-              {"period", name_of(kTierPeriodNames, tiers.period)},
-              {"downgrade", name_of(kDowngradeNames, tiers.downgrade)},
+  json out = {{"measure", enum_name(kTierMeasureNames, tiers.measure)},
+              {"period", enum_name(kTierPeriodNames, tiers.period)},
+              {"downgrade", enum_name(kDowngradeNames, tiers.downgrade)},
               {"tiers", list}};
   if (tiers.measure == TierMeasure::money_spent) out["currency"] = tiers.currency;
   if (tiers.period == TierPeriod::rolling_months) out["months"] = tiers.months;

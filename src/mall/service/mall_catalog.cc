@@ -36,20 +36,6 @@ bool in_catalog(const Catalog& catalog, CatalogKind kind, const std::string& id)
                                    : catalog.coupon_template(id) != nullptr;
 }
 
-// Takes "version" out of the body: the version the caller read (0: never saved), if it says.
-std::optional<std::int64_t> take_version(nlohmann::json& document,
-                                         std::vector<FieldError>& errors) {
-  auto version = document.find("version");
-  if (version == document.end()) return std::nullopt;
-  std::optional<std::int64_t> expected;
-  if (version->is_number_integer() && version->get<std::int64_t>() >= 0)
-    expected = version->get<std::int64_t>();
-  else
-    errors.push_back({"version", "must be the version you read (an integer >= 0)"});
-  document.erase("version");
-  return expected;
-}
-
 }  // namespace
 
 std::string_view catalog_kind_name(CatalogKind kind) {
@@ -145,7 +131,7 @@ MallCatalog::Saved MallCatalog::save(CatalogKind kind, const std::string& id,
   nlohmann::json document = body;
   std::optional<std::int64_t> expected_version;
   if (document.is_object()) {
-    expected_version = take_version(document, out.errors);
+    expected_version = earning::take_version(document, out.errors);
     if (!id.empty() && !document.contains("id")) document["id"] = id;
     if (!id.empty() && document["id"] != id)
       out.errors.push_back({"id", "must be \"" + id + "\" as in the path"});
@@ -204,18 +190,7 @@ MallCatalog::Saved MallCatalog::retire(CatalogKind kind, const std::string& id,
 }
 
 std::vector<nlohmann::json> MallCatalog::versions(CatalogKind kind, const std::string& id) {
-  std::vector<nlohmann::json> out;
-  for (const store::EarningDocument& stored :
-       documents_.versions(std::string(catalog_kind_name(kind)), id)) {
-    nlohmann::json document = nlohmann::json::parse(stored.document, nullptr, false);
-    document["version"] = stored.version;
-    out.push_back({{"version", stored.version},
-                   {"retired", stored.retired},
-                   {"created_at", format_rfc3339_utc(stored.created_at_us)},
-                   {"created_by", stored.created_by},
-                   {"document", std::move(document)}});
-  }
-  return out;
+  return earning::document_versions(documents_, std::string(catalog_kind_name(kind)), id);
 }
 
 }  // namespace pointsmall::mall
