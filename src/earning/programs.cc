@@ -206,7 +206,7 @@ void EarningPrograms::seed_if_empty(const std::vector<rules::Rule>& defaults) {
     document.erase("version");
     documents_.save("rule", rule.id, document.dump(), false, "system", clock_.now_us(), 0);
   }
-  generation_ = -1;
+  freshness_.rebuild();
 }
 
 std::shared_ptr<const rules::Program> EarningPrograms::current() {
@@ -216,13 +216,9 @@ std::shared_ptr<const rules::Program> EarningPrograms::current() {
 }
 
 void EarningPrograms::refresh() {
-  const TimeUs now = clock_.now_us();
-  if (current_ && generation_ >= 0 && now - checked_at_us_ < kRecheckEveryUs) return;
-  checked_at_us_ = now;
-  const std::int64_t generation = documents_.generation();
-  if (current_ && generation == generation_) return;
+  if (!freshness_.stale(documents_, clock_.now_us(), current_ != nullptr)) return;
   current_ = std::make_shared<const rules::Program>(build());
-  generation_ = generation;
+  freshness_.built();
 }
 
 std::optional<EarningPrograms::Parsed> EarningPrograms::parse(
@@ -307,7 +303,7 @@ EarningPrograms::Saved EarningPrograms::save(DocumentKind kind, const std::strin
   if (!out.errors.empty() || !parsed) return out;
 
   std::lock_guard lock(mutex_);
-  checked_at_us_ = 0;
+  freshness_.look_now();
   refresh();
   const bool exists = in_program(*current_, kind, parsed->id);
   if (create && exists) {
@@ -337,7 +333,7 @@ EarningPrograms::Saved EarningPrograms::save(DocumentKind kind, const std::strin
     out.stale = true;
     return out;
   }
-  generation_ = -1;
+  freshness_.rebuild();
   refresh();
   out.document = versioned(*parsed, saved.version);
   return out;
@@ -347,7 +343,7 @@ EarningPrograms::Saved EarningPrograms::retire(DocumentKind kind, const std::str
                                                const std::string& actor) {
   Saved out;
   std::lock_guard lock(mutex_);
-  checked_at_us_ = 0;
+  freshness_.look_now();
   refresh();
   if (!in_program(*current_, kind, id) || kind == DocumentKind::engagement) {
     out.unknown = true;
@@ -361,7 +357,7 @@ EarningPrograms::Saved EarningPrograms::retire(DocumentKind kind, const std::str
   const std::string last = history.empty() ? "{}" : history.front().document;
   documents_.save(std::string(kind_name(kind)), id, last, true, actor, clock_.now_us(),
                   std::nullopt);
-  generation_ = -1;
+  freshness_.rebuild();
   refresh();
   return out;
 }

@@ -37,8 +37,6 @@ rules::Rule base_rate_rule(const std::string& currency, int minor_digits, Points
 
 class EarningPrograms {
  public:
-  static constexpr TimeUs kRecheckEveryUs = 1'000'000;  // for saves by other processes
-
   EarningPrograms(store::EarningDocuments& documents, std::shared_ptr<const TimeZone> zone,
                   const Clock& clock);
 
@@ -89,8 +87,7 @@ class EarningPrograms {
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const rules::Program> current_;  // guarded by mutex_
-  std::int64_t generation_ = -1;                   // guarded by mutex_
-  TimeUs checked_at_us_ = 0;                       // guarded by mutex_
+  store::DocumentsFreshness freshness_;            // guarded by mutex_
 };
 
 }  // namespace pointsmall::earning

@@ -47,4 +47,31 @@ class EarningDocuments {
   virtual std::int64_t generation() = 0;
 };
 
+// When a value built from the documents (the program in force, the mall's catalog) must be built
+// again: when a document was saved since it was built, by this process or another. The
+// documents' generation is looked at no more than once per kRecheckEveryUs, unless look_now().
+// Not thread-safe: its owner's lock guards it.
+class DocumentsFreshness {
+ public:
+  static constexpr TimeUs kRecheckEveryUs = 1'000'000;  // for saves by other processes
+
+  // True when the value must be (re)built now; call built() once it is.
+  bool stale(EarningDocuments& documents, TimeUs now_us, bool have_value) {
+    if (have_value && built_ >= 0 && now_us - checked_at_us_ < kRecheckEveryUs) return false;
+    checked_at_us_ = now_us;
+    seen_ = documents.generation();
+    return !have_value || seen_ != built_;
+  }
+  void built() { built_ = seen_; }
+  // The next stale() looks at the generation (before a save: see other processes' saves).
+  void look_now() { checked_at_us_ = 0; }
+  // The next stale() is true (after this process saved).
+  void rebuild() { built_ = -1; }
+
+ private:
+  std::int64_t built_ = -1;  // the generation the value was built for; -1: none
+  std::int64_t seen_ = -1;   // the generation stale() saw last
+  TimeUs checked_at_us_ = 0;
+};
+
 }  // namespace pointsmall::store

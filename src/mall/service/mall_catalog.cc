@@ -75,13 +75,9 @@ std::shared_ptr<const Catalog> MallCatalog::current() {
 }
 
 void MallCatalog::refresh() {
-  const TimeUs now = clock_.now_us();
-  if (current_ && generation_ >= 0 && now - checked_at_us_ < kRecheckEveryUs) return;
-  checked_at_us_ = now;
-  const std::int64_t generation = documents_.generation();
-  if (current_ && generation == generation_) return;
+  if (!freshness_.stale(documents_, clock_.now_us(), current_ != nullptr)) return;
   current_ = build();
-  generation_ = generation;
+  freshness_.built();
 }
 
 std::shared_ptr<const Catalog> MallCatalog::build() {
@@ -140,7 +136,7 @@ MallCatalog::Saved MallCatalog::save(CatalogKind kind, const std::string& id,
   if (!out.errors.empty() || !parsed) return out;
 
   std::lock_guard lock(mutex_);
-  checked_at_us_ = 0;
+  freshness_.look_now();
   refresh();
   const bool exists = in_catalog(*current_, kind, parsed->id);
   if (create && exists) out.exists = true;
@@ -160,7 +156,7 @@ MallCatalog::Saved MallCatalog::save(CatalogKind kind, const std::string& id,
     out.stale = true;
     return out;
   }
-  generation_ = -1;
+  freshness_.rebuild();
   refresh();
   out.document = canonical(*parsed);
   out.document["version"] = saved.version;
@@ -171,7 +167,7 @@ MallCatalog::Saved MallCatalog::retire(CatalogKind kind, const std::string& id,
                                        const std::string& actor) {
   Saved out;
   std::lock_guard lock(mutex_);
-  checked_at_us_ = 0;
+  freshness_.look_now();
   refresh();
   if (!in_catalog(*current_, kind, id)) {
     out.unknown = true;
@@ -184,7 +180,7 @@ MallCatalog::Saved MallCatalog::retire(CatalogKind kind, const std::string& id,
   const auto history = documents_.versions(kind_text, id);
   documents_.save(kind_text, id, history.empty() ? "{}" : history.front().document, true, actor,
                   clock_.now_us(), std::nullopt);
-  generation_ = -1;
+  freshness_.rebuild();
   refresh();
   return out;
 }

@@ -37,8 +37,6 @@ struct Catalog {
 
 class MallCatalog {
  public:
-  static constexpr TimeUs kRecheckEveryUs = 1'000'000;  // for saves by other processes
-
   MallCatalog(store::EarningDocuments& documents, earning::EarningPrograms& programs,
               const Clock& clock);
 
@@ -72,8 +70,7 @@ class MallCatalog {
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const Catalog> current_;  // guarded by mutex_
-  std::int64_t generation_ = -1;            // guarded by mutex_
-  TimeUs checked_at_us_ = 0;                // guarded by mutex_
+  store::DocumentsFreshness freshness_;     // guarded by mutex_
 };
 
 // The document as the API shows it: the item or template with its "version".
