@@ -1,8 +1,9 @@
 # Writes a C++ file holding every SQL migration as a string, in file-name order.
-# Inputs: OUT (the .cc to write), FILES (the .sql files, sorted).
-set(body "// Generated from src/store/migrations/*.sql by cmake/embed_migrations.cmake.\n")
+# Inputs: OUT (the .cc to write), FILES (the .sql files, sorted), FUNCTION (the C++ function that
+# returns them, declared in store/migrations.h).
+set(body "// Generated from src/store/migrations by cmake/embed_migrations.cmake.\n")
 string(APPEND body "#include \"store/migrations.h\"\n\nnamespace pointsmall::store {\n\n")
-string(APPEND body "const std::vector<Migration>& migrations() {\n  static const std::vector<Migration> all = {\n")
+string(APPEND body "const std::vector<Migration>& ${FUNCTION}() {\n  static const std::vector<Migration> all = {\n")
 foreach(file ${FILES})
   get_filename_component(name ${file} NAME_WE)
   string(REGEX MATCH "^[0-9]+" version ${name})

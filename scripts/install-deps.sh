@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pointsmall needs to build, run and test, when any is missing.
+# `postgresql` (postgresql-15: initdb, pg_ctl, pgbench, and psql with it) runs the tests' private
+# servers (scripts/postgres.sh); they never use the "main" cluster the package may create and start.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   clang-format clang-tidy curl openssl
   python3-yaml python3-jsonschema
   clang-14 libclang-rt-14-dev
+  postgresql libpq-dev
 )
 
 missing=()

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "store/memory/memory_store.h"
+#include "store/postgresql/pg_store.h"
+#include "store/postgresql/testing.h"
 #include "store/settlement.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -57,6 +59,19 @@ std::unique_ptr<SqliteLedgerStore> open_sqlite(const std::filesystem::path& file
 struct SqliteEngine {
   static std::unique_ptr<LedgerStore> open(const TempDir& dir, const ledger::Policy& policy) {
     return open_sqlite(dir.path() / "ledger.db", policy);
+  }
+};
+
+struct PostgresEngine {
+  static std::unique_ptr<LedgerStore> open(const TempDir&, const ledger::Policy& policy) {
+    PostgresOptions options;
+    options.url = pg::fresh_test_schema_url();
+    options.policy_if_new = policy;
+    options.readers = 2;
+    std::string error;
+    auto store = open_postgres_store(options, error);
+    if (!store) ADD_FAILURE() << "cannot open the PostgreSQL store: " << error;
+    return store;
   }
 };
 
@@ -152,11 +167,12 @@ class EngineNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, SqliteEngine> ? "Sqlite" : "Memory";
+    if (std::is_same_v<T, SqliteEngine>) return "Sqlite";
+    return std::is_same_v<T, PostgresEngine> ? "Postgres" : "Memory";
   }
 };
 
-using Engines = ::testing::Types<SqliteEngine, MemoryEngine>;
+using Engines = ::testing::Types<SqliteEngine, PostgresEngine, MemoryEngine>;
 TYPED_TEST_SUITE(StoreContractTest, Engines, EngineNames);
 
 TYPED_TEST(StoreContractTest, ReportsThePolicyItWasOpenedWith) {

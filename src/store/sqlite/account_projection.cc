@@ -2,13 +2,10 @@
 
 #include <algorithm>
 
+#include "store/ledger_rows.h"
 #include "store/sqlite/ledger_tables.h"
 
 namespace pointsmall::store::sqlite {
-
-const char* const kStoredAccountColumns =
-    "member_id, external_id, available, pending, frozen, held, debt, account_frozen, "
-    "next_due_us, opened_at_us, live_lots_from_id, last_transaction_id, last_lot_id";
 
 StoredAccount read_stored_account(const Statement& row) {
   StoredAccount account;

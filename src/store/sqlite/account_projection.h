@@ -32,7 +32,6 @@ struct StoredAccount {
 };
 
 StoredAccount read_stored_account(const Statement& row);  // columns: kStoredAccountColumns
-extern const char* const kStoredAccountColumns;
 
 class AccountProjection {
  public:

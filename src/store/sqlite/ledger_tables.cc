@@ -7,113 +7,13 @@ namespace pointsmall::store::sqlite {
 
 using namespace ledger;  // NOLINT(google-build-using-namespace): this file is all ledger rows
 
-const char* const kAccountColumns =
-    "member_id, external_id, available, pending, frozen, held, debt, account_frozen, "
-    "next_due_us, opened_at_us, live_lots_from_id";
-const char* const kLotColumns =
-    "id, member_id, transaction_id, amount, remaining, state, earned_at_us, matures_at_us, "
-    "expires_at_us, source, order_id, cost_minor, previous_lot_id";
-const char* const kTransactionColumns =
-    "id, member_id, kind, at_us, idempotency_key, request_hash, reference, reason, actor, result, "
-    "previous_id";
-const char* const kHoldColumns =
-    "member_id, hold_ref, transaction_id, points, state, expires_at_us";
-const char* const kAllocationColumns = "transaction_id, lot_id, member_id, points, returned";
-const char* const kOrderColumns =
-    "member_id, order_id, amount_minor, refunded_minor, points_earned, points_clawed_back, "
-    "points_spent, points_returned, lot_id";
-
 namespace {
 
 std::string select(const char* columns, const std::string& rest) {
   return std::string("SELECT ") + columns + " " + rest;
 }
 
-template <typename Enum>
-Enum decode(std::optional<Enum> value, const char* what) {
-  if (!value) throw SqliteError(SQLITE_CORRUPT, std::string("unknown ") + what + " in database");
-  return *value;
-}
-
 }  // namespace
-
-AccountRow read_account(const Statement& row) {
-  AccountRow a;
-  a.member_id = row.column_int(0);
-  a.external_id = row.column_text(1);
-  a.available = row.column_int(2);
-  a.pending = row.column_int(3);
-  a.frozen = row.column_int(4);
-  a.held = row.column_int(5);
-  a.debt = row.column_int(6);
-  a.account_frozen = row.column_int(7) != 0;
-  a.next_due_us = row.column_int(8);
-  a.opened_at_us = row.column_int(9);
-  a.live_lots_from_id = row.column_int(10);
-  return a;
-}
-
-Lot read_lot(const Statement& row) {
-  Lot lot;
-  lot.id = row.column_int(0);
-  lot.member_id = row.column_int(1);
-  lot.transaction_id = row.column_int(2);
-  lot.amount = row.column_int(3);
-  lot.remaining = row.column_int(4);
-  lot.state = decode(lot_state_from_name(row.column_text(5)), "lot state");
-  lot.earned_at_us = row.column_int(6);
-  lot.matures_at_us = row.column_int(7);
-  lot.expires_at_us = row.column_int(8);
-  lot.source = row.column_text(9);
-  lot.order_id = row.column_text(10);
-  lot.cost_minor = row.column_int(11);
-  return lot;
-}
-
-Transaction read_transaction(const Statement& row) {
-  Transaction tx;
-  tx.id = row.column_int(0);
-  tx.member_id = row.column_int(1);
-  tx.kind = decode(transaction_kind_from_name(row.column_text(2)), "transaction kind");
-  tx.at_us = row.column_int(3);
-  tx.idempotency_key = row.column_text(4);
-  tx.request_hash = static_cast<std::uint64_t>(row.column_int(5));
-  tx.reference = row.column_text(6);
-  tx.reason = row.column_text(7);
-  tx.actor = row.column_text(8);
-  tx.result = row.column_text(9);
-  return tx;
-}
-
-Hold read_hold(const Statement& row) {
-  Hold hold;
-  hold.member_id = row.column_int(0);
-  hold.hold_ref = row.column_text(1);
-  hold.transaction_id = row.column_int(2);
-  hold.points = row.column_int(3);
-  hold.state = decode(hold_state_from_name(row.column_text(4)), "hold state");
-  hold.expires_at_us = row.column_int(5);
-  return hold;
-}
-
-Allocation read_allocation(const Statement& row) {
-  return Allocation{row.column_int(0), row.column_int(1), row.column_int(2), row.column_int(3),
-                    row.column_int(4)};
-}
-
-Order read_order(const Statement& row) {
-  Order order;
-  order.member_id = row.column_int(0);
-  order.order_id = row.column_text(1);
-  order.amount_minor = row.column_int(2);
-  order.refunded_minor = row.column_int(3);
-  order.points_earned = row.column_int(4);
-  order.points_clawed_back = row.column_int(5);
-  order.points_spent = row.column_int(6);
-  order.points_returned = row.column_int(7);
-  order.lot_id = row.column_int(8);
-  return order;
-}
 
 LedgerTables::LedgerTables(Connection& c, AccountProjection& accounts)
     : accounts_(accounts),
@@ -176,6 +76,10 @@ std::optional<LedgerTables::KeyRecord> LedgerTables::find_key(const std::string&
   find_key_.bind(1, key);
   if (!find_key_.step()) return std::nullopt;
   return KeyRecord{static_cast<std::uint64_t>(find_key_.column_int(0)), find_key_.column_text(1)};
+}
+
+void report_corrupt(const Statement& /*row*/, const std::string& message) {
+  throw SqliteError(SQLITE_CORRUPT, message);
 }
 
 namespace {

@@ -7,26 +7,14 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "store/ledger_rows.h"
 #include "store/sqlite/account_projection.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace pointsmall::store::sqlite {
 
-// Decoders shared by the writer and the readers. Column order is the one of the SELECT lists
-// declared in ledger_tables.cc (kAccountColumns, kLotColumns, ...).
-ledger::AccountRow read_account(const Statement& row);
-ledger::Lot read_lot(const Statement& row);
-ledger::Transaction read_transaction(const Statement& row);  // without entries
-ledger::Hold read_hold(const Statement& row);
-ledger::Allocation read_allocation(const Statement& row);
-ledger::Order read_order(const Statement& row);
-
-extern const char* const kAccountColumns;
-extern const char* const kLotColumns;
-extern const char* const kTransactionColumns;
-extern const char* const kHoldColumns;
-extern const char* const kAllocationColumns;
-extern const char* const kOrderColumns;
+// The ledger's rows are decoded by store/ledger_rows.h; a value it cannot read is SQLITE_CORRUPT.
+[[noreturn]] void report_corrupt(const Statement& row, const std::string& message);
 
 // The writer's side: the statements a command needs, prepared on the writer's connection.
 class LedgerTables {

@@ -285,7 +285,7 @@ struct SqliteLedgerStore::Impl {
       std::lock_guard lock(overlay_mutex);
       if (auto it = overlay.find(member_id); it != overlay.end()) return it->second;
     }
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kStoredAccountColumns +
+    Statement s = db.prepare(std::string("SELECT ") + kStoredAccountColumns +
                              " FROM accounts WHERE member_id = $1");
     s.bind(1, member_id);
     if (!s.step()) return std::nullopt;
@@ -532,11 +532,11 @@ std::optional<MemberId> SqliteLedgerStore::member_by_external_id(const std::stri
 std::optional<ledger::Hold> SqliteLedgerStore::hold(MemberId member_id,
                                                     const std::string& hold_ref) {
   return impl_->with_reader([&](Connection& db) -> std::optional<ledger::Hold> {
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kHoldColumns +
+    Statement s = db.prepare(std::string("SELECT ") + kHoldColumns +
                              " FROM holds WHERE member_id = $1 AND hold_ref = $2");
     s.bind(1, member_id).bind(2, hold_ref);
     if (!s.step()) return std::nullopt;
-    return sqlite::read_hold(s);
+    return read_hold(s);
   });
 }
 
@@ -545,13 +545,12 @@ std::vector<ledger::Lot> SqliteLedgerStore::lots(MemberId member_id) {
     std::vector<ledger::Lot> out;
     auto stored = impl_->committed_account(db, member_id);
     if (!stored) return out;
-    Statement s =
-        db.prepare(std::string("SELECT ") + sqlite::kLotColumns + " FROM lots WHERE id = $1");
+    Statement s = db.prepare(std::string("SELECT ") + kLotColumns + " FROM lots WHERE id = $1");
     for (LotId id = stored->last_lot_id; id != 0;) {
       StatementScope scope(s);
       s.bind(1, id);
       if (!s.step()) throw SqliteError(SQLITE_CORRUPT, "broken lot chain");
-      out.push_back(sqlite::read_lot(s));
+      out.push_back(read_lot(s));
       id = s.column_int(12);
     }
     std::reverse(out.begin(), out.end());
@@ -565,7 +564,7 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
   limit = std::min(limit, kMaxHistoryPage);
   return impl_->with_reader([&](Connection& db) {
     std::vector<ledger::Transaction> out;
-    Statement s = db.prepare(std::string("SELECT ") + sqlite::kTransactionColumns +
+    Statement s = db.prepare(std::string("SELECT ") + kTransactionColumns +
                              " FROM transactions WHERE id = $1 AND member_id = $2");
     TransactionId next = 0;
     if (before > 0) {
@@ -579,7 +578,7 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
       StatementScope scope(s);
       s.bind(1, next).bind(2, member_id);
       if (!s.step()) throw SqliteError(SQLITE_CORRUPT, "broken journal chain");
-      out.push_back(sqlite::read_transaction(s));
+      out.push_back(read_transaction(s));
       next = s.column_int(10);
     }
     Statement e = db.prepare(
@@ -588,11 +587,7 @@ std::vector<ledger::Transaction> SqliteLedgerStore::history(MemberId member_id,
     for (ledger::Transaction& tx : out) {
       e.bind(1, tx.id);
       StatementScope scope(e);
-      while (e.step()) {
-        auto account = ledger::account_from_name(e.column_text(0));
-        if (!account) throw SqliteError(SQLITE_CORRUPT, "unknown account in database");
-        tx.entries.push_back(ledger::Entry{*account, e.column_int(1), e.column_int(2)});
-      }
+      while (e.step()) tx.entries.push_back(read_entry(e, 0));
     }
     return out;
   });
