@@ -1,8 +1,11 @@
 -- wrk script: POST keyed purchase events to /v1/events, each with a fresh Idempotency-Key.
--- Environment: POINTSMALL_KEY (a merchant API key), POINTSMALL_MEMBERS (members 1..N exist).
+-- Environment: POINTSMALL_KEY (a merchant API key), POINTSMALL_MEMBERS (members 1..N exist),
+-- POINTSMALL_THREAD_BASE (default 0): the first thread's number. Order ids and keys are made of the
+-- thread's number and a counter, so several wrk processes on one ledger each start where the one
+-- before ends (wrk -t2 with bases 0, 2, 4...), and send what one wrk with all their threads would.
 local counter = 0
 local thread_id = 0
-local next_thread = 0
+local next_thread = tonumber(os.getenv("POINTSMALL_THREAD_BASE") or "0")
 local members = tonumber(os.getenv("POINTSMALL_MEMBERS") or "1000")
 local key = os.getenv("POINTSMALL_KEY")
 

@@ -361,8 +361,8 @@ void list_my_coupons(const CallPtr& call) {
 void issue_coupons(const CallPtr& call) {
   auto keyed = read_keyed_body(call);
   if (!keyed) return;
-  const mall::MallSnapshot snapshot = mall_snapshot(call);
   const std::string& template_id = call->params.at(0);
+  const mall::MallSnapshot snapshot = mall_snapshot_naming(call, "", template_id);
   if (snapshot.catalog->coupon_template(template_id) == nullptr) {
     call->fail(problem(ApiError::not_found, "no coupon template \"" + template_id + "\""));
     return;
@@ -428,7 +428,7 @@ void issue_coupons(const CallPtr& call) {
 // coupons nobody holds yet (the merchant hands them out), each valid as the template says from
 // the time of the import.
 void import_coupon_pool(const CallPtr& call) {
-  const mall::MallSnapshot snapshot = mall_snapshot(call);
+  const mall::MallSnapshot snapshot = mall_snapshot_naming(call, "", call->params.at(0));
   const CouponTemplate* coupon_template = snapshot.catalog->coupon_template(call->params.at(0));
   if (coupon_template == nullptr) {
     call->fail(problem(ApiError::not_found, "no coupon template \"" + call->params.at(0) + "\""));

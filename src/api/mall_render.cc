@@ -26,6 +26,16 @@ mall::MallSnapshot mall_snapshot(const CallPtr& call) {
   return mall::MallSnapshot{call->services.earning.current(), call->services.mall.current()};
 }
 
+mall::MallSnapshot mall_snapshot_naming(const CallPtr& call, const std::string& item_id,
+                                        const std::string& template_id) {
+  mall::MallSnapshot snapshot = mall_snapshot(call);
+  const bool lacking =
+      (!item_id.empty() && snapshot.catalog->item(item_id) == nullptr) ||
+      (!template_id.empty() && snapshot.catalog->coupon_template(template_id) == nullptr);
+  if (lacking) snapshot.catalog = call->services.mall.latest();
+  return snapshot;
+}
+
 MemberView member_view(const CallPtr& call, const mall::MallSnapshot& snapshot, MemberId member) {
   MemberView view;
   const CounterKey tier{member, "tier"};

@@ -13,6 +13,11 @@ namespace pointsmall::api {
 
 // The program and catalog in force now.
 mall::MallSnapshot mall_snapshot(const CallPtr& call);
+// The same for a request naming an item or a coupon template (either may be empty): when the
+// catalog in force lacks it, the latest one, so that what another node saved a moment ago is
+// found rather than answered 404.
+mall::MallSnapshot mall_snapshot_naming(const CallPtr& call, const std::string& item_id,
+                                        const std::string& template_id);
 
 // What a member's view of the catalog depends on.
 struct MemberView {

@@ -125,7 +125,7 @@ void list_catalog(const CallPtr& call, std::optional<MemberId> member) {
 }
 
 void get_catalog_item(const CallPtr& call, std::optional<MemberId> member) {
-  const mall::MallSnapshot snapshot = mall_snapshot(call);
+  const mall::MallSnapshot snapshot = mall_snapshot_naming(call, call->params.at(0), "");
   const Item* item = snapshot.catalog->item(call->params.at(0));
   std::optional<MemberView> view;
   if (member) view = member_view(call, snapshot, *member);
@@ -211,7 +211,9 @@ std::optional<RedeemInput> read_redeem(const CallPtr& call, const nlohmann::json
 void redeem(const CallPtr& call, std::optional<MemberId> member) {
   auto keyed = read_keyed_body(call);
   if (!keyed) return;
-  const mall::MallSnapshot snapshot = mall_snapshot(call);
+  const auto named = keyed->body.find("item_id");
+  const mall::MallSnapshot snapshot = mall_snapshot_naming(
+      call, named != keyed->body.end() && named->is_string() ? named->get<std::string>() : "", "");
   auto input = read_redeem(call, keyed->body, snapshot, member);
   if (!input) return;
   mall::RedeemRequest& request = input->request;
@@ -370,7 +372,7 @@ void create_coupon_template(const CallPtr& call) {
   save_catalog_document(call, mall::CatalogKind::coupon_template, true);
 }
 void get_coupon_template(const CallPtr& call) {
-  const auto catalog = call->services.mall.current();
+  const auto catalog = mall_snapshot_naming(call, "", call->params.at(0)).catalog;
   const mall::CouponTemplate* found = catalog->coupon_template(call->params.at(0));
   if (found == nullptr) {
     call->fail(problem(ApiError::not_found, "no coupon template \"" + call->params.at(0) + "\""));

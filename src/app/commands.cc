@@ -1,5 +1,7 @@
 #include "app/commands.h"
 
+#include "app/stores.h"
+
 #include <filesystem>
 #include <ostream>
 
@@ -89,11 +91,23 @@ std::unique_ptr<store::SqliteLedgerStore> open_ledger(const std::string& data_di
   return ledger;
 }
 
-int check(const std::string& data_dir, Console console) {
-  auto ledger = open_ledger(data_dir, false, {}, console);
-  if (!ledger) return kExitBadInput;
-  const ledger::Audit audit = ledger->audit();
-  const store::ProgramSummary s = ledger->summary();
+std::unique_ptr<store::SqliteLedgerStore> open_ledger_file(const std::string& path,
+                                                           store::SqliteOptions options,
+                                                           Console console) {
+  options.path = path;
+  options.create_if_missing = false;
+  std::string error;
+  auto ledger = store::open_sqlite_store(options, error);
+  if (!ledger) console.err << "error: cannot open the ledger " << path << ": " << error << "\n";
+  return ledger;
+}
+
+int check_ledger(store::LedgerStore& ledger, store::EarningDocuments& documents, Console console,
+                 CheckTotals& totals) {
+  const ledger::Audit audit = ledger.audit();
+  const store::ProgramSummary s = ledger.summary();
+  totals.members = audit.members_checked();
+  totals.transactions = audit.transactions_checked();
   console.out << "checked " << with_commas(audit.members_checked()) << " members, "
               << with_commas(audit.lots_checked()) << " lots, "
               << with_commas(audit.transactions_checked()) << " transactions\n";
@@ -103,11 +117,10 @@ int check(const std::string& data_dir, Console console) {
               << " + expired " << with_commas(s.expired) << " + clawed back "
               << with_commas(s.clawed_back) << " + revoked " << with_commas(s.revoked) << " - debt "
               << with_commas(s.debt) << "\n";
-  auto documents = store::open_sqlite_earning_documents(database_path(data_dir));
   SystemClock clock;
-  earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
-  mall::MallCatalog catalog(*documents, programs, clock);
-  const mall::MallAudit mall = mall::audit_mall(*ledger, *catalog.current());
+  earning::EarningPrograms programs(documents, ledger.policy().zone, clock);
+  mall::MallCatalog catalog(documents, programs, clock);
+  const mall::MallAudit mall = mall::audit_mall(ledger, *catalog.current());
   console.out << "mall: checked " << with_commas(mall.orders_checked) << " orders, "
               << with_commas(mall.items_checked) << " items, " << with_commas(mall.coupons_checked)
               << " coupons\n";
@@ -125,11 +138,19 @@ int check(const std::string& data_dir, Console console) {
   return kExitProblem;
 }
 
-int expire(const std::string& data_dir, TimeUs at_us, Console console) {
-  auto ledger = open_ledger(data_dir, false, {}, console);
-  if (!ledger) return kExitBadInput;
+int check(const StoreLocation& where, Console console) {
+  auto stores = open_stores(where, false, console);
+  if (!stores) return kExitBadInput;
+  CheckTotals totals;
+  return check_ledger(*stores->ledger, *stores->documents, console, totals);
+}
+
+int expire(const StoreLocation& where, TimeUs at_us, Console console) {
+  auto stores = open_stores(where, false, console);
+  if (!stores) return kExitBadInput;
+  store::LedgerStore* ledger = stores->ledger.get();
+  store::EarningDocuments* documents = stores->documents.get();
   // Timed-out redemptions are cancelled with their holds, as the server's settler does.
-  auto documents = store::open_sqlite_earning_documents(database_path(data_dir));
   SystemClock clock;
   earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
   mall::MallCatalog catalog(*documents, programs, clock);
@@ -148,8 +169,9 @@ int expire(const std::string& data_dir, TimeUs at_us, Console console) {
   return kExitOk;
 }
 
-int balance(const std::string& data_dir, const std::string& member, Console console) {
-  auto ledger = open_ledger(data_dir, false, {}, console);
+int balance(const StoreLocation& where, const std::string& member, Console console) {
+  auto stores = open_stores(where, false, console);
+  store::LedgerStore* ledger = stores ? stores->ledger.get() : nullptr;
   const auto member_id = ledger ? find_member(*ledger, member, console) : std::nullopt;
   if (!member_id) return kExitBadInput;
   const auto a = *ledger->account(*member_id);
@@ -175,9 +197,10 @@ int balance(const std::string& data_dir, const std::string& member, Console cons
   return kExitOk;
 }
 
-int history(const std::string& data_dir, const std::string& member, std::size_t limit,
+int history(const StoreLocation& where, const std::string& member, std::size_t limit,
             Console console) {
-  auto ledger = open_ledger(data_dir, false, {}, console);
+  auto stores = open_stores(where, false, console);
+  store::LedgerStore* ledger = stores ? stores->ledger.get() : nullptr;
   const auto member_id = ledger ? find_member(*ledger, member, console) : std::nullopt;
   if (!member_id) return kExitBadInput;
   for (const ledger::Transaction& tx : ledger->history(*member_id, 0, limit)) {

@@ -3,25 +3,20 @@
 #include <ostream>
 
 #include "app/commands.h"
+#include "app/stores.h"
 #include "auth/crypto.h"
-#include "auth/sqlite_credential_store.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
 namespace {
 
 constexpr std::string_view kTotpIssuer = "pointsmall";
 
-// Opens (creating and migrating if needed) the ledger of `data_dir`, then its credentials.
-std::unique_ptr<auth::SqliteCredentialStore> open_credentials(const std::string& data_dir,
-                                                              Console console) {
-  // The ledger store applies the migrations that create the credential tables; it is closed
-  // again at once, as the credentials need only the file.
-  if (!open_ledger(data_dir, /*create=*/true, store::SqliteOptions{}, console)) return nullptr;
-  std::string error;
-  auto credentials = auth::open_sqlite_credential_store(database_path(data_dir), error);
-  if (!credentials) console.err << "error: " << error << "\n";
-  return credentials;
+// Opens (creating and migrating if needed) the ledger of `where`, then its credentials.
+std::unique_ptr<auth::CredentialStore> open_credentials(const StoreLocation& where,
+                                                        Console console) {
+  auto stores = open_stores(where, /*create=*/true, console);
+  if (!stores) return nullptr;
+  return std::move(stores->credentials);
 }
 
 // The role named `name` if `holder` ("an API key", "an operator") may have it; otherwise says
@@ -39,7 +34,7 @@ std::optional<auth::Role> parse_role(const std::string& name, std::string_view h
 
 }  // namespace
 
-int apikey_create(const std::string& data_dir, const std::string& name, const std::string& role,
+int apikey_create(const StoreLocation& where, const std::string& name, const std::string& role,
                   const Clock& clock, Console console) {
   const std::optional<auth::Role> parsed_role =
       parse_role(role, "an API key", /*allow_merchant=*/true, console);
@@ -48,7 +43,7 @@ int apikey_create(const std::string& data_dir, const std::string& name, const st
     console.err << "error: " << *problem << "\n";
     return kExitBadInput;
   }
-  auto credentials = open_credentials(data_dir, console);
+  auto credentials = open_credentials(where, console);
   if (!credentials) return kExitBadInput;
   auto created = credentials->create_api_key(name, *parsed_role, clock.now_us());
   if (!created.ok()) {
@@ -61,7 +56,7 @@ int apikey_create(const std::string& data_dir, const std::string& name, const st
   return kExitOk;
 }
 
-int operator_create(const std::string& data_dir, const std::string& name, const std::string& role,
+int operator_create(const StoreLocation& where, const std::string& name, const std::string& role,
                     const std::string& password, const Clock& clock, Console console) {
   const std::optional<auth::Role> parsed_role =
       parse_role(role, "an operator", /*allow_merchant=*/false, console);
@@ -72,7 +67,7 @@ int operator_create(const std::string& data_dir, const std::string& name, const 
     console.err << "error: " << *problem << "\n";
     return kExitBadInput;
   }
-  auto credentials = open_credentials(data_dir, console);
+  auto credentials = open_credentials(where, console);
   if (!credentials) return kExitBadInput;
   auto created = credentials->create_operator(name, *parsed_role, password, clock.now_us());
   if (!created.ok()) {

@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "app/commands.h"
 #include "app/serve_config.h"
+#include "app/stores.h"
 #include "core/time_zone.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for POINTSMALL_*
@@ -56,7 +57,13 @@ int main(int argc, char** argv) {
   CLI::App cli{"pointsmall: a loyalty points ledger with a points mall"};
   cli.require_subcommand(1);
   app::Console console{std::cout, std::cerr};
-  std::string data_dir = "data/ledger";
+  // Where the ledger is, for the commands that take --data-dir or --store (app/stores.h).
+  std::string data_dir;
+  std::string store_url;
+  auto add_store_options = [&](CLI::App* command) {
+    command->add_option("--data-dir", data_dir, "Ledger directory (the embedded store)");
+    command->add_option("--store", store_url, "A PostgreSQL database (postgresql://...)");
+  };
 
   auto* import = cli.add_subcommand("import", "Import a data set into the ledger");
   import->require_subcommand(1);
@@ -82,20 +89,43 @@ int main(int argc, char** argv) {
 
   auto* check = cli.add_subcommand(
       "check", "Re-derive every balance from lots and journal and verify all invariants");
-  check->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(check);
+
+  auto* backup = cli.add_subcommand(
+      "backup",
+      "Copy the ledger to a file while the server keeps serving (SQLite's online backup), then "
+      "check the copy as `check` does");
+  app::BackupOptions backup_options;
+  backup->add_option("--data-dir", backup_options.data_dir, "Ledger directory")->required();
+  backup->add_option("--to", backup_options.to, "The backup file to write (not in use)")
+      ->required();
+  backup->add_flag("--force", backup_options.force, "Replace the backup file if it exists");
+  backup
+      ->add_option(
+          "--pages-per-step", backup_options.pages_per_step,
+          "Pages copied per step; a short pause between steps leaves the disk to the server")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  backup->footer(
+      "The copy is written to FILE.tmp, fsynced, then renamed to FILE, so FILE is always whole.\n"
+      "To restore: stop `pointsmall serve` and wait for it to end; move pointsmall.db and any\n"
+      "pointsmall.db-wal and pointsmall.db-shm out of the data directory (together: a log must\n"
+      "never meet another database); copy FILE in as pointsmall.db, owner-only\n"
+      "(install -m 600 FILE DIR/pointsmall.db); run `pointsmall check --data-dir DIR`; start the\n"
+      "server. See docs/operations.md.\n");
 
   auto* expire = cli.add_subcommand("expire", "Mature and expire points due up to a time");
   std::string at = "now";
-  expire->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(expire);
   expire->add_option("--at", at, "RFC 3339 time or YYYY-MM-DD (default: now)");
 
   std::string member;
   std::size_t limit = 50;
   auto* balance = cli.add_subcommand("balance", "Show a member's balances and lots");
-  balance->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(balance);
   balance->add_option("MEMBER", member, "External id, or #member-id")->required();
   auto* history = cli.add_subcommand("history", "Show a member's transactions, newest first");
-  history->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(history);
   history->add_option("MEMBER", member, "External id, or #member-id")->required();
   history->add_option("--limit", limit, "At most this many transactions")
       ->check(CLI::Range(1, 1000));
@@ -105,7 +135,7 @@ int main(int argc, char** argv) {
   app::SimulateOptions simulate_options;
   std::string simulate_from;
   std::string simulate_until;
-  simulate->add_option("--data-dir", simulate_options.data_dir, "Ledger directory")->required();
+  add_store_options(simulate);
   simulate->add_option("--from", simulate_from, "Start (RFC 3339 or YYYY-MM-DD)")->required();
   simulate->add_option("--until", simulate_until, "End, exclusive (RFC 3339 or YYYY-MM-DD)")
       ->required();
@@ -121,6 +151,9 @@ int main(int argc, char** argv) {
   std::string port_file;
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--data-dir", serve_data_dir, "Ledger directory (default data/ledger)");
+  std::string serve_store_url;
+  serve->add_option("--store", serve_store_url,
+                    "A PostgreSQL database (postgresql://...) instead of the ledger directory");
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->add_option("--port-file", port_file, "Write the port listened on to this file");
 
@@ -132,7 +165,7 @@ int main(int argc, char** argv) {
   auto* apikey_create = apikey->add_subcommand("create", "Create an API key; prints it last");
   std::string name;
   std::string role;
-  apikey_create->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(apikey_create);
   apikey_create->add_option("--name", name, "A name for the key, e.g. the shop's backend")
       ->required();
   apikey_create->add_option("--role", role, "merchant | operator | admin | analyst")->required();
@@ -142,7 +175,7 @@ int main(int argc, char** argv) {
   auto* operator_create =
       operator_cmd->add_subcommand("create", "Create an operator; prints the TOTP secret");
   std::string password;
-  operator_create->add_option("--data-dir", data_dir, "Ledger directory")->required();
+  add_store_options(operator_create);
   operator_create->add_option("--name", name, "Sign-in name")->required();
   operator_create->add_option("--role", role, "operator | admin | analyst")->required();
   operator_create->add_option(
@@ -155,6 +188,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return cli.exit(error) == 0 ? 0 : app::kExitBadInput;
   }
+  // Exactly one of --data-dir and --store, for the commands that take them.
+  auto location = [&]() -> std::optional<app::StoreLocation> {
+    if (data_dir.empty() == store_url.empty()) {
+      std::cerr << "error: give the ledger's --data-dir, or --store with a PostgreSQL URL "
+                   "(one of them)\n";
+      return std::nullopt;
+    }
+    if (!store_url.empty()) {
+      if (auto problem = app::store_url_problem(store_url)) {
+        std::cerr << "error: --store: " << *problem << "\n";
+        return std::nullopt;
+      }
+    }
+    return app::StoreLocation{data_dir, store_url};
+  };
   try {
     if (*serve) {
       app::ServeConfig config;
@@ -176,6 +224,7 @@ int main(int argc, char** argv) {
         return app::kExitBadInput;
       }
       if (!serve_data_dir.empty()) config.data_dir = serve_data_dir;
+      if (!serve_store_url.empty()) config.store_url = serve_store_url;
       if (!listen.empty()) {
         if (auto error = app::apply_listen(config, listen)) {
           std::cerr << "error: " << *error << "\n";
@@ -190,7 +239,9 @@ int main(int argc, char** argv) {
     }
     if (*apikey_create) {
       SystemClock clock;
-      return app::apikey_create(data_dir, name, role, clock, console);
+      const auto where = location();
+      if (!where) return app::kExitBadInput;
+      return app::apikey_create(*where, name, role, clock, console);
     }
     if (*operator_create) {
       SystemClock clock;
@@ -202,10 +253,16 @@ int main(int argc, char** argv) {
           password = read_password();
         }
       }
-      return app::operator_create(data_dir, name, role, password, clock, console);
+      const auto where = location();
+      if (!where) return app::kExitBadInput;
+      return app::operator_create(*where, name, role, password, clock, console);
     }
     if (*retail) return app::import_online_retail(import_options, console);
-    if (*check) return app::check(data_dir, console);
+    if (*check || *expire || *balance || *history || *simulate) {
+      if (!location()) return app::kExitBadInput;
+    }
+    if (*check) return app::check(*location(), console);
+    if (*backup) return app::backup(backup_options, console);
     if (*expire) {
       SystemClock clock;
       const auto at_us = at == "now" ? std::optional<TimeUs>(clock.now_us()) : parse_rfc3339(at);
@@ -213,7 +270,7 @@ int main(int argc, char** argv) {
         std::cerr << "error: --at " << at << " is not an RFC 3339 time or a date\n";
         return app::kExitBadInput;
       }
-      return app::expire(data_dir, *at_us, console);
+      return app::expire(*location(), *at_us, console);
     }
     if (*simulate) {
       const auto from_us = parse_rfc3339(simulate_from);
@@ -224,10 +281,12 @@ int main(int argc, char** argv) {
       }
       simulate_options.from_us = *from_us;
       simulate_options.until_us = *until_us;
+      simulate_options.data_dir = data_dir;
+      simulate_options.store_url = store_url;
       return app::simulate(simulate_options, console);
     }
-    if (*balance) return app::balance(data_dir, member, console);
-    if (*history) return app::history(data_dir, member, limit, console);
+    if (*balance) return app::balance(*location(), member, console);
+    if (*history) return app::history(*location(), member, limit, console);
   } catch (const std::exception& error) {  // a ledger file that cannot be read
     std::cerr << "error: " << error.what() << "\n";
     return app::kExitBadInput;

@@ -1,5 +1,5 @@
 // `pointsmall serve`: the ledger, the member directory and the credentials on the embedded
-// SQLite store, behind the HTTP API.
+// SQLite store or on PostgreSQL (app/stores.h), behind the HTTP API.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -8,15 +8,12 @@
 #include "app/commands.h"
 #include "app/serve_config.h"
 #include "app/settler.h"
-#include "auth/sqlite_credential_store.h"
+#include "app/stores.h"
 #include "core/time_zone.h"
 #include "earning/programs.h"
 #include "http/server.h"
 #include "ledger/policy.h"
 #include "mall/service/hold_release.h"
-#include "store/sqlite/sqlite_earning_documents.h"
-#include "store/sqlite/sqlite_member_directory.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
 
@@ -25,22 +22,20 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     console.err << "error: " << *error << "\n";
     return kExitBadInput;
   }
-  store::SqliteOptions options;
-  options.max_batch = config.max_batch;
-  options.policy_if_new.expiry = *ledger::parse_expiry_policy(config.expiry);
-  options.policy_if_new.shortfall = *ledger::parse_shortfall_policy(config.shortfall);
-  options.policy_if_new.zone = TimeZone::load(config.time_zone);
-  options.time_zone_if_new = config.time_zone;
-  auto ledger = open_ledger(config.data_dir, true, options, console);
-  if (!ledger) return kExitBadInput;
-  std::string error;
-  auto credentials = auth::open_sqlite_credential_store(database_path(config.data_dir), error);
-  if (!credentials) {
-    console.err << "error: cannot open credentials: " << error << "\n";
-    return kExitBadInput;
-  }
-  auto members = store::open_sqlite_member_directory(database_path(config.data_dir));
-  auto documents = store::open_sqlite_earning_documents(database_path(config.data_dir));
+  StoreSettings settings;
+  settings.max_batch = config.max_batch;
+  settings.readers = config.store_pool_size;
+  settings.policy_if_new.expiry = *ledger::parse_expiry_policy(config.expiry);
+  settings.policy_if_new.shortfall = *ledger::parse_shortfall_policy(config.shortfall);
+  settings.policy_if_new.zone = TimeZone::load(config.time_zone);
+  settings.time_zone_if_new = config.time_zone;
+  const StoreLocation where{config.data_dir, config.store_url};
+  std::optional<Stores> stores = open_stores(where, true, settings, console);
+  if (!stores) return kExitBadInput;
+  store::LedgerStore* ledger = stores->ledger.get();
+  store::MemberDirectory* members = stores->members.get();
+  store::EarningDocuments* documents = stores->documents.get();
+  auth::CredentialStore* credentials = stores->credentials.get();
 
   SystemClock clock;
   earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
@@ -79,7 +74,7 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     return kExitBadInput;
   }
   console.err << "pointsmall: serving " << (tls ? "https" : "http") << "://" << server_options.host
-              << ":" << server->port() << " (ledger in " << config.data_dir
+              << ":" << server->port() << " (ledger in " << where.describe()
               << "); stop with Ctrl-C\n";
   if (!port_file.empty()) {
     const std::string temporary = port_file + ".tmp";

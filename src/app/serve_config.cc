@@ -1,5 +1,7 @@
 #include "app/serve_config.h"
 
+#include "app/stores.h"
+
 #include <toml++/toml.h>
 #include <charconv>
 
@@ -80,7 +82,7 @@ void read_known_keys(TomlReader& reader) {
        {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_connections",
         "read_timeout_ms", "idle_timeout_ms", "drain_timeout_ms", "access_log", "tls_certificate",
         "tls_private_key"}},
-      {"store", {"data_dir", "max_batch", "settle_interval_seconds"}},
+      {"store", {"data_dir", "url", "pool_size", "max_batch", "settle_interval_seconds"}},
       {"program",
        {"name", "currency", "points_per_unit", "return_window_days", "accepted_lateness_days",
         "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone"}},
@@ -151,6 +153,8 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   reader.text("server.tls_certificate", config.server.tls_certificate_file);
   reader.text("server.tls_private_key", config.server.tls_private_key_file);
   reader.text("store.data_dir", config.data_dir);
+  reader.text("store.url", config.store_url);
+  reader.integer("store.pool_size", config.store_pool_size, 1, 256);
   reader.integer("store.max_batch", config.max_batch, 1, 65536);
   std::int64_t settle_seconds = config.settle_interval.count();
   reader.integer("store.settle_interval_seconds", settle_seconds, 0, 86'400);
@@ -202,6 +206,7 @@ std::optional<std::string> apply_environment(
     return it == environment.end() || it->second.empty() ? nullptr : &it->second;
   };
   if (auto* v = get("POINTSMALL_DATA_DIR")) config.data_dir = *v;
+  if (auto* v = get("POINTSMALL_STORE_URL")) config.store_url = *v;
   if (auto* v = get("POINTSMALL_LISTEN")) {
     if (auto error = apply_listen(config, *v)) return "POINTSMALL_LISTEN: " + *error;
   }
@@ -223,6 +228,9 @@ std::optional<std::string> apply_environment(
 
 std::optional<std::string> validate(const ServeConfig& config) {
   if (config.data_dir.empty()) return "the data directory must not be empty";
+  if (!config.store_url.empty()) {
+    if (auto problem = store_url_problem(config.store_url)) return "store.url: " + *problem;
+  }
   const std::string& currency = config.program.currency;
   if (currency.size() != 3 ||
       !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))

@@ -13,10 +13,15 @@
 namespace pointsmall::app {
 
 struct ServeConfig {
-  std::string data_dir = "data/ledger";
-  http::ServerOptions server;  // listens on 127.0.0.1:8080 by default
-  bool access_log = true;      // JSON lines on standard output
-  std::size_t max_batch = 8192;
+  std::string data_dir = "data/ledger";  // the embedded store, unless store_url is set
+  // A PostgreSQL database (postgresql://...) shared by several nodes instead of the data
+  // directory (app/stores.h).
+  std::string store_url;
+  std::size_t store_pool_size = 8;  // PostgreSQL reader connections of this node
+  http::ServerOptions server;       // listens on 127.0.0.1:8080 by default
+  bool access_log = true;           // JSON lines on standard output
+  // Commands per commit; 0: the engine's default (SQLite 8,192, PostgreSQL 512).
+  std::size_t max_batch = 0;
   // How often the server matures and expires due points and releases timed-out holds; 0: never
   // (run `pointsmall expire` from cron instead).
   std::chrono::seconds settle_interval{60};
@@ -31,7 +36,8 @@ struct ServeConfig {
 // error message naming the key at fault, or nullopt.
 std::optional<std::string> apply_toml(ServeConfig& config, const std::string& toml_text,
                                       const std::string& source);
-// Applies POINTSMALL_* variables of `environment` (POINTSMALL_DATA_DIR, POINTSMALL_LISTEN,
+// Applies POINTSMALL_* variables of `environment` (POINTSMALL_DATA_DIR, POINTSMALL_STORE_URL,
+// POINTSMALL_LISTEN,
 // POINTSMALL_THREADS, POINTSMALL_ACCESS_LOG, POINTSMALL_TLS_CERTIFICATE,
 // POINTSMALL_TLS_PRIVATE_KEY). Returns an error message or nullopt.
 std::optional<std::string> apply_environment(ServeConfig& config,

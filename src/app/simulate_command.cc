@@ -7,11 +7,9 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/stores.h"
 #include "earning/backtest.h"
 #include "earning/programs.h"
-#include "store/sqlite/sqlite_earning_documents.h"
-#include "store/sqlite/sqlite_member_directory.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::app {
 namespace {
@@ -31,12 +29,12 @@ void print_table(const std::string& title, const std::map<std::string, Points>& 
 }  // namespace
 
 int simulate(const SimulateOptions& options, Console console) {
-  const store::SqliteOptions defaults;  // an existing ledger keeps its own policy
-  auto ledger = open_ledger(options.data_dir, false, defaults, console);
-  if (!ledger) return kExitBadInput;
-  const std::string path = database_path(options.data_dir);
-  auto documents = store::open_sqlite_earning_documents(path);
-  auto members = store::open_sqlite_member_directory(path);
+  // An existing ledger keeps its own policy.
+  auto stores = open_stores(StoreLocation{options.data_dir, options.store_url}, false, console);
+  if (!stores) return kExitBadInput;
+  store::LedgerStore* ledger = stores->ledger.get();
+  store::EarningDocuments* documents = stores->documents.get();
+  store::MemberDirectory* members = stores->members.get();
   SystemClock clock;
   earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
   std::optional<rules::Program> program = *programs.current();

@@ -6,11 +6,19 @@
 #include <stdexcept>
 #include <utility>
 
+#include "auth/credential_engine.h"
 #include "auth/crypto.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace pointsmall::auth {
 
+using engine::dummy_password_hash;
+using engine::invalid;
+using engine::kKeyPrefixLength;
+using engine::kMaxPasswordBytes;
+using engine::kMaxTokenBytes;
+using engine::OperatorSecrets;
+using engine::stored_role;
 using store::sqlite::Connection;
 using store::sqlite::SqliteError;
 using store::sqlite::Statement;
@@ -21,21 +29,9 @@ namespace {
 constexpr std::string_view kApiKeyColumns =
     "id, name, role, key_prefix, created_at_us, revoked_at_us";
 constexpr std::string_view kOperatorColumns = "id, name, role, created_at_us, disabled";
-// "pm_" and 8 characters of the random part (48 bits): enough to tell keys apart in a list.
-constexpr std::size_t kKeyPrefixLength = kApiKeyPrefix.size() + 8;
-// Longer inputs cannot be a key, a session token or a password (at most 4 bytes a character),
-// and are refused before any hashing.
-constexpr std::size_t kMaxTokenBytes = 256;
-constexpr std::size_t kMaxPasswordBytes = 4 * kPasswordMaxLength;
 
 std::string sql(std::string_view head, std::string_view columns, std::string_view tail) {
   return std::string(head) + std::string(columns) + std::string(tail);
-}
-
-Role stored_role(const std::string& name) {
-  const std::optional<Role> role = role_from_name(name);
-  if (!role) throw std::runtime_error("the credentials table holds an unknown role: " + name);
-  return *role;
 }
 
 ApiKeyInfo read_api_key(const Statement& row) {
@@ -51,25 +47,6 @@ OperatorInfo read_operator(const Statement& row) {
 bool is_unique_violation(const SqliteError& error) {
   return error.code() == SQLITE_CONSTRAINT_UNIQUE || error.code() == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
-
-CredentialProblem invalid(std::string message) {
-  return CredentialProblem{CredentialError::invalid, std::move(message)};
-}
-
-// A hash to check passwords against when the name is unknown, so that an unknown name costs
-// the same Argon2id work as a known one.
-const std::string& dummy_password_hash() {
-  static const std::string hash = hash_password(random_token(16));
-  return hash;
-}
-
-// What a login needs from an operators row.
-struct OperatorSecrets {
-  OperatorInfo info;
-  std::string password_hash;
-  std::string totp_secret;
-  std::int64_t last_totp_step = 0;
-};
 
 }  // namespace
 
@@ -176,8 +153,7 @@ SqliteCredentialStore::~SqliteCredentialStore() = default;
 
 CredentialResult<CreatedApiKey> SqliteCredentialStore::create_api_key(std::string_view name,
                                                                       Role role, TimeUs now_us) {
-  if (auto problem = api_key_name_problem(name)) return invalid(std::move(*problem));
-  if (role == Role::member) return invalid("an API key cannot have the role member");
+  if (auto problem = engine::new_api_key_problem(name, role)) return std::move(*problem);
   CreatedApiKey created;
   created.key = generate_api_key();
   const std::string key_hash = sha256_hex(created.key);
@@ -193,8 +169,7 @@ CredentialResult<CreatedApiKey> SqliteCredentialStore::create_api_key(std::strin
         .run();
   } catch (const SqliteError& e) {
     if (!is_unique_violation(e)) throw;
-    return CredentialProblem{CredentialError::name_taken,
-                             "an API key named \"" + std::string(name) + "\" exists"};
+    return engine::api_key_name_taken(name);
   }
   created.info.id = sqlite3_last_insert_rowid(impl_->db.handle());
   return created;
@@ -234,10 +209,7 @@ CredentialResult<CreatedOperator> SqliteCredentialStore::create_operator(std::st
                                                                          Role role,
                                                                          std::string_view password,
                                                                          TimeUs now_us) {
-  if (auto problem = operator_name_problem(name)) return invalid(std::move(*problem));
-  if (role != Role::operator_ && role != Role::admin && role != Role::analyst)
-    return invalid("an operator's role must be operator, admin or analyst");
-  if (auto problem = password_problem(password)) return invalid(std::move(*problem));
+  if (auto problem = engine::new_operator_problem(name, role, password)) return std::move(*problem);
   CreatedOperator created{OperatorInfo{0, std::string(name), role, now_us, false},
                           generate_totp_secret()};
   const std::string password_hash = hash_password(password);  // slow: outside the mutex
@@ -251,8 +223,7 @@ CredentialResult<CreatedOperator> SqliteCredentialStore::create_operator(std::st
         .run();
   } catch (const SqliteError& e) {
     if (!is_unique_violation(e)) throw;
-    return CredentialProblem{CredentialError::name_taken,
-                             "an operator named \"" + std::string(name) + "\" exists"};
+    return engine::operator_name_taken(name);
   }
   created.info.id = sqlite3_last_insert_rowid(impl_->db.handle());
   return created;
@@ -292,9 +263,7 @@ CredentialResult<Done> SqliteCredentialStore::set_operator_password(std::int64_t
   const std::string password_hash = hash_password(password);
   std::lock_guard lock(impl_->mutex);
   impl_->set_operator_password.bind(1, id).bind(2, password_hash).run();
-  if (impl_->changes() != 1)
-    return CredentialProblem{CredentialError::not_found,
-                             "there is no operator " + std::to_string(id)};
+  if (impl_->changes() != 1) return engine::operator_not_found(id);
   return Done{};
 }
 
@@ -330,9 +299,7 @@ std::optional<OperatorInfo> SqliteCredentialStore::verify_operator_login(std::st
 
 CreatedSession SqliteCredentialStore::create_session(SessionKind kind, std::int64_t subject_id,
                                                      std::int64_t ttl_us, TimeUs now_us) {
-  if (ttl_us <= 0) throw std::invalid_argument("a session needs a positive lifetime");
-  CreatedSession created{random_token(32), random_token(24),
-                         now_us > kTimeNever - ttl_us ? kTimeNever : now_us + ttl_us};
+  CreatedSession created = engine::new_session(ttl_us, now_us);
   const std::string token_hash = sha256_hex(created.token);
   std::lock_guard lock(impl_->mutex);
   impl_->insert_session.bind(1, token_hash)
@@ -353,11 +320,8 @@ std::optional<Session> SqliteCredentialStore::find_session(std::string_view toke
   StatementScope scope(query);
   query.bind(1, token_hash).bind(2, now_us);
   if (!query.step()) return std::nullopt;
-  const SessionKind kind = query.column_text(0) == session_kind_name(SessionKind::operator_)
-                               ? SessionKind::operator_
-                               : SessionKind::member;
-  return Session{kind, query.column_int(1), query.column_text(2), query.column_int(3),
-                 query.column_int(4)};
+  return Session{engine::stored_session_kind(query.column_text(0)), query.column_int(1),
+                 query.column_text(2), query.column_int(3), query.column_int(4)};
 }
 
 void SqliteCredentialStore::delete_session(std::string_view token) {
@@ -385,8 +349,7 @@ CredentialResult<Done> SqliteCredentialStore::set_member_password(MemberId membe
                                                                   std::string_view login,
                                                                   std::string_view password,
                                                                   TimeUs now_us) {
-  if (auto problem = member_login_problem(login)) return invalid(std::move(*problem));
-  if (auto problem = password_problem(password)) return invalid(std::move(*problem));
+  if (auto problem = engine::member_password_problem(login, password)) return std::move(*problem);
   const std::string password_hash = hash_password(password);
   std::lock_guard lock(impl_->mutex);
   try {
@@ -397,8 +360,7 @@ CredentialResult<Done> SqliteCredentialStore::set_member_password(MemberId membe
         .run();
   } catch (const SqliteError& e) {
     if (!is_unique_violation(e)) throw;
-    return CredentialProblem{CredentialError::login_taken,
-                             "another member signs in as \"" + std::string(login) + "\""};
+    return engine::login_taken(login);
   }
   return Done{};
 }

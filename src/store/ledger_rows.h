@@ -80,8 +80,8 @@ ledger::Transaction read_transaction(const Row& row) {
   ledger::Transaction tx;
   tx.id = row.column_int(0);
   tx.member_id = row.column_int(1);
-  tx.kind = decode_name(row, ledger::transaction_kind_from_name(row.column_text(2)),
-                        "transaction kind");
+  tx.kind =
+      decode_name(row, ledger::transaction_kind_from_name(row.column_text(2)), "transaction kind");
   tx.at_us = row.column_int(3);
   tx.idempotency_key = row.column_text(4);
   tx.request_hash = static_cast<std::uint64_t>(row.column_int(5));

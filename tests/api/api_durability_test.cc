@@ -121,7 +121,9 @@ class ApiDurability : public ApiFixture {
   // Stops the server (exit 0) and runs `pointsmall check` on its data directory (exit 0).
   void stop_and_check() {
     EXPECT_EQ(server_.stop(), 0) << server_.stderr_text();
-    const CliResult check = server_.cli({"check", "--data-dir", server_.data_dir()});
+    std::vector<std::string> args{"check"};
+    for (std::string& word : server_.store_args()) args.push_back(std::move(word));
+    const CliResult check = server_.cli(args);
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
     EXPECT_NE(check.out.find("ok"), std::string::npos) << check.out;
   }

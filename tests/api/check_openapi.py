@@ -2220,8 +2220,8 @@ class Walk:
 # ---- Running it -----------------------------------------------------------------------------------
 
 
-def create_key(binary: str, data_dir: str, name: str, role: str) -> str:
-    result = subprocess.run([binary, "apikey", "create", "--data-dir", data_dir, "--name", name,
+def create_key(binary: str, store_args: list[str], name: str, role: str) -> str:
+    result = subprocess.run([binary, "apikey", "create", *store_args, "--name", name,
                              "--role", role], capture_output=True, text=True, timeout=120,
                             check=False)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
@@ -2231,17 +2231,34 @@ def create_key(binary: str, data_dir: str, name: str, role: str) -> str:
     return lines[-1]
 
 
-def run_server_walk(spec: Spec, binary: str, verbose: bool, keep: bool) -> tuple[list[str], int, int]:
+def fresh_postgres_schema(url_file: str) -> str:
+    """A new schema on the test run's PostgreSQL server; the URL that works in it."""
+    with open(url_file, encoding="ascii") as file:
+        server_url = file.read().strip()
+    schema = f"openapi_{os.getpid()}_{int(time.time() * 1000)}"
+    result = subprocess.run(["psql", server_url, "-q", "-c", f"CREATE SCHEMA {schema}"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot create a schema: {short(result.stderr)}")
+    separator = "&" if "?" in server_url else "?"
+    return f"{server_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def run_server_walk(spec: Spec, binary: str, verbose: bool, keep: bool,
+                    postgres_url_file: str | None) -> tuple[list[str], int, int]:
     data_dir = tempfile.mkdtemp(prefix="pointsmall-openapi-")
     server = None
     log_path = os.path.join(data_dir, "server.log")
     try:
-        keys = {"admin": create_key(binary, data_dir, "checker", "admin")}
+        store_args = ["--data-dir", data_dir]
+        if postgres_url_file:
+            store_args = ["--store", fresh_postgres_schema(postgres_url_file)]
+        keys = {"admin": create_key(binary, store_args, "checker", "admin")}
         for role in ("merchant", "operator", "analyst"):
-            keys[role] = create_key(binary, data_dir, f"checker-{role}", role)
+            keys[role] = create_key(binary, store_args, f"checker-{role}", role)
         port_file = os.path.join(data_dir, "port")
         with open(log_path, "wb") as log:
-            server = subprocess.Popen([binary, "serve", "--data-dir", data_dir, "--listen",
+            server = subprocess.Popen([binary, "serve", *store_args, "--listen",
                                        "127.0.0.1:0", "--port-file", port_file],
                                       stdout=log, stderr=subprocess.STDOUT)
         port = None
@@ -2293,6 +2310,9 @@ def main() -> int:
     parser.add_argument("--spec-only", action="store_true", help="check the document alone")
     parser.add_argument("--verbose", action="store_true", help="print every request")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--postgres-url-file",
+                        help="run the server on a fresh schema of the PostgreSQL server whose URL "
+                             "this file holds (cmake/postgres_fixture.cmake), not a data directory")
     args = parser.parse_args()
     if not args.spec_only and not args.binary:
         parser.error("--binary is required (or --spec-only)")
@@ -2317,7 +2337,8 @@ def main() -> int:
     for problem in check_routes(spec, binary):
         print(f"FAIL {problem}")
         problems.append(problem)
-    failures, operations, validated = run_server_walk(spec, binary, args.verbose, args.keep)
+    failures, operations, validated = run_server_walk(spec, binary, args.verbose, args.keep,
+                                                       args.postgres_url_file)
     for failure in failures:
         if failure.startswith(("serve:", "setup:")):
             print(f"FAIL {failure}")

@@ -3,9 +3,10 @@
 // tests/**/*_test.cc only.
 //
 // Contract:
-//  1. start() spawns `pointsmall serve --data-dir D --listen 127.0.0.1:0 --port-file F` (plus
-//     --config when a TOML text was given), with stdout and stderr in files of the run
-//     directory, and returns once F names the port (at most 20 s; a test failure otherwise).
+//  1. start() spawns `pointsmall serve --data-dir D --listen 127.0.0.1:0 --port-file F` (or
+//     --store URL instead of --data-dir on PostgreSQL; plus --config when a TOML text was given),
+//     with stdout and stderr in files of the run directory, and returns once F names the port (at
+//     most 20 s; a test failure otherwise).
 //  2. stop() sends SIGTERM and waits (at most 30 s, then SIGKILL); kill() sends SIGKILL. Both
 //     reap the child; the destructor kills a server still running.
 //  3. A ServerProcess made without a data directory owns a fresh one, removed with the object;
@@ -30,6 +31,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "store/postgresql/testing.h"
 
 extern char** environ;
 
@@ -136,13 +139,27 @@ inline std::string last_line(const std::string& text) {
 struct ServerSetup {
   std::string data_dir;     // made when missing and kept afterwards; empty: a fresh one
   std::string config_toml;  // when not empty, written to a file passed as --config
+  // A PostgreSQL database (--store URL) instead of the data directory. Empty: a fresh schema on
+  // the test server when POINTSMALL_TEST_ENGINE=postgres (and no data_dir is given), else none.
+  std::string store_url;
 };
+
+// The engine the API tests run on: "postgres" when POINTSMALL_TEST_ENGINE says so (CMake runs
+// the API tests a second time that way), else the embedded SQLite store.
+inline bool testing_on_postgres() {
+  const char* engine = std::getenv("POINTSMALL_TEST_ENGINE");
+  return engine != nullptr && std::string(engine) == "postgres";
+}
 
 class ServerProcess {
  public:
   explicit ServerProcess(ServerSetup setup = {})
-      : data_dir_(setup.data_dir.empty() ? scratch_.file("data") : std::move(setup.data_dir)),
-        config_toml_(std::move(setup.config_toml)) {}
+      : data_dir_(setup.data_dir.empty() ? scratch_.file("data") : setup.data_dir),
+        config_toml_(std::move(setup.config_toml)),
+        store_url_(!setup.store_url.empty() ? setup.store_url
+                   : testing_on_postgres() && setup.data_dir.empty()
+                       ? store::pg::fresh_test_schema_url()
+                       : std::string()) {}
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess() {
@@ -150,6 +167,13 @@ class ServerProcess {
   }
 
   [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
+  // The PostgreSQL database the server runs on; empty on the embedded store.
+  [[nodiscard]] const std::string& store_url() const { return store_url_; }
+  // Where the data is, as the command line takes it: --store URL, or --data-dir DIR.
+  [[nodiscard]] std::vector<std::string> store_args() const {
+    if (!store_url_.empty()) return {"--store", store_url_};
+    return {"--data-dir", data_dir_};
+  }
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] bool running() const { return pid_ > 0; }
   [[nodiscard]] pid_t pid() const { return pid_; }
@@ -168,8 +192,10 @@ class ServerProcess {
     const std::string port_file = scratch_.file("port");
     std::error_code ignored;
     fs::remove(port_file, ignored);
-    std::vector<std::string> args{"serve",       "--data-dir",  data_dir_, "--listen",
-                                  "127.0.0.1:0", "--port-file", port_file};
+    std::vector<std::string> args{"serve"};
+    for (std::string& word : store_args()) args.push_back(std::move(word));
+    for (const char* word : {"--listen", "127.0.0.1:0", "--port-file"}) args.emplace_back(word);
+    args.push_back(port_file);
     if (!config_toml_.empty()) {
       const std::string config_file = scratch_.file("config.toml");
       std::ofstream(config_file) << config_toml_;
@@ -242,8 +268,9 @@ class ServerProcess {
   // Creates an API key with `pointsmall apikey create` and returns it (the last stdout line);
   // "" with a test failure when the command fails.
   std::string create_api_key(const std::string& name, const std::string& role) const {
-    const CliResult r =
-        cli({"apikey", "create", "--data-dir", data_dir_, "--name", name, "--role", role});
+    std::vector<std::string> args{"apikey", "create", "--name", name, "--role", role};
+    for (std::string& word : store_args()) args.push_back(std::move(word));
+    const CliResult r = cli(args);
     if (r.exit_code != 0) {
       ADD_FAILURE() << "apikey create " << name << " failed (" << r.exit_code << "): " << r.out
                     << r.err;
@@ -256,8 +283,10 @@ class ServerProcess {
   // test failure when the command fails).
   std::string create_operator(const std::string& name, const std::string& role,
                               const std::string& password) const {
-    const CliResult r = cli({"operator", "create", "--data-dir", data_dir_, "--name", name,
-                             "--role", role, "--password", password});
+    std::vector<std::string> args{"operator", "create", "--name",     name,
+                                  "--role",   role,     "--password", password};
+    for (std::string& word : store_args()) args.push_back(std::move(word));
+    const CliResult r = cli(args);
     constexpr std::string_view kSecretLine = "TOTP secret: ";
     const std::size_t at = r.out.find(kSecretLine);
     if (r.exit_code != 0 || at == std::string::npos) {
@@ -286,6 +315,7 @@ class ServerProcess {
   ScratchDir scratch_;
   std::string data_dir_;
   std::string config_toml_;
+  std::string store_url_;
   pid_t pid_ = 0;
   std::uint16_t port_ = 0;
   int runs_ = 0;

@@ -74,6 +74,13 @@ std::shared_ptr<const Catalog> MallCatalog::current() {
   return current_;
 }
 
+std::shared_ptr<const Catalog> MallCatalog::latest() {
+  std::lock_guard lock(mutex_);
+  freshness_.look_now();
+  refresh();
+  return current_;
+}
+
 void MallCatalog::refresh() {
   if (!freshness_.stale(documents_, clock_.now_us(), current_ != nullptr)) return;
   current_ = build();

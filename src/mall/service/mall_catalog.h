@@ -40,8 +40,13 @@ class MallCatalog {
   MallCatalog(store::EarningDocuments& documents, earning::EarningPrograms& programs,
               const Clock& clock);
 
-  // The catalog in force. Never null.
+  // The catalog in force. Never null. Saves by other processes (nodes) are seen within
+  // store::DocumentsFreshness::kRecheckEveryUs.
   std::shared_ptr<const Catalog> current();
+  // The catalog with every save made before the call, by any process: looks at the documents
+  // now. For a request that names an item or template the current catalog lacks, which another
+  // node may have saved a moment ago.
+  std::shared_ptr<const Catalog> latest();
 
   struct Saved {
     std::vector<FieldError> errors;  // the document is refused, nothing saved

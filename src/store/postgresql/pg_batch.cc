@@ -62,12 +62,15 @@ const Sql kReadKeys{"read_keys",
 const std::string kAccountsSql = std::string("SELECT ") + kStoredAccountColumns +
                                  " FROM accounts WHERE member_id = ANY($1::bigint[])";
 const Sql kReadAccounts{"read_accounts", kAccountsSql.c_str()};
+// Each member's live lots from its live_lots_from_id as the batch has it ($2): the stored account
+// row is only written back by Batch::finish(), so inside the batch it may be stale (e.g. after a
+// command gave points back to a lot below it).
 const std::string kLiveLotsSql =
     std::string("SELECT ") +
     "l.id, l.member_id, l.transaction_id, l.amount, l.remaining, l.state, l.earned_at_us, "
     "l.matures_at_us, l.expires_at_us, l.source, l.order_id, l.cost_minor, l.previous_lot_id "
-    "FROM lots l JOIN accounts a ON a.member_id = l.member_id "
-    "WHERE l.member_id = ANY($1::bigint[]) AND l.id >= a.live_lots_from_id "
+    "FROM lots l JOIN unnest($1::bigint[], $2::bigint[]) AS m(member_id, live_from) "
+    "ON l.member_id = m.member_id WHERE l.id >= m.live_from "
     "AND l.state IN ('pending', 'active', 'frozen') ORDER BY l.id DESC";
 const Sql kReadLiveLots{"read_live_lots", kLiveLotsSql.c_str()};
 const Sql kExternalIdTaken{"external_id_taken", "SELECT 1 FROM accounts WHERE external_id = $1"};
@@ -232,10 +235,10 @@ void Batch::prepare_for(const std::vector<QueuedCommand>& commands) {
       members.push_back(command.member_id);
       locked_members_.insert(command.member_id);
     }
-    if (!command.idempotency_key.empty()) {
-      locks.push_back(lock_key("key", command.idempotency_key));
-      keys.push_back(command.idempotency_key);
-    }
+    // Keys take no lock of their own: a member's commands are serialised by the member's lock,
+    // and a key another node uses for another member at the same moment is found by the
+    // unique index (the batch is then run again and replays or refuses it).
+    if (!command.idempotency_key.empty()) keys.push_back(command.idempotency_key);
     if (!queued.preparer) continue;
     for (const CounterKey& counter : queued.preparer->counters_needed(command))
       if (counter.scope != command.member_id)
@@ -292,9 +295,18 @@ void Batch::read_accounts(const std::vector<MemberId>& members) {
 }
 
 void Batch::read_live_lots(const std::vector<MemberId>& members) {
-  if (members.empty()) return;
-  for (MemberId member : members) live_lots_.emplace(member, std::vector<Lot>{});
-  const Result found = db_.fetch(kReadLiveLots, Params().add(array_literal(members)));
+  std::vector<MemberId> with_account;
+  std::vector<LotId> live_from;
+  for (MemberId member : members) {
+    live_lots_.emplace(member, std::vector<Lot>{});
+    const auto it = accounts_.find(member);
+    if (it == accounts_.end() || !it->second) continue;
+    with_account.push_back(member);
+    live_from.push_back(it->second->row.live_lots_from_id);
+  }
+  if (with_account.empty()) return;
+  const Result found = db_.fetch(
+      kReadLiveLots, Params().add(array_literal(with_account)).add(array_literal(live_from)));
   for (int i = 0; i < found.rows(); ++i) {
     Lot lot = read_lot(Row{found, i});
     live_lots_[lot.member_id].push_back(std::move(lot));
@@ -316,7 +328,6 @@ std::optional<CommandResult> Batch::replay(const Command& command) {
   if (command.idempotency_key.empty()) return std::nullopt;
   auto it = keys_.find(command.idempotency_key);
   if (it == keys_.end()) {  // a follow-up's key: not read at the start
-    lock({lock_key("key", command.idempotency_key)});
     read_keys({command.idempotency_key});
     it = keys_.find(command.idempotency_key);
   }
@@ -371,9 +382,8 @@ CommandResult Batch::run(const Command& as_submitted, Preparer* preparer) {
       const Result found =
           db_.fetch(kReadRecords, Params().add(array_literal(kinds)).add(array_literal(ids)));
       for (int i = 0; i < found.rows(); ++i) {
-        Record r{found.text(i, 0),    found.text(i, 1),    found.integer(i, 2),
-                 found.integer(i, 3), found.text(i, 4),    found.integer(i, 5),
-                 found.integer(i, 6), found.text(i, 7)};
+        Record r{found.text(i, 0), found.text(i, 1),    found.integer(i, 2), found.integer(i, 3),
+                 found.text(i, 4), found.integer(i, 5), found.integer(i, 6), found.text(i, 7)};
         records.emplace(RecordKey{r.kind, r.id}, std::move(r));
       }
     }
@@ -407,7 +417,8 @@ CommandResult Batch::run(const Command& as_submitted, Preparer* preparer) {
 MemberBook Batch::load_book(const Command& command) {
   MemberBook book;
   if (const auto* open = std::get_if<OpenAccount>(&command.body)) {
-    book.external_id_taken = db_.fetch(kExternalIdTaken, Params().add(open->external_id)).rows() > 0;
+    book.external_id_taken =
+        db_.fetch(kExternalIdTaken, Params().add(open->external_id)).rows() > 0;
     return book;
   }
   Account* stored = account(command.member_id);
@@ -464,7 +475,8 @@ void Batch::load_lot(LotId lot_id, MemberId member_id, MemberBook& book) {
 }
 
 void Batch::load_allocations(const std::string& which, const Params& params, MemberBook& book) {
-  const Result found = db_.fetch(which == "order" ? kOrderSpendAllocations : kAllocationsOf, params);
+  const Result found =
+      db_.fetch(which == "order" ? kOrderSpendAllocations : kAllocationsOf, params);
   for (int i = 0; i < found.rows(); ++i) book.allocations.push_back(read_allocation(Row{found, i}));
 }
 
@@ -557,14 +569,17 @@ void Batch::apply(const Command& command, const Effects& effects) {
   for (const Transaction& tx : effects.transactions) {
     send_transaction(tx, account.last_transaction_id);
     account.last_transaction_id = tx.id;
-    if (!tx.idempotency_key.empty()) keys_[tx.idempotency_key] = KeyRecord{tx.request_hash, tx.result};
+    if (!tx.idempotency_key.empty())
+      keys_[tx.idempotency_key] = KeyRecord{tx.request_hash, tx.result};
   }
   auto live = live_lots_.find(account.row.member_id);
-  if (effects.account_inserted) live = live_lots_.emplace(account.row.member_id, std::vector<Lot>{}).first;
+  if (effects.account_inserted)
+    live = live_lots_.emplace(account.row.member_id, std::vector<Lot>{}).first;
   for (const Lot& lot : effects.lots_inserted) {
     send_lot(lot, true, account.last_lot_id);
     account.last_lot_id = lot.id;
-    if (live != live_lots_.end() && is_live(lot.state)) live->second.insert(live->second.begin(), lot);
+    if (live != live_lots_.end() && is_live(lot.state))
+      live->second.insert(live->second.begin(), lot);
   }
   for (const Lot& lot : effects.lots_updated) {
     send_lot(lot, false, 0);

@@ -107,7 +107,7 @@ class Batch {
   SequenceIds ids_;
   std::set<MemberId> locked_members_;
   std::map<MemberId, std::optional<Account>> accounts_;  // read, or changed, by this batch
-  std::set<MemberId> changed_accounts_;                   // to write back in finish()
+  std::set<MemberId> changed_accounts_;                  // to write back in finish()
   // Live lots (pending, active, frozen) of members, kept current through the batch.
   std::unordered_map<MemberId, std::vector<ledger::Lot>> live_lots_;
   std::unordered_map<std::string, std::optional<KeyRecord>> keys_;  // read or written

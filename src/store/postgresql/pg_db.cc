@@ -218,8 +218,8 @@ void Connection::prepare_if_new(const Sql& sql) {
 Result Connection::run(const Sql& sql, const Params& params) {
   prepare_if_new(sql);
   const auto values = params.pointers();
-  return checked(
-      PQexecPrepared(conn_, sql.name, params.size(), values.data(), nullptr, nullptr, 0), conn_);
+  return checked(PQexecPrepared(conn_, sql.name, params.size(), values.data(), nullptr, nullptr, 0),
+                 conn_);
 }
 
 void Connection::enter_pipeline() {

@@ -75,10 +75,12 @@ ledger::Policy load_policy(Connection& db, const PostgresOptions& options) {
   const char* kInsert =
       "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
   db.exec("BEGIN");
-  db.query(kInsert, Params().add("expiry_policy").add(ledger::format_expiry_policy(
-                                                        options.policy_if_new.expiry)));
-  db.query(kInsert, Params().add("shortfall_policy").add(ledger::shortfall_policy_name(
-                                                           options.policy_if_new.shortfall)));
+  db.query(kInsert, Params()
+                        .add("expiry_policy")
+                        .add(ledger::format_expiry_policy(options.policy_if_new.expiry)));
+  db.query(kInsert, Params()
+                        .add("shortfall_policy")
+                        .add(ledger::shortfall_policy_name(options.policy_if_new.shortfall)));
   db.query(kInsert, Params().add("time_zone").add(options.time_zone_if_new));
   db.exec("COMMIT");
   ledger::Policy policy;
@@ -102,13 +104,14 @@ std::size_t index_of(const std::string& account_name) {
 ledger::AccountBalances program_balances(Connection& db) {
   ledger::AccountBalances all{};
   const Result balances = db.exec("SELECT account, sum(amount) FROM entries GROUP BY account");
-  for (int i = 0; i < balances.rows(); ++i) all[index_of(balances.text(i, 0))] = balances.integer(i, 1);
+  for (int i = 0; i < balances.rows(); ++i)
+    all[index_of(balances.text(i, 0))] = balances.integer(i, 1);
   return all;
 }
 
 Record record_at(const Result& r, int i) {
-  return Record{r.text(i, 0),    r.text(i, 1),    r.integer(i, 2), r.integer(i, 3),
-                r.text(i, 4),    r.integer(i, 5), r.integer(i, 6), r.text(i, 7)};
+  return Record{r.text(i, 0), r.text(i, 1),    r.integer(i, 2), r.integer(i, 3),
+                r.text(i, 4), r.integer(i, 5), r.integer(i, 6), r.text(i, 7)};
 }
 
 // A page size as SQL's LIMIT takes it (callers may pass the largest size_t for "all").
@@ -180,8 +183,8 @@ struct PostgresLedgerStore::Impl {
   // failure. See pg_store.h for what happens on each kind of failure.
   std::vector<CommandResult> commit(const std::vector<QueuedCommand>& commands) {
     constexpr int kMaxAttempts = 8;
-    const auto give_up_at = std::chrono::steady_clock::now() +
-                            std::chrono::microseconds(options.unavailable_after_us);
+    const auto give_up_at =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(options.unavailable_after_us);
     for (int attempt = 1;; ++attempt) {
       try {
         if (!writer_db.healthy()) reconnect_writer();
@@ -193,10 +196,11 @@ struct PostgresLedgerStore::Impl {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             continue;
           }
-          return failed(commands.size(), std::string("the database is unavailable: ") +
-                                             error.what());
+          return failed(commands.size(),
+                        std::string("the database is unavailable: ") + error.what());
         }
-        if (error.transient() && attempt < kMaxAttempts) continue;  // a deadlock: again
+        // A deadlock, or a key another node inserted first (the next attempt replays it).
+        if ((error.transient() || error.unique_violation()) && attempt < kMaxAttempts) continue;
         if (commands.size() > 1) return one_by_one(commands);
         return failed(commands.size(), error.what());
       }
@@ -370,9 +374,9 @@ const ledger::Policy& PostgresLedgerStore::policy() const {
 
 std::optional<ledger::AccountRow> PostgresLedgerStore::account(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) -> std::optional<ledger::AccountRow> {
-    const Result r = db.query(std::string("SELECT ") + kAccountColumns +
-                                  " FROM accounts WHERE member_id = $1",
-                              Params().add(member_id));
+    const Result r =
+        db.query(std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE member_id = $1",
+                 Params().add(member_id));
     if (r.rows() == 0) return std::nullopt;
     return read_account(Row{r, 0});
   });
@@ -389,9 +393,9 @@ std::optional<MemberId> PostgresLedgerStore::member_by_external_id(const std::st
 
 std::vector<ledger::Lot> PostgresLedgerStore::lots(MemberId member_id) {
   return impl_->with_reader([&](Connection& db) {
-    const Result r = db.query(std::string("SELECT ") + kLotColumns +
-                                  " FROM lots WHERE member_id = $1 ORDER BY id",
-                              Params().add(member_id));
+    const Result r = db.query(
+        std::string("SELECT ") + kLotColumns + " FROM lots WHERE member_id = $1 ORDER BY id",
+        Params().add(member_id));
     std::vector<ledger::Lot> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_lot(Row{r, i}));
     return out;
@@ -407,8 +411,7 @@ std::vector<ledger::Transaction> PostgresLedgerStore::history(MemberId member_id
     const Result r = db.query(std::string("SELECT ") + kTransactionColumns +
                                   " FROM transactions WHERE member_id = $1 AND ($2 = 0 OR id < $2)"
                                   " ORDER BY id DESC LIMIT $3",
-                              Params().add(member_id).add(before).add(
-                                  sql_limit(limit)));
+                              Params().add(member_id).add(before).add(sql_limit(limit)));
     std::vector<ledger::Transaction> out;
     std::vector<std::int64_t> ids;
     std::unordered_map<TransactionId, std::size_t> index;
@@ -486,12 +489,14 @@ ledger::Audit PostgresLedgerStore::audit() {
     Result r = db.exec(
         "SELECT t.id, coalesce(sum(e.amount), 0) FROM transactions t "
         "LEFT JOIN entries e ON e.transaction_id = t.id GROUP BY t.id");
-    for (int i = 0; i < r.rows(); ++i) audit.check_transaction_sum(r.integer(i, 0), r.integer(i, 1));
+    for (int i = 0; i < r.rows(); ++i)
+      audit.check_transaction_sum(r.integer(i, 0), r.integer(i, 1));
     r = db.exec(
         "SELECT e.transaction_id, count(*) FROM entries e "
         "LEFT JOIN transactions t ON t.id = e.transaction_id WHERE t.id IS NULL "
         "GROUP BY e.transaction_id");
-    for (int i = 0; i < r.rows(); ++i) audit.report_orphan_entries(r.integer(i, 0), r.integer(i, 1));
+    for (int i = 0; i < r.rows(); ++i)
+      audit.report_orphan_entries(r.integer(i, 0), r.integer(i, 1));
     r = db.exec(
         "SELECT idempotency_key, count(*) FROM transactions WHERE idempotency_key IS NOT NULL "
         "GROUP BY idempotency_key HAVING count(*) > 1");
@@ -574,7 +579,8 @@ Counters PostgresLedgerStore::counters(const std::vector<CounterKey>& keys) {
         "unnest($1::bigint[], $2::text[]) AS k(scope, name) "
         "ON c.scope = k.scope AND c.name = k.name",
         Params().add(pg::array_literal(scopes)).add(pg::array_literal(names)));
-    for (int i = 0; i < r.rows(); ++i) out[CounterKey{r.integer(i, 0), r.text(i, 1)}] = r.integer(i, 2);
+    for (int i = 0; i < r.rows(); ++i)
+      out[CounterKey{r.integer(i, 0), r.text(i, 1)}] = r.integer(i, 2);
     return out;
   });
 }
@@ -647,9 +653,9 @@ std::vector<StoredEvent> PostgresLedgerStore::events(TimeUs from_us, TimeUs unti
 
 std::optional<Record> PostgresLedgerStore::record(const RecordKey& key) {
   return impl_->with_reader([&](Connection& db) -> std::optional<Record> {
-    const Result r = db.query(std::string("SELECT ") + kRecordColumns +
-                                  " FROM records WHERE kind = $1 AND id = $2",
-                              Params().add(key.kind).add(key.id));
+    const Result r = db.query(
+        std::string("SELECT ") + kRecordColumns + " FROM records WHERE kind = $1 AND id = $2",
+        Params().add(key.kind).add(key.id));
     if (r.rows() == 0) return std::nullopt;
     return record_at(r, 0);
   });

@@ -3,12 +3,13 @@
 // Each node has one writer connection that commits the node's commands in batches (group
 // commit), and a pool of reader connections. Across nodes, a batch serialises with every other
 // batch that touches the same things by PostgreSQL transaction-level advisory locks, taken first
-// and in one sorted order: each member, each new member's external id, each idempotency key, each
-// program-wide counter (an item's stock, a campaign's budget) and each mall record the batch's
-// commands name. It then reads the members' state, decides, and writes, in one transaction whose
-// statements are pipelined (libpq pipeline mode): a batch costs a handful of round trips, not a
-// few per command. Ids come from sequences, drawn after the locks, so that a member's ids ascend
-// in the order its commands were applied on whichever node.
+// and in one sorted order: each member, each new member's external id, each counter of another
+// scope (an item's stock, a campaign's budget) and each mall record the batch's commands name.
+// Idempotency keys are found by their unique index: a key another node inserted first fails the
+// batch, which runs again and replays it. It then reads the members' state, decides, and writes, in
+// one transaction whose statements are pipelined (libpq pipeline mode): a batch costs a handful of
+// round trips, not a few per command. Ids come from sequences, drawn after the locks, so that a
+// member's ids ascend in the order its commands were applied on whichever node.
 //
 // Durability: a command's callback runs after its batch's COMMIT returned (with the server's
 // synchronous_commit, on by default). Failures:
@@ -28,8 +29,11 @@
 namespace pointsmall::store {
 
 struct PostgresOptions {
-  std::string url;                // libpq connection URL or keyword string
-  std::size_t max_batch = 2048;   // commands per transaction
+  std::string url;  // libpq connection URL or keyword string
+  // Commands per transaction. Each holds about one advisory lock per command until it commits:
+  // nodes x max_batch must stay well within PostgreSQL's lock table (max_locks_per_transaction x
+  // max_connections, 6,400 by default).
+  std::size_t max_batch = 512;
   std::size_t max_queue = 65536;  // submit() blocks beyond this many waiting commands
   std::size_t readers = 8;        // reader connections
   // How long the writer keeps trying to reach a database that went away before it fails the

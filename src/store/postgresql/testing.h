@@ -47,8 +47,36 @@ inline std::string fresh_test_schema_url() {
     return "";
   }
   // libpq passes `options` to the server: every session of this URL works in the schema.
-  return server + (server.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return server + (server.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
+}
+
+// `url` with the sessions it opens named `name` (a new name for every node of a test), so that
+// terminate_sessions can find them.
+inline std::string with_application_name(const std::string& url, const std::string& name) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+}
+
+// Ends every session named `name` on the server of `url`, as a restart or a network failure
+// would, and waits until they are gone; returns how many there were.
+inline int terminate_sessions(const std::string& url, const std::string& name) {
+  Connection admin = Connection::open(url);
+  Params params;
+  params.add(name);
+  const int ended =
+      static_cast<int>(admin
+                           .query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE application_name = $1",
+                                  params)
+                           .integer(0, 0));
+  for (int wait = 0; wait < 500; ++wait) {
+    if (admin.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", params)
+            .integer(0, 0) == 0)
+      return ended;
+    ::usleep(10'000);
+  }
+  ADD_FAILURE() << "the sessions named " << name << " did not end";
+  return ended;
 }
 
 }  // namespace pointsmall::store::pg

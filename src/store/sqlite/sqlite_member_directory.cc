@@ -55,7 +55,10 @@ class SqliteMemberDirectory final : public MemberDirectory {
                           "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")),
         code_of_(db_.prepare("SELECT code FROM referral_codes WHERE member_id = $1")),
         member_of_code_(db_.prepare("SELECT member_id FROM referral_codes WHERE code = $1")),
-        insert_code_(db_.prepare("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2)")) {
+        // A member that got a code meanwhile (through another connection) keeps it; a code
+        // that another member holds is a constraint violation.
+        insert_code_(db_.prepare("INSERT INTO referral_codes (code, member_id) VALUES ($1, $2) "
+                                 "ON CONFLICT (member_id) DO NOTHING")) {
     db_.exec("PRAGMA busy_timeout = 5000");
     db_.exec("PRAGMA synchronous = FULL");  // an answered profile change is on disk
   }
@@ -71,13 +74,11 @@ class SqliteMemberDirectory final : public MemberDirectory {
 
   std::string referral_code(MemberId member_id, const std::string& proposed) override {
     std::lock_guard lock(mutex_);
-    {
-      StatementScope scope(code_of_);
-      code_of_.bind(1, member_id);
-      if (code_of_.step()) return code_of_.column_text(0);
-    }
+    if (auto code = code_of(member_id)) return *code;
     insert_code_.bind(1, proposed).bind(2, member_id).run();
-    return proposed;
+    // Read back: the proposed code, or the one another connection gave the member meanwhile.
+    if (auto code = code_of(member_id)) return *code;
+    throw sqlite::SqliteError(SQLITE_INTERNAL, "the referral code was not stored");
   }
 
   std::optional<MemberId> member_by_referral_code(const std::string& code) override {
@@ -108,6 +109,13 @@ class SqliteMemberDirectory final : public MemberDirectory {
   }
 
  private:
+  std::optional<std::string> code_of(MemberId member_id) {
+    StatementScope scope(code_of_);
+    code_of_.bind(1, member_id);
+    if (!code_of_.step()) return std::nullopt;
+    return code_of_.column_text(0);
+  }
+
   template <typename Bind>
   std::optional<MemberRecord> one(Statement& statement, Bind&& bind) {
     StatementScope scope(statement);

@@ -1,6 +1,8 @@
-// Tests of the SQLite credential store (sqlite_credential_store.h) on a real database file,
-// migrated by opening the ledger store on it first, as the server does.
-#include "auth/sqlite_credential_store.h"
+// The contract of credential_store.h, run against every engine: SQLite on a real database file
+// and PostgreSQL in a fresh schema of the test server, each migrated by opening the ledger store
+// on it first, as the server does. Tests that two nodes share the credentials open a second
+// store on the same database.
+#include "auth/credential_store.h"
 #include "core/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -15,8 +17,12 @@
 #include <vector>
 
 #include "auth/crypto.h"
+#include "auth/pg_credential_store.h"
+#include "auth/sqlite_credential_store.h"
+#include "store/postgresql/pg_db.h"
+#include "store/postgresql/testing.h"
 #include "store/sqlite/sqlite_db.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/testing_databases.h"
 
 namespace pointsmall::auth {
 namespace {
@@ -25,18 +31,37 @@ constexpr TimeUs kStart = 1'709'251'200 * kMicrosPerSecond;  // 2024-03-01T00:00
 constexpr TimeUs kHour = 3600 * kMicrosPerSecond;
 constexpr std::string_view kPassword = "a long enough password";
 
-class CredentialStoreTest : public ::testing::Test {
+using store::TestEngine;
+
+class CredentialStoreTest : public ::testing::TestWithParam<TestEngine> {
  protected:
   void SetUp() override {
-    store::SqliteOptions options;
-    options.path = path_;
-    options.readers = 1;
-    options.cache_mib = 4;
+    database_ = std::make_unique<store::TestDatabase>(GetParam());
+    ASSERT_NE(database_->ledger(), nullptr);
     std::string error;
-    ledger_ = store::open_sqlite_store(options, error);
-    ASSERT_NE(ledger_, nullptr) << error;
-    credentials_ = open_sqlite_credential_store(path_, error);
+    credentials_ = open_credentials(error);
     ASSERT_NE(credentials_, nullptr) << error;
+  }
+
+  // Another store on the same database: after reopening, or on a second node.
+  std::unique_ptr<CredentialStore> open_credentials(std::string& error) {
+    if (GetParam() == TestEngine::sqlite)
+      return open_sqlite_credential_store(database_->location(), error);
+    return open_postgres_credential_store(database_->location(), error);
+  }
+
+  // The key_hash and key_prefix of the only API key, read past the store.
+  std::pair<std::string, std::string> stored_key() {
+    const std::string sql = "SELECT key_hash, key_prefix FROM api_keys";
+    if (GetParam() == TestEngine::sqlite) {
+      store::sqlite::Connection raw(database_->location(), false, true);
+      store::sqlite::Statement row = raw.prepare(sql);
+      EXPECT_TRUE(row.step());
+      return {row.column_text(0), row.column_text(1)};
+    }
+    const store::pg::Result row = store::pg::Connection::open(database_->location()).exec(sql);
+    EXPECT_EQ(row.rows(), 1);
+    return {row.text(0, 0), row.text(0, 1)};
   }
 
   CreatedOperator create_operator(const std::string& name, Role role = Role::operator_) {
@@ -45,11 +70,13 @@ class CredentialStoreTest : public ::testing::Test {
     return created.value();
   }
 
-  TempDir dir_;
-  std::string path_ = dir_.file("pointsmall.db");
-  std::unique_ptr<store::SqliteLedgerStore> ledger_;
-  std::unique_ptr<SqliteCredentialStore> credentials_;
+  std::unique_ptr<store::TestDatabase> database_;
+  std::unique_ptr<CredentialStore> credentials_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Engines, CredentialStoreTest,
+                         ::testing::Values(TestEngine::sqlite, TestEngine::postgres),
+                         store::test_engine_name);
 
 // ---- Opening ----------------------------------------------------------------------------------
 
@@ -67,9 +94,27 @@ TEST(OpenCredentialStore, NeedsAMigratedDatabase) {
   EXPECT_NE(error.find("migrations"), std::string::npos) << error;
 }
 
+TEST(OpenCredentialStore, PostgresNeedsAMigratedSchema) {
+  const std::string url = store::pg::fresh_test_schema_url();
+  ASSERT_FALSE(url.empty());
+  std::string error;
+  EXPECT_EQ(open_postgres_credential_store(url, error), nullptr);
+  EXPECT_NE(error.find("migrations"), std::string::npos) << error;
+  EXPECT_NE(error.find("api_keys"), std::string::npos) << error;
+}
+
+TEST(OpenCredentialStore, PostgresSaysWhichServerItCannotReachWithoutThePassword) {
+  std::string error;
+  // Port 1 on this machine: nothing listens there.
+  EXPECT_EQ(open_postgres_credential_store("postgresql://someone:s3cret@127.0.0.1:1/db", error),
+            nullptr);
+  EXPECT_NE(error.find("127.0.0.1:1"), std::string::npos) << error;
+  EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
+}
+
 // ---- API keys ---------------------------------------------------------------------------------
 
-TEST_F(CredentialStoreTest, CreatedKeyIsFoundByItsPlaintextOnly) {
+TEST_P(CredentialStoreTest, CreatedKeyIsFoundByItsPlaintextOnly) {
   auto created = credentials_->create_api_key("shop server", Role::merchant, kStart);
   ASSERT_TRUE(created.ok()) << created.problem().message;
   const CreatedApiKey& key = created.value();
@@ -93,17 +138,15 @@ TEST_F(CredentialStoreTest, CreatedKeyIsFoundByItsPlaintextOnly) {
   EXPECT_EQ(credentials_->find_api_key(key.info.key_prefix), std::nullopt);
 }
 
-TEST_F(CredentialStoreTest, OnlyTheKeysDigestIsStored) {
+TEST_P(CredentialStoreTest, OnlyTheKeysDigestIsStored) {
   auto created = credentials_->create_api_key("reporting", Role::analyst, kStart);
   ASSERT_TRUE(created.ok());
-  store::sqlite::Connection raw(path_, false, true);
-  store::sqlite::Statement row = raw.prepare("SELECT key_hash, key_prefix FROM api_keys");
-  ASSERT_TRUE(row.step());
-  EXPECT_EQ(row.column_text(0), sha256_hex(created.value().key));
-  EXPECT_EQ(row.column_text(1).size(), 11U);
+  const auto [key_hash, key_prefix] = stored_key();
+  EXPECT_EQ(key_hash, sha256_hex(created.value().key));
+  EXPECT_EQ(key_prefix.size(), 11U);
 }
 
-TEST_F(CredentialStoreTest, RevokedKeyIsNotFound) {
+TEST_P(CredentialStoreTest, RevokedKeyIsNotFound) {
   auto created = credentials_->create_api_key("old till", Role::merchant, kStart);
   ASSERT_TRUE(created.ok());
   auto other = credentials_->create_api_key("new till", Role::merchant, kStart);
@@ -124,7 +167,7 @@ TEST_F(CredentialStoreTest, RevokedKeyIsNotFound) {
   EXPECT_EQ(keys[1].revoked_at_us, 0);
 }
 
-TEST_F(CredentialStoreTest, KeyNamesAreUniqueAndChecked) {
+TEST_P(CredentialStoreTest, KeyNamesAreUniqueAndChecked) {
   ASSERT_TRUE(credentials_->create_api_key("shop", Role::merchant, kStart).ok());
   auto duplicate = credentials_->create_api_key("shop", Role::admin, kStart);
   ASSERT_FALSE(duplicate.ok());
@@ -143,19 +186,19 @@ TEST_F(CredentialStoreTest, KeyNamesAreUniqueAndChecked) {
   EXPECT_EQ(credentials_->list_api_keys().size(), 2U) << "refused keys leave nothing behind";
 }
 
-TEST_F(CredentialStoreTest, KeysSurviveReopening) {
+TEST_P(CredentialStoreTest, KeysSurviveReopening) {
   auto created = credentials_->create_api_key("shop", Role::merchant, kStart);
   ASSERT_TRUE(created.ok());
   credentials_.reset();
   std::string error;
-  credentials_ = open_sqlite_credential_store(path_, error);
+  credentials_ = open_credentials(error);
   ASSERT_NE(credentials_, nullptr) << error;
   EXPECT_TRUE(credentials_->find_api_key(created.value().key).has_value());
 }
 
 // ---- Operators --------------------------------------------------------------------------------
 
-TEST_F(CredentialStoreTest, OperatorSignsInWithPasswordAndAFreshCode) {
+TEST_P(CredentialStoreTest, OperatorSignsInWithPasswordAndAFreshCode) {
   const CreatedOperator alice = create_operator("alice@example.com", Role::admin);
   EXPECT_EQ(base32_decode(alice.totp_secret).value().size(), kTotpSecretBytes);
   const TimeUs now_us = kStart + kHour;
@@ -178,7 +221,7 @@ TEST_F(CredentialStoreTest, OperatorSignsInWithPasswordAndAFreshCode) {
                   .has_value());
 }
 
-TEST_F(CredentialStoreTest, OperatorLoginFailsOnAnyWrongFactor) {
+TEST_P(CredentialStoreTest, OperatorLoginFailsOnAnyWrongFactor) {
   const CreatedOperator bob = create_operator("bob");
   const TimeUs now_us = kStart + kHour;
   const std::string code = totp_code(bob.totp_secret, totp_step(now_us));
@@ -194,7 +237,7 @@ TEST_F(CredentialStoreTest, OperatorLoginFailsOnAnyWrongFactor) {
   EXPECT_TRUE(credentials_->verify_operator_login("bob", kPassword, code, now_us).has_value());
 }
 
-TEST_F(CredentialStoreTest, DisabledOperatorCannotSignInAndLosesSessions) {
+TEST_P(CredentialStoreTest, DisabledOperatorCannotSignInAndLosesSessions) {
   const CreatedOperator carol = create_operator("carol");
   const CreatedSession session =
       credentials_->create_session(SessionKind::operator_, carol.info.id, kHour, kStart);
@@ -209,7 +252,7 @@ TEST_F(CredentialStoreTest, DisabledOperatorCannotSignInAndLosesSessions) {
   EXPECT_EQ(credentials_->verify_operator_login("carol", kPassword, code, kStart), std::nullopt);
 }
 
-TEST_F(CredentialStoreTest, ConcurrentLoginsWithOneCodeSucceedOnce) {
+TEST_P(CredentialStoreTest, ConcurrentLoginsWithOneCodeSucceedOnce) {
   const CreatedOperator dave = create_operator("dave");
   const std::string code = totp_code(dave.totp_secret, totp_step(kStart));
   std::atomic<int> successes{0};
@@ -225,7 +268,95 @@ TEST_F(CredentialStoreTest, ConcurrentLoginsWithOneCodeSucceedOnce) {
   EXPECT_EQ(successes.load(), 1);
 }
 
-TEST_F(CredentialStoreTest, OperatorsAreCheckedAndListed) {
+TEST_P(CredentialStoreTest, ConcurrentLoginsOnTwoNodesWithOneCodeSucceedOnce) {
+  const CreatedOperator dave = create_operator("dave");
+  std::string error;
+  std::unique_ptr<CredentialStore> other_node = open_credentials(error);
+  ASSERT_NE(other_node, nullptr) << error;
+  const std::string code = totp_code(dave.totp_secret, totp_step(kStart));
+  std::atomic<int> successes{0};
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    CredentialStore* node = i % 2 == 0 ? credentials_.get() : other_node.get();
+    threads.push_back(store::test_thread([&, node] {
+      if (node->verify_operator_login("dave", kPassword, code, kStart)) ++successes;
+    }));
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(successes.load(), 1);
+  EXPECT_EQ(other_node->verify_operator_login("dave", kPassword, code, kStart), std::nullopt)
+      << "the code is used up on every node";
+}
+
+TEST_P(CredentialStoreTest, TwoNodesTakingOneNameAtOnceGiveItToOne) {
+  std::string error;
+  std::unique_ptr<CredentialStore> other_node = open_credentials(error);
+  ASSERT_NE(other_node, nullptr) << error;
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string name = "till " + std::to_string(round);
+    std::optional<CredentialResult<CreatedApiKey>> results[2];
+    std::thread other = store::test_thread(
+        [&] { results[1].emplace(other_node->create_api_key(name, Role::merchant, kStart)); });
+    results[0].emplace(credentials_->create_api_key(name, Role::merchant, kStart));
+    other.join();
+    ASSERT_NE(results[0]->ok(), results[1]->ok()) << name;
+    const CredentialResult<CreatedApiKey>& lost = results[0]->ok() ? *results[1] : *results[0];
+    EXPECT_EQ(lost.problem().error, CredentialError::name_taken);
+  }
+  EXPECT_EQ(credentials_->list_api_keys().size(), static_cast<std::size_t>(kRounds));
+
+  // Logins the same way: one member gets it, the other is told it is taken.
+  std::optional<CredentialResult<Done>> logins[2];
+  std::thread other = store::test_thread([&] {
+    logins[1].emplace(other_node->set_member_password(2, "kim@example.com", kPassword, kStart));
+  });
+  logins[0].emplace(credentials_->set_member_password(1, "kim@example.com", kPassword, kStart));
+  other.join();
+  ASSERT_NE(logins[0]->ok(), logins[1]->ok());
+  EXPECT_EQ((logins[0]->ok() ? *logins[1] : *logins[0]).problem().error,
+            CredentialError::login_taken);
+  const MemberId winner = logins[0]->ok() ? 1 : 2;
+  EXPECT_EQ(other_node->verify_member_login("kim@example.com", kPassword), winner);
+}
+
+TEST_P(CredentialStoreTest, TwoNodesGivingOneMemberOneLoginAtOnceBothSucceed) {
+  std::string error;
+  std::unique_ptr<CredentialStore> other_node = open_credentials(error);
+  ASSERT_NE(other_node, nullptr) << error;
+  std::optional<CredentialResult<Done>> results[2];
+  std::thread other = store::test_thread([&] {
+    results[1].emplace(other_node->set_member_password(5, "lee@example.com", kPassword, kStart));
+  });
+  results[0].emplace(credentials_->set_member_password(5, "lee@example.com", kPassword, kStart));
+  other.join();
+  EXPECT_TRUE(results[0]->ok()) << results[0]->problem().message;
+  EXPECT_TRUE(results[1]->ok()) << results[1]->problem().message;
+  EXPECT_EQ(credentials_->verify_member_login("lee@example.com", kPassword), 5);
+}
+
+TEST_P(CredentialStoreTest, RevocationsOnOneNodeHoldOnTheOther) {
+  std::string error;
+  std::unique_ptr<CredentialStore> other_node = open_credentials(error);
+  ASSERT_NE(other_node, nullptr) << error;
+  auto key = credentials_->create_api_key("shop", Role::merchant, kStart);
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(other_node->find_api_key(key.value().key).has_value());
+  const CreatedOperator olga = create_operator("olga");
+  const CreatedSession session =
+      other_node->create_session(SessionKind::operator_, olga.info.id, kHour, kStart);
+  ASSERT_TRUE(credentials_->find_session(session.token, kStart).has_value());
+
+  EXPECT_TRUE(credentials_->revoke_api_key(key.value().info.id, kStart + 1));
+  EXPECT_TRUE(credentials_->disable_operator(olga.info.id));
+  EXPECT_EQ(other_node->find_api_key(key.value().key), std::nullopt);
+  EXPECT_EQ(other_node->find_session(session.token, kStart), std::nullopt);
+  EXPECT_TRUE(other_node->find_operator(olga.info.id).value().disabled);
+}
+
+TEST_P(CredentialStoreTest, OperatorsAreCheckedAndListed) {
   create_operator("erin", Role::analyst);
   const auto refused = [&](std::string_view name, Role role, std::string_view password) {
     auto result = credentials_->create_operator(name, role, password, kStart);
@@ -249,7 +380,7 @@ TEST_F(CredentialStoreTest, OperatorsAreCheckedAndListed) {
   EXPECT_EQ(credentials_->find_operator(operators[1].id + 100), std::nullopt);
 }
 
-TEST_F(CredentialStoreTest, NewOperatorPasswordReplacesTheOld) {
+TEST_P(CredentialStoreTest, NewOperatorPasswordReplacesTheOld) {
   const CreatedOperator gina = create_operator("gina");
   auto changed = credentials_->set_operator_password(gina.info.id, "another long password");
   ASSERT_TRUE(changed.ok()) << changed.problem().message;
@@ -271,7 +402,7 @@ TEST_F(CredentialStoreTest, NewOperatorPasswordReplacesTheOld) {
 
 // ---- Sessions ---------------------------------------------------------------------------------
 
-TEST_F(CredentialStoreTest, SessionLastsUntilItExpires) {
+TEST_P(CredentialStoreTest, SessionLastsUntilItExpires) {
   const CreatedSession created =
       credentials_->create_session(SessionKind::member, 42, kHour, kStart);
   EXPECT_EQ(created.token.size(), 43U);
@@ -294,7 +425,7 @@ TEST_F(CredentialStoreTest, SessionLastsUntilItExpires) {
                std::invalid_argument);
 }
 
-TEST_F(CredentialStoreTest, DeletedSessionIsGone) {
+TEST_P(CredentialStoreTest, DeletedSessionIsGone) {
   const CreatedOperator henry = create_operator("henry");
   const CreatedSession first =
       credentials_->create_session(SessionKind::operator_, henry.info.id, kHour, kStart);
@@ -315,7 +446,7 @@ TEST_F(CredentialStoreTest, DeletedSessionIsGone) {
       << "a member with the same id is someone else";
 }
 
-TEST_F(CredentialStoreTest, PurgeRemovesOnlyExpiredSessions) {
+TEST_P(CredentialStoreTest, PurgeRemovesOnlyExpiredSessions) {
   const CreatedSession short_lived =
       credentials_->create_session(SessionKind::member, 1, kHour, kStart);
   const CreatedSession long_lived =
@@ -328,7 +459,7 @@ TEST_F(CredentialStoreTest, PurgeRemovesOnlyExpiredSessions) {
 
 // ---- Members ----------------------------------------------------------------------------------
 
-TEST_F(CredentialStoreTest, MemberSignsInWithLoginAndPassword) {
+TEST_P(CredentialStoreTest, MemberSignsInWithLoginAndPassword) {
   ASSERT_TRUE(credentials_->set_member_password(7, "ivy@example.com", kPassword, kStart).ok());
   EXPECT_EQ(credentials_->verify_member_login("ivy@example.com", kPassword), 7);
   EXPECT_EQ(credentials_->verify_member_login("ivy@example.com", "a wrong password!"),
@@ -357,6 +488,31 @@ TEST_F(CredentialStoreTest, MemberSignsInWithLoginAndPassword) {
   EXPECT_TRUE(refused(std::string(65, 'l'), kPassword));
   EXPECT_TRUE(refused("jack", "short"));
   EXPECT_EQ(credentials_->verify_member_login("jack", kPassword), std::nullopt);
+}
+
+// ---- PostgreSQL: a connection that breaks ----------------------------------------------------
+
+TEST(PostgresCredentialStore, ReconnectsOnceTheConnectionBroke) {
+  const store::TestDatabase database(TestEngine::postgres);
+  ASSERT_NE(database.ledger(), nullptr);
+  const std::string& url = database.location();
+  const std::string node = "credentials_" + random_token(6);
+  std::string error;
+  auto credentials =
+      open_postgres_credential_store(store::pg::with_application_name(url, node), error);
+  ASSERT_NE(credentials, nullptr) << error;
+  auto key = credentials->create_api_key("shop", Role::merchant, kStart);
+  ASSERT_TRUE(key.ok());
+
+  ASSERT_EQ(store::pg::terminate_sessions(url, node), 1);
+  EXPECT_TRUE(credentials->find_api_key(key.value().key).has_value()) << "a read, tried again";
+  ASSERT_EQ(store::pg::terminate_sessions(url, node), 1);
+  EXPECT_TRUE(credentials->create_api_key("till", Role::merchant, kStart).ok())
+      << "a write, tried again";
+  ASSERT_EQ(store::pg::terminate_sessions(url, node), 1);
+  const CreatedSession session = credentials->create_session(SessionKind::member, 3, kHour, kStart);
+  EXPECT_TRUE(credentials->find_session(session.token, kStart).has_value());
+  EXPECT_EQ(credentials->list_api_keys().size(), 2U);
 }
 
 }  // namespace
