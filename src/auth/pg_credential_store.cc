@@ -1,5 +1,8 @@
 #include "auth/pg_credential_store.h"
 
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "auth/credential_engine.h"
@@ -116,6 +119,19 @@ struct PostgresCredentialStore::Impl {
   }
 
   store::pg::GuardedConnection db;
+
+  // Keys found in the last second, by digest: every request of the merchant's servers presents
+  // one, and a round trip to the database each time would cost as much as the request's own
+  // work. A key revoked on another node therefore keeps working here for up to kKeyCacheFor;
+  // one revoked through this node stops at once.
+  static constexpr auto kKeyCacheFor = std::chrono::seconds(1);
+  static constexpr std::size_t kKeyCacheSize = 4096;
+  struct CachedKey {
+    ApiKeyInfo info;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex key_cache_mutex;
+  std::unordered_map<std::string, CachedKey> key_cache;  // guarded by key_cache_mutex
 };
 
 std::unique_ptr<PostgresCredentialStore> open_postgres_credential_store(const std::string& url,
@@ -165,11 +181,24 @@ CredentialResult<CreatedApiKey> PostgresCredentialStore::create_api_key(std::str
 std::optional<ApiKeyInfo> PostgresCredentialStore::find_api_key(std::string_view key) {
   if (key.size() > kMaxTokenBytes || !key.starts_with(kApiKeyPrefix)) return std::nullopt;
   const std::string key_hash = sha256_hex(key);
-  return impl_->db.with([&](Connection& db) -> std::optional<ApiKeyInfo> {
-    const Result r = db.run(kApiKeyByHash, Params().add(key_hash));
-    if (r.rows() == 0) return std::nullopt;
-    return read_api_key(r, 0);
-  });
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(impl_->key_cache_mutex);
+    auto cached = impl_->key_cache.find(key_hash);
+    if (cached != impl_->key_cache.end() && cached->second.until > now) return cached->second.info;
+  }
+  std::optional<ApiKeyInfo> found =
+      impl_->db.with([&](Connection& db) -> std::optional<ApiKeyInfo> {
+        const Result r = db.run(kApiKeyByHash, Params().add(key_hash));
+        if (r.rows() == 0) return std::nullopt;
+        return read_api_key(r, 0);
+      });
+  if (found) {
+    std::lock_guard lock(impl_->key_cache_mutex);
+    if (impl_->key_cache.size() >= Impl::kKeyCacheSize) impl_->key_cache.clear();
+    impl_->key_cache[key_hash] = Impl::CachedKey{*found, now + Impl::kKeyCacheFor};
+  }
+  return found;
 }
 
 std::vector<ApiKeyInfo> PostgresCredentialStore::list_api_keys() {
@@ -185,6 +214,10 @@ std::vector<ApiKeyInfo> PostgresCredentialStore::list_api_keys() {
 bool PostgresCredentialStore::revoke_api_key(std::int64_t id, TimeUs now_us) {
   // revoked_at_us = 0 means "in use", so a revocation is stamped 1 at the earliest.
   const TimeUs revoked_at_us = now_us > 0 ? now_us : 1;
+  {
+    std::lock_guard lock(impl_->key_cache_mutex);
+    impl_->key_cache.clear();
+  }
   return impl_->db.with([&](Connection& db) {
     return db.query(kRevokeApiKey, Params().add(id).add(revoked_at_us)).affected() == 1;
   });

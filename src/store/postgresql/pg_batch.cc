@@ -104,23 +104,32 @@ const Sql kReadRecords{"read_records",
                        "unnest($1::text[], $2::text[]) AS k(kind, id) "
                        "ON r.kind = k.kind AND r.id = k.id"};
 
-const Sql kInsertTransaction{
-    "insert_transaction",
+// The batch's rows of the tables every earn appends to, one statement per table (RowBuffer).
+const Sql kBulkTransactions{
+    "bulk_transactions",
     "INSERT INTO transactions (id, member_id, previous_id, kind, at_us, idempotency_key, "
-    "request_hash, reference, reason, actor, result) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"};
-const Sql kInsertEntry{"insert_entry",
+    "request_hash, reference, reason, actor, result) SELECT * FROM unnest($1::bigint[], "
+    "$2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], "
+    "$9::text[], $10::text[], $11::text[])"};
+const Sql kBulkEntries{"bulk_entries",
                        "INSERT INTO entries (transaction_id, seq, member_id, account, amount, "
-                       "lot_id) VALUES ($1, $2, $3, $4, $5, $6)"};
-const Sql kInsertEntryPair{
-    "insert_entry_pair",
-    "INSERT INTO entries (transaction_id, seq, member_id, account, amount, lot_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)"};
-const Sql kInsertLot{
-    "insert_lot",
-    "INSERT INTO lots (id, member_id, previous_lot_id, transaction_id, amount, remaining, "
-    "state, earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"};
+                       "lot_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+                       "$4::text[], $5::bigint[], $6::bigint[])"};
+const Sql kBulkLots{
+    "bulk_lots",
+    "INSERT INTO lots (id, member_id, previous_lot_id, transaction_id, amount, remaining, state, "
+    "earned_at_us, matures_at_us, expires_at_us, source, order_id, cost_minor) SELECT * FROM "
+    "unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
+    "$7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], "
+    "$13::bigint[])"};
+const Sql kBulkEvents{"bulk_events",
+                      "INSERT INTO events (transaction_id, member_id, type, occurred_at_us, "
+                      "payload) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+                      "$4::bigint[], $5::text[])"};
+const Sql kBulkEarnings{"bulk_earnings",
+                        "INSERT INTO earnings (transaction_id, member_id, record) SELECT * FROM "
+                        "unnest($1::bigint[], $2::bigint[], $3::text[])"};
+
 const Sql kUpdateLot{"update_lot",
                      "UPDATE lots SET remaining = $2, state = $3, expires_at_us = $4 "
                      "WHERE id = $1"};
@@ -144,9 +153,6 @@ const Sql kUpsertHold{
     "INSERT INTO holds (member_id, hold_ref, transaction_id, points, state, expires_at_us) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, hold_ref) DO UPDATE "
     "SET state = excluded.state"};
-const Sql kInsertEvent{"insert_event",
-                       "INSERT INTO events (transaction_id, member_id, type, occurred_at_us, "
-                       "payload) VALUES ($1, $2, $3, $4, $5)"};
 const Sql kInsertAccount{
     "insert_account",
     "INSERT INTO accounts (member_id, external_id, available, pending, frozen, held, debt, "
@@ -160,9 +166,6 @@ const Sql kUpdateAccount{
 const Sql kUpsertCounter{"upsert_counter",
                          "INSERT INTO counters (scope, name, value) VALUES ($1, $2, $3) "
                          "ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value"};
-const Sql kInsertEarning{"insert_earning",
-                         "INSERT INTO earnings (transaction_id, member_id, record) "
-                         "VALUES ($1, $2, $3)"};
 const Sql kInsertTierChange{"insert_tier_change",
                             "INSERT INTO tier_changes (member_id, transaction_id, at_us, "
                             "from_level, to_level, reason) VALUES ($1, $2, $3, $4, $5, $6)"};
@@ -212,12 +215,35 @@ void SequenceIds::restore(const Mark& mark) {
 
 // ---- Locks and reads at the start ----------------------------------------------------------
 
-Batch::Batch(Connection& db, const Policy& policy) : db_(db), policy_(policy), ids_(db) {}
+Batch::Batch(Connection& db, const Policy& policy)
+    : db_(db),
+      policy_(policy),
+      ids_(db),
+      transactions_(kBulkTransactions),
+      entries_(kBulkEntries),
+      lots_(kBulkLots),
+      events_(kBulkEvents),
+      earnings_(kBulkEarnings) {}
+
+void Batch::flush_rows() {
+  for (RowBuffer* rows : {&transactions_, &entries_, &lots_, &events_, &earnings_})
+    rows->flush(db_);
+}
+
+void Batch::send(const Sql& sql, const Params& params) {
+  flush_rows();  // an update or a read may concern a row still in a buffer
+  db_.send(sql, params);
+}
+
+Result Batch::fetch(const Sql& sql, const Params& params) {
+  flush_rows();
+  return db_.fetch(sql, params);
+}
 
 void Batch::lock(std::vector<std::int64_t> keys) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  if (!keys.empty()) db_.fetch(kLock, Params().add(array_literal(keys)));
+  if (!keys.empty()) fetch(kLock, Params().add(array_literal(keys)));
 }
 
 void Batch::prepare_for(const std::vector<QueuedCommand>& commands) {
@@ -277,7 +303,7 @@ void Batch::lock_member(MemberId member_id) {
 void Batch::read_keys(const std::vector<std::string>& keys) {
   if (keys.empty()) return;
   for (const std::string& key : keys) keys_.emplace(key, std::nullopt);
-  const Result found = db_.fetch(kReadKeys, Params().add(array_literal(keys)));
+  const Result found = fetch(kReadKeys, Params().add(array_literal(keys)));
   for (int i = 0; i < found.rows(); ++i)
     keys_[found.text(i, 0)] =
         KeyRecord{static_cast<std::uint64_t>(found.integer(i, 1)), found.text(i, 2)};
@@ -286,7 +312,7 @@ void Batch::read_keys(const std::vector<std::string>& keys) {
 void Batch::read_accounts(const std::vector<MemberId>& members) {
   if (members.empty()) return;
   for (MemberId member : members) accounts_.emplace(member, std::nullopt);
-  const Result found = db_.fetch(kReadAccounts, Params().add(array_literal(members)));
+  const Result found = fetch(kReadAccounts, Params().add(array_literal(members)));
   for (int i = 0; i < found.rows(); ++i) {
     const Row row{found, i};
     Account account{read_account(row), row.column_int(11), row.column_int(12)};
@@ -305,8 +331,8 @@ void Batch::read_live_lots(const std::vector<MemberId>& members) {
     live_from.push_back(it->second->row.live_lots_from_id);
   }
   if (with_account.empty()) return;
-  const Result found = db_.fetch(
-      kReadLiveLots, Params().add(array_literal(with_account)).add(array_literal(live_from)));
+  const Result found =
+      fetch(kReadLiveLots, Params().add(array_literal(with_account)).add(array_literal(live_from)));
   for (int i = 0; i < found.rows(); ++i) {
     Lot lot = read_lot(Row{found, i});
     live_lots_[lot.member_id].push_back(std::move(lot));
@@ -366,7 +392,7 @@ CommandResult Batch::run(const Command& as_submitted, Preparer* preparer) {
         names.push_back(key.name);
       }
       const Result found =
-          db_.fetch(kReadCounters, Params().add(array_literal(scopes)).add(array_literal(names)));
+          fetch(kReadCounters, Params().add(array_literal(scopes)).add(array_literal(names)));
       for (int i = 0; i < found.rows(); ++i)
         counters[CounterKey{found.integer(i, 0), found.text(i, 1)}] = found.integer(i, 2);
     }
@@ -380,7 +406,7 @@ CommandResult Batch::run(const Command& as_submitted, Preparer* preparer) {
         ids.push_back(key.id);
       }
       const Result found =
-          db_.fetch(kReadRecords, Params().add(array_literal(kinds)).add(array_literal(ids)));
+          fetch(kReadRecords, Params().add(array_literal(kinds)).add(array_literal(ids)));
       for (int i = 0; i < found.rows(); ++i) {
         Record r{found.text(i, 0), found.text(i, 1),    found.integer(i, 2), found.integer(i, 3),
                  found.text(i, 4), found.integer(i, 5), found.integer(i, 6), found.text(i, 7)};
@@ -417,8 +443,7 @@ CommandResult Batch::run(const Command& as_submitted, Preparer* preparer) {
 MemberBook Batch::load_book(const Command& command) {
   MemberBook book;
   if (const auto* open = std::get_if<OpenAccount>(&command.body)) {
-    book.external_id_taken =
-        db_.fetch(kExternalIdTaken, Params().add(open->external_id)).rows() > 0;
+    book.external_id_taken = fetch(kExternalIdTaken, Params().add(open->external_id)).rows() > 0;
     return book;
   }
   Account* stored = account(command.member_id);
@@ -427,8 +452,7 @@ MemberBook Batch::load_book(const Command& command) {
   Needs needs = needs_for(command, book.account, policy_);
   const MemberId member = command.member_id;
   if (needs.transaction_id != 0) {
-    const Result found =
-        db_.fetch(kReadTransaction, Params().add(needs.transaction_id).add(member));
+    const Result found = fetch(kReadTransaction, Params().add(needs.transaction_id).add(member));
     if (found.rows() > 0) {
       book.target = read_transaction(Row{found, 0});
       load_allocations("", Params().add(book.target->id), book);
@@ -447,14 +471,14 @@ MemberBook Batch::load_book(const Command& command) {
     book.all_live_lots = true;
   }
   if (!needs.order_id.empty()) {
-    const Result found = db_.fetch(kReadOrder, Params().add(member).add(needs.order_id));
+    const Result found = fetch(kReadOrder, Params().add(member).add(needs.order_id));
     if (found.rows() > 0) book.order = read_order(Row{found, 0});
     if (book.order && book.order->lot_id != 0) load_lot(book.order->lot_id, member, book);
     if (needs.order_spend_allocations)
       load_allocations("order", Params().add(member).add(needs.order_id), book);
   }
   if (!needs.hold_ref.empty()) {
-    const Result found = db_.fetch(kReadHold, Params().add(member).add(needs.hold_ref));
+    const Result found = fetch(kReadHold, Params().add(member).add(needs.hold_ref));
     if (found.rows() > 0) book.hold = read_hold(Row{found, 0});
     if (book.hold && !book.target)
       load_allocations("", Params().add(book.hold->transaction_id), book);
@@ -468,98 +492,87 @@ MemberBook Batch::load_book(const Command& command) {
 
 void Batch::load_lot(LotId lot_id, MemberId member_id, MemberBook& book) {
   if (has_lot(book, lot_id)) return;
-  const Result found = db_.fetch(kReadLot, Params().add(lot_id));
+  const Result found = fetch(kReadLot, Params().add(lot_id));
   if (found.rows() == 0) return;
   Lot lot = read_lot(Row{found, 0});
   if (lot.member_id == member_id) book.lots.push_back(std::move(lot));
 }
 
 void Batch::load_allocations(const std::string& which, const Params& params, MemberBook& book) {
-  const Result found =
-      db_.fetch(which == "order" ? kOrderSpendAllocations : kAllocationsOf, params);
+  const Result found = fetch(which == "order" ? kOrderSpendAllocations : kAllocationsOf, params);
   for (int i = 0; i < found.rows(); ++i) book.allocations.push_back(read_allocation(Row{found, i}));
 }
 
 // ---- Writes ---------------------------------------------------------------------------------
 
 void Batch::send_transaction(const Transaction& tx, TransactionId previous_id) {
-  db_.send(kInsertTransaction, Params()
-                                   .add(tx.id)
-                                   .add(tx.member_id)
-                                   .add(previous_id)
-                                   .add(transaction_kind_name(tx.kind))
-                                   .add(tx.at_us)
-                                   .add_or_null(tx.idempotency_key)
-                                   .add(static_cast<std::int64_t>(tx.request_hash))
-                                   .add(tx.reference)
-                                   .add(tx.reason)
-                                   .add(tx.actor)
-                                   .add(tx.result));
-  auto add_entry = [&](Params& p, std::size_t seq) {
-    const Entry& entry = tx.entries[seq];
-    p.add(tx.id).add(static_cast<std::int64_t>(seq)).add(tx.member_id);
-    p.add(account_name(entry.account)).add(entry.amount);
-    if (entry.lot_id == 0)
-      p.add_null();
-    else
-      p.add(entry.lot_id);
-  };
-  if (tx.entries.size() == 2) {  // the common case (a grant or a one-lot spend): one statement
-    Params pair;
-    add_entry(pair, 0);
-    add_entry(pair, 1);
-    db_.send(kInsertEntryPair, pair);
-    return;
-  }
+  transactions_.add(Params()
+                        .add(tx.id)
+                        .add(tx.member_id)
+                        .add(previous_id)
+                        .add(transaction_kind_name(tx.kind))
+                        .add(tx.at_us)
+                        .add_or_null(tx.idempotency_key)
+                        .add(static_cast<std::int64_t>(tx.request_hash))
+                        .add(tx.reference)
+                        .add(tx.reason)
+                        .add(tx.actor)
+                        .add(tx.result));
   for (std::size_t seq = 0; seq < tx.entries.size(); ++seq) {
-    Params one;
-    add_entry(one, seq);
-    db_.send(kInsertEntry, one);
+    const Entry& entry = tx.entries[seq];
+    Params row;
+    row.add(tx.id).add(static_cast<std::int64_t>(seq)).add(tx.member_id);
+    row.add(account_name(entry.account)).add(entry.amount);
+    if (entry.lot_id == 0)
+      row.add_null();
+    else
+      row.add(entry.lot_id);
+    entries_.add(std::move(row));
   }
 }
 
 void Batch::send_lot(const Lot& lot, bool insert, LotId previous_lot_id) {
   if (!insert) {
-    db_.send(kUpdateLot, Params()
-                             .add(lot.id)
-                             .add(lot.remaining)
-                             .add(lot_state_name(lot.state))
-                             .add(lot.expires_at_us));
+    send(kUpdateLot, Params()
+                         .add(lot.id)
+                         .add(lot.remaining)
+                         .add(lot_state_name(lot.state))
+                         .add(lot.expires_at_us));
     return;
   }
-  db_.send(kInsertLot, Params()
-                           .add(lot.id)
-                           .add(lot.member_id)
-                           .add(previous_lot_id)
-                           .add(lot.transaction_id)
-                           .add(lot.amount)
-                           .add(lot.remaining)
-                           .add(lot_state_name(lot.state))
-                           .add(lot.earned_at_us)
-                           .add(lot.matures_at_us)
-                           .add(lot.expires_at_us)
-                           .add(lot.source)
-                           .add(lot.order_id)
-                           .add(lot.cost_minor));
+  lots_.add(Params()
+                .add(lot.id)
+                .add(lot.member_id)
+                .add(previous_lot_id)
+                .add(lot.transaction_id)
+                .add(lot.amount)
+                .add(lot.remaining)
+                .add(lot_state_name(lot.state))
+                .add(lot.earned_at_us)
+                .add(lot.matures_at_us)
+                .add(lot.expires_at_us)
+                .add(lot.source)
+                .add(lot.order_id)
+                .add(lot.cost_minor));
 }
 
 void Batch::send_account(const Account& account, bool insert) {
   const AccountRow& row = account.row;
-  db_.send(insert ? kInsertAccount : kUpdateAccount,
-           Params()
-               .add(row.member_id)
-               .add(row.external_id)
-               .add(row.available)
-               .add(row.pending)
-               .add(row.frozen)
-               .add(row.held)
-               .add(row.debt)
-               .add(static_cast<std::int64_t>(row.account_frozen ? 1 : 0))
-               .add(row.next_due_us)
-               .add(row.opened_at_us)
-               .add(row.live_lots_from_id)
-               .add(account.last_transaction_id)
-               .add(account.last_lot_id));
+  send(insert ? kInsertAccount : kUpdateAccount,
+       Params()
+           .add(row.member_id)
+           .add(row.external_id)
+           .add(row.available)
+           .add(row.pending)
+           .add(row.frozen)
+           .add(row.held)
+           .add(row.debt)
+           .add(static_cast<std::int64_t>(row.account_frozen ? 1 : 0))
+           .add(row.next_due_us)
+           .add(row.opened_at_us)
+           .add(row.live_lots_from_id)
+           .add(account.last_transaction_id)
+           .add(account.last_lot_id));
 }
 
 void Batch::apply(const Command& command, const Effects& effects) {
@@ -596,33 +609,33 @@ void Batch::apply(const Command& command, const Effects& effects) {
     }
   }
   for (const Allocation& a : effects.allocations_inserted)
-    db_.send(kInsertAllocation, Params()
-                                    .add(a.transaction_id)
-                                    .add(a.lot_id)
-                                    .add(a.member_id)
-                                    .add(a.points)
-                                    .add(a.returned));
+    send(kInsertAllocation, Params()
+                                .add(a.transaction_id)
+                                .add(a.lot_id)
+                                .add(a.member_id)
+                                .add(a.points)
+                                .add(a.returned));
   for (const Allocation& a : effects.allocations_updated)
-    db_.send(kUpdateAllocation, Params().add(a.transaction_id).add(a.lot_id).add(a.returned));
+    send(kUpdateAllocation, Params().add(a.transaction_id).add(a.lot_id).add(a.returned));
   if (const auto& o = effects.order)
-    db_.send(kUpsertOrder, Params()
-                               .add(o->member_id)
-                               .add(o->order_id)
-                               .add(o->amount_minor)
-                               .add(o->refunded_minor)
-                               .add(o->points_earned)
-                               .add(o->points_clawed_back)
-                               .add(o->points_spent)
-                               .add(o->points_returned)
-                               .add(o->lot_id));
+    send(kUpsertOrder, Params()
+                           .add(o->member_id)
+                           .add(o->order_id)
+                           .add(o->amount_minor)
+                           .add(o->refunded_minor)
+                           .add(o->points_earned)
+                           .add(o->points_clawed_back)
+                           .add(o->points_spent)
+                           .add(o->points_returned)
+                           .add(o->lot_id));
   if (const auto& h = effects.hold)
-    db_.send(kUpsertHold, Params()
-                              .add(h->member_id)
-                              .add(h->hold_ref)
-                              .add(h->transaction_id)
-                              .add(h->points)
-                              .add(hold_state_name(h->state))
-                              .add(h->expires_at_us));
+    send(kUpsertHold, Params()
+                          .add(h->member_id)
+                          .add(h->hold_ref)
+                          .add(h->transaction_id)
+                          .add(h->points)
+                          .add(hold_state_name(h->state))
+                          .add(h->expires_at_us));
   const MemberId member = account.row.member_id;
   if (effects.account_inserted) {
     // Inserted at once, so that a later open of the same external id in the batch sees it.
@@ -633,41 +646,42 @@ void Batch::apply(const Command& command, const Effects& effects) {
   }
   accounts_[member] = std::move(account);
   if (const auto& event = command.event)
-    db_.send(kInsertEvent, Params()
-                               .add(effects.outcome.transaction_id)
-                               .add(member)
-                               .add(event->type)
-                               .add(event->occurred_at_us)
-                               .add(event->payload));
+    events_.add(Params()
+                    .add(effects.outcome.transaction_id)
+                    .add(member)
+                    .add(event->type)
+                    .add(event->occurred_at_us)
+                    .add(event->payload));
 }
 
 void Batch::apply_preparation(const Preparation& preparation, const Command& command,
                               TransactionId transaction_id) {
   for (const auto& [key, value] : preparation.counter_updates)
-    db_.send(kUpsertCounter, Params().add(key.scope).add(key.name).add(value));
+    send(kUpsertCounter, Params().add(key.scope).add(key.name).add(value));
   if (!preparation.earning_record.empty())
-    db_.send(kInsertEarning,
-             Params().add(transaction_id).add(command.member_id).add(preparation.earning_record));
+    earnings_.add(
+        Params().add(transaction_id).add(command.member_id).add(preparation.earning_record));
   if (const auto& change = preparation.tier_change)
-    db_.send(kInsertTierChange, Params()
-                                    .add(command.member_id)
-                                    .add(transaction_id)
-                                    .add(command.at_us)
-                                    .add(static_cast<std::int64_t>(change->from_level))
-                                    .add(static_cast<std::int64_t>(change->to_level))
-                                    .add(change->reason));
+    send(kInsertTierChange, Params()
+                                .add(command.member_id)
+                                .add(transaction_id)
+                                .add(command.at_us)
+                                .add(static_cast<std::int64_t>(change->from_level))
+                                .add(static_cast<std::int64_t>(change->to_level))
+                                .add(change->reason));
   for (const Record& r : preparation.record_writes)
-    db_.send(kUpsertRecord, Params()
-                                .add(r.kind)
-                                .add(r.id)
-                                .add(r.member_id)
-                                .add(r.state)
-                                .add(r.created_at_us)
-                                .add(r.updated_at_us)
-                                .add(r.body));
+    send(kUpsertRecord, Params()
+                            .add(r.kind)
+                            .add(r.id)
+                            .add(r.member_id)
+                            .add(r.state)
+                            .add(r.created_at_us)
+                            .add(r.updated_at_us)
+                            .add(r.body));
 }
 
 void Batch::finish() {
+  flush_rows();
   for (MemberId member : changed_accounts_) send_account(*accounts_.at(member), false);
 }
 

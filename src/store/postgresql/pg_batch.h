@@ -101,6 +101,10 @@ class Batch {
   void send_transaction(const ledger::Transaction& tx, TransactionId previous_id);
   void send_lot(const ledger::Lot& lot, bool insert, LotId previous_lot_id);
   void send_account(const Account& account, bool insert);
+  // Statements go through these, which first send the rows buffered so far.
+  void send(const Sql& sql, const Params& params);
+  Result fetch(const Sql& sql, const Params& params);
+  void flush_rows();
 
   Connection& db_;
   const ledger::Policy& policy_;
@@ -111,6 +115,8 @@ class Batch {
   // Live lots (pending, active, frozen) of members, kept current through the batch.
   std::unordered_map<MemberId, std::vector<ledger::Lot>> live_lots_;
   std::unordered_map<std::string, std::optional<KeyRecord>> keys_;  // read or written
+  // Appended rows, sent as one statement per table before anything else is sent (or at finish).
+  RowBuffer transactions_, entries_, lots_, events_, earnings_;
 };
 
 }  // namespace pointsmall::store::pg

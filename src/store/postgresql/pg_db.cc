@@ -66,6 +66,30 @@ std::string array_literal(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+void RowBuffer::flush(Connection& db) {
+  if (rows_.empty()) return;
+  Params columns;
+  for (int column = 0; column < rows_.front().size(); ++column) {
+    std::string array = "{";
+    for (std::size_t row = 0; row < rows_.size(); ++row) {
+      if (row > 0) array += ',';
+      if (rows_[row].is_null(column)) {
+        array += "NULL";
+        continue;
+      }
+      array += '"';
+      for (const char c : rows_[row].value(column)) {
+        if (c == '"' || c == '\\') array += '\\';
+        array += c;
+      }
+      array += '"';
+    }
+    columns.add(array + "}");
+  }
+  rows_.clear();
+  db.send(insert_, columns);
+}
+
 void report_corrupt(const Row& /*row*/, const std::string& message) {
   throw PgError("XX001", message);
 }

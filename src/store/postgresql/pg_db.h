@@ -47,6 +47,8 @@ class Params {
   [[nodiscard]] int size() const { return static_cast<int>(values_.size()); }
   // Pointers into this object, valid until it changes.
   [[nodiscard]] std::vector<const char*> pointers() const;
+  [[nodiscard]] const std::string& value(int index) const { return values_[index]; }
+  [[nodiscard]] bool is_null(int index) const { return null_[index]; }
 
  private:
   std::vector<std::string> values_;
@@ -149,6 +151,22 @@ class Connection {
   bool pipeline_ = false;
   std::size_t outstanding_ = 0;  // pipeline results not read yet
   bool deallocate_ = false;      // prepared statements must be dropped (see abandon_pipeline)
+};
+
+// Rows for one table, sent as one statement when flushed: `INSERT INTO t (a, b) SELECT * FROM
+// unnest($1::bigint[], $2::text[])`, one array parameter per column, whatever the row count. A
+// row is written as Params of the table's columns in order.
+class RowBuffer {
+ public:
+  explicit RowBuffer(const Sql& insert) : insert_(insert) {}
+  void add(Params row) { rows_.push_back(std::move(row)); }
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+  // Queues the statement on the pipeline (Connection::send) and empties the buffer.
+  void flush(Connection& db);
+
+ private:
+  const Sql& insert_;
+  std::vector<Params> rows_;
 };
 
 // Removes the password from a connection URL or keyword string, for messages and logs.
