@@ -181,6 +181,25 @@ TYPED_TEST(StoreContractTest, ReportsThePolicyItWasOpenedWith) {
   EXPECT_EQ(this->store().policy().shortfall, ledger::ShortfallPolicy::other_lots_then_debt);
 }
 
+// Text is kept exactly as sent, whatever it holds (the PostgreSQL engine sends rows as arrays).
+TYPED_TEST(StoreContractTest, TextIsKeptExactlyAsSent) {
+  const MemberId member = this->open_member("o'neil \"quoted\", {braced} \\ back");
+  const std::string reason = "one, \"quoted\" {NULL} NULL \\ caf\u00e9 \u6728 'single'";
+  ledger::Command command = make("text-1", member, kStart + 1, earn(5));
+  command.reason = reason;
+  command.event = ledger::EventRecord{"purchase", kStart, R"({"note":"a \"b\" {c}, d\\e"})"};
+  const CommandResult result = this->store().execute(command);
+  ASSERT_TRUE(result.ok()) << (result.rejection ? ledger::rejection_name(*result.rejection)
+                                                : std::string_view(result.storage_error));
+  const auto history = this->full_history(member);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.front().reason, reason);
+  EXPECT_EQ(this->row(member).external_id, "o'neil \"quoted\", {braced} \\ back");
+  const auto events = this->store().events(kStart, kStart + 1, 0, 10);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].payload, R"({"note":"a \"b\" {c}, d\\e"})");
+}
+
 // Contract 2: the callback runs after the effects are durable, so a read made from inside it
 // already sees them.
 TYPED_TEST(StoreContractTest, CallbackRunsOnceTheEffectsCanBeRead) {

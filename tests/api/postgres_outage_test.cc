@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -168,15 +167,20 @@ class CuttableRelay {
   std::thread thread_;
 };
 
-// The port of a postgresql://user@127.0.0.1:PORT/... URL, and the URL with another port.
+// The port of a postgresql://user@127.0.0.1:PORT/... URL (0 when it has none), and the URL
+// with another port.
+constexpr std::string_view kLoopbackHost = "@127.0.0.1:";
 std::uint16_t port_of(const std::string& url) {
-  std::smatch match;
-  if (!std::regex_search(url, match, std::regex(R"(@127\.0\.0\.1:(\d+)/)"))) return 0;
-  return static_cast<std::uint16_t>(std::stoi(match[1]));
+  const std::size_t at = url.find(kLoopbackHost);
+  if (at == std::string::npos) return 0;
+  const std::size_t digits = at + kLoopbackHost.size();
+  const std::size_t end = url.find('/', digits);
+  if (end == std::string::npos || end == digits) return 0;
+  return static_cast<std::uint16_t>(std::stoi(url.substr(digits, end - digits)));
 }
 std::string with_port(const std::string& url, std::uint16_t port) {
-  return std::regex_replace(url, std::regex(R"(@127\.0\.0\.1:\d+/)"),
-                            "@127.0.0.1:" + std::to_string(port) + "/");
+  const std::size_t digits = url.find(kLoopbackHost) + kLoopbackHost.size();
+  return url.substr(0, digits) + std::to_string(port) + url.substr(url.find('/', digits));
 }
 
 json earn_body(std::int64_t member_id, const std::string& order_id) {

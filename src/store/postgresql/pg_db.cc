@@ -3,7 +3,6 @@
 #include <libpq-fe.h>
 
 #include <charconv>
-#include <regex>
 
 namespace pointsmall::store::pg {
 
@@ -163,10 +162,36 @@ void ignore_notice(void* /*arg*/, const char* /*message*/) {}
 }  // namespace
 
 std::string redact(const std::string& url) {
-  static const std::regex uri_password(R"(^([a-z]+://[^:/@]*):[^@/]*@)");
-  static const std::regex keyword_password(R"((password\s*=\s*)('[^']*'|\S+))");
-  std::string out = std::regex_replace(url, uri_password, "$1:***@");
-  return std::regex_replace(out, keyword_password, "$1***");
+  std::string out = url;
+  // postgresql://user:password@host/...: the password between the user's colon and the '@'.
+  const std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const std::size_t start = scheme + 3;
+    const std::size_t at = out.find('@', start);
+    const std::size_t slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      const std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // password=... as a keyword (password = 'x y') or as a URL parameter (?password=x&...).
+  for (std::size_t at = out.find("password"); at != std::string::npos;
+       at = out.find("password", at + 1)) {
+    std::size_t value = at + 8;
+    while (value < out.size() && out[value] == ' ') ++value;
+    if (value >= out.size() || out[value] != '=') continue;
+    ++value;
+    while (value < out.size() && out[value] == ' ') ++value;
+    std::size_t end = value;
+    if (end < out.size() && out[end] == '\'') {
+      end = out.find('\'', end + 1);
+      end = end == std::string::npos ? out.size() : end + 1;
+    } else {
+      while (end < out.size() && out[end] != ' ' && out[end] != '&') ++end;
+    }
+    out.replace(value, end - value, "***");
+  }
+  return out;
 }
 
 Connection Connection::open(const std::string& url) {
