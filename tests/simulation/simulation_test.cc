@@ -1,8 +1,9 @@
 // The seed-driven simulation of the ledger: random commands, clock jumps, idempotent retries and
-// crashes, run against the SQLite store and the in-memory reference model side by side.
+// crashes, run against a store engine and the in-memory reference model side by side. The engines:
+// SQLite (the full run) and PostgreSQL (a shorter one).
 //
 // What it checks:
-//  1. Every command gets the same result from SQLite as from the model: the same rejection, or
+//  1. Every command gets the same result from the engine as from the model: the same rejection, or
 //     the same outcome (ids, points, balances after), replayed or not.
 //  2. After every command, on the model: the touched member's balances re-derive from its lots,
 //     holds and journal, and its next_due_us and live_lots_from_id from its lots
@@ -15,41 +16,64 @@
 //     (invalid, for an unknown member, for a taken external id) are refused as such.
 //  4. Crashes: the SQLite store is crashed (crash_for_test) between batches, or with a batch still
 //     in flight; after reopening, every acknowledged command is there, unacknowledged ones were
-//     not applied, and a full audit of the file is clean.
+//     not applied, and a full audit of the file is clean. PostgreSQL has no crash_for_test: where
+//     SQLite crashes with a batch in flight, the node's database connections are killed
+//     (pg_terminate_backend) while its writer is inside a transaction, and now and then during
+//     ordinary batches too; the store must retry on a new connection and answer every command as
+//     the model does (a command whose COMMIT was cut off may come back replayed, with the same
+//     outcome: it took effect exactly once). Where SQLite crashes, and after a fifth of the other
+//     batches, the PostgreSQL node is restarted (closed and opened again on the same database),
+//     and everything compared and audited.
 //  5. Reads (account, lots, history, members_due, expired_holds, summary) agree between the two.
 //
+// Ids: SQLite numbers members, transactions and lots as the model does. PostgreSQL's ids come from
+// sequences and have gaps; they are paired with the model's by rank (IdMap below), so that the
+// same checks apply to it, in the model's ids.
+//
 // Determinism: one std::mt19937_64 seeded from the seed drives every choice (another one, seeded
-// from it, picks what to spot-check), and nothing depends on the total number of steps, so a
-// failure at step N replays with the same seed and any POINTSMALL_SIM_STEPS >= N:
+// from it, picks what to spot-check; a third when to kill PostgreSQL's connections or restart it),
+// and nothing depends on the total number of steps, so a failure at step N replays with the same
+// seed and any POINTSMALL_SIM_STEPS (POINTSMALL_SIM_PG_STEPS for PostgreSQL) >= N:
 //   POINTSMALL_SIM_SEED=7 POINTSMALL_SIM_STEPS=60000 build/system_tests --gtest_filter=Simul*
-// One thing only depends on thread timing: how much of an in-flight batch SQLite acknowledged
-// before a crash. The commands left unanswered are re-sent after reopening, in the same order, so
-// the ledger (ids included) comes out the same either way.
+// The commands are the same on both engines for a seed. What depends on thread timing: how much of
+// an in-flight batch SQLite acknowledged before a crash (the commands left unanswered are re-sent
+// after reopening, in the same order, so the ledger, ids included, comes out the same either way);
+// PostgreSQL's batches, and so where its ids have gaps; and which batch a kill cuts off.
 //
 // Default run: seeds 1..5 (each with a different expiry and shortfall policy and time zone),
-// 200,000 steps in all; POINTSMALL_SIM_STEPS sets the total. With POINTSMALL_SIM_SEED set, the
-// default seeds are skipped and SimulationReplay.SeedFromTheEnvironment runs that seed alone, for
-// POINTSMALL_SIM_STEPS steps (default 40,000, a default seed's share, so that a failure of the
-// default run replays with the seed alone).
+// 200,000 steps in all on SQLite; POINTSMALL_SIM_STEPS sets the total. PostgreSQL runs the same
+// seeds for a tenth of that, at least 20,000 steps in all (also in the sanitizer build, which sets
+// fewer SQLite steps), unless POINTSMALL_SIM_PG_STEPS sets its total.
+// With POINTSMALL_SIM_SEED set, the default seeds are skipped and SimulationReplay.* run that seed
+// alone, for POINTSMALL_SIM_STEPS steps on SQLite (default 40,000, a default seed's share, so that
+// a failure of the default run replays with the seed alone) and POINTSMALL_SIM_PG_STEPS on
+// PostgreSQL (default 4,000).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/time_zone.h"
 #include "store/memory/memory_store.h"
+#include "store/postgresql/pg_db.h"
+#include "store/postgresql/pg_store.h"
+#include "store/postgresql/testing.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace pointsmall::simulation {
@@ -60,19 +84,28 @@ using ledger::Rejection;
 using store::CommandResult;
 
 constexpr std::int64_t kDefaultTotalSteps = 200'000;
+// PostgreSQL runs a tenth of SQLite's steps, and never fewer than a tenth of the default: its time
+// goes to round trips and commits, which a sanitizer build (fewer SQLite steps) does not slow.
+constexpr std::int64_t kPostgresShare = 10;
 constexpr std::uint64_t kDefaultSeeds[] = {1, 2, 3, 4, 5};
 constexpr TimeUs kMinute = 60 * kMicrosPerSecond;
 constexpr TimeUs kHour = 60 * kMinute;
 constexpr TimeUs kEpoch = 1'704'067'200 * kMicrosPerSecond;  // 2024-01-01T00:00:00Z
 constexpr std::size_t kRecentCommands = 4096;                // what retries pick from
 constexpr std::size_t kSweepLimit = 25;    // members settled / holds released per sweep
-constexpr std::size_t kSubmitChunk = 256;  // commands handed to SQLite at once
+constexpr std::size_t kSubmitChunk = 256;  // commands handed to the engine at once
+// PostgreSQL: chance (per mille) that the node's connections are killed while a chunk is in flight.
+constexpr std::int64_t kKillPerMille = 100;
+// PostgreSQL: chance (per mille) of a restart after a batch that SQLite does not crash after, so
+// that the short run restarts the node a few times.
+constexpr std::int64_t kRestartPerMille = 200;
 
 // ---- Settings from the environment --------------------------------------------------------------
 
 struct Settings {
   std::optional<std::uint64_t> chosen_seed;  // POINTSMALL_SIM_SEED: run only this one
-  std::int64_t steps_per_seed = 0;
+  std::int64_t steps_per_seed = 0;           // on SQLite
+  std::int64_t postgres_steps_per_seed = 0;  // on PostgreSQL
 };
 
 std::optional<std::int64_t> env_number(const char* name) {
@@ -92,12 +125,19 @@ const Settings& settings() {
     Settings s;
     const auto seed = env_number("POINTSMALL_SIM_SEED");
     const auto steps = env_number("POINTSMALL_SIM_STEPS");
+    const auto postgres_steps = env_number("POINTSMALL_SIM_PG_STEPS");
     const auto default_seed_count = static_cast<std::int64_t>(std::size(kDefaultSeeds));
     if (seed) {
       s.chosen_seed = static_cast<std::uint64_t>(*seed);
       s.steps_per_seed = steps.value_or(kDefaultTotalSteps / default_seed_count);
+      s.postgres_steps_per_seed =
+          postgres_steps.value_or(kDefaultTotalSteps / kPostgresShare / default_seed_count);
     } else {
-      s.steps_per_seed = steps.value_or(kDefaultTotalSteps) / default_seed_count;
+      const std::int64_t total = steps.value_or(kDefaultTotalSteps);
+      s.steps_per_seed = total / default_seed_count;
+      s.postgres_steps_per_seed =
+          postgres_steps.value_or(std::max(total, kDefaultTotalSteps) / kPostgresShare) /
+          default_seed_count;
     }
     return s;
   }();
@@ -192,7 +232,7 @@ std::string describe(const std::optional<ledger::AccountRow>& row) {
       << "' available=" << row->available << " pending=" << row->pending
       << " frozen=" << row->frozen << " held=" << row->held << " debt=" << row->debt
       << " account_frozen=" << row->account_frozen << " next_due=" << time_text(row->next_due_us)
-      << " opened=" << time_text(row->opened_at_us);
+      << " live_lots_from=" << row->live_lots_from_id << " opened=" << time_text(row->opened_at_us);
   return out.str();
 }
 
@@ -206,11 +246,13 @@ std::string describe(const ledger::Lot& lot) {
   return out.str();
 }
 
-// The first difference between two lists of lots, for a failure message.
-std::string difference(const std::vector<ledger::Lot>& a, const std::vector<ledger::Lot>& b) {
+// The first difference between the engine's and the model's lots, for a failure message.
+std::string difference(const std::string& engine, const std::vector<ledger::Lot>& a,
+                       const std::vector<ledger::Lot>& b) {
   for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (!(a[i] == b[i])) return "\nSQLite: " + describe(a[i]) + "\nmodel:  " + describe(b[i]);
-  return "\nSQLite has " + std::to_string(a.size()) + " lots, the model " +
+    if (!(a[i] == b[i]))
+      return "\n" + engine + ": " + describe(a[i]) + "\nmodel:  " + describe(b[i]);
+  return "\n" + engine + " has " + std::to_string(a.size()) + " lots, the model " +
          std::to_string(b.size());
 }
 
@@ -273,6 +315,304 @@ std::string describe(const ledger::Policy& policy) {
          std::string(ledger::shortfall_policy_name(policy.shortfall)) + " " + policy.zone->name();
 }
 
+// ---- Ids ----------------------------------------------------------------------------------------
+
+// SQLite gives members, transactions and lots the model's ids: 1, 2, 3, ... in the order they are
+// made (a command that is not applied gives its ids back). PostgreSQL draws them from sequences,
+// a block per batch, so its ids have gaps, but they too ascend in the order things are made
+// (pg_store.h). IdMap pairs the two by rank: the k-th member the engine made is the model's member
+// k. The simulation compares everything in the model's ids and sends commands in the engine's, so
+// that things made in another order show up as different contents, and things made that the model
+// did not make (or not made) as a different count.
+enum class IdKind : std::uint8_t { member, transaction, lot };
+constexpr std::array<IdKind, 3> kIdKinds = {IdKind::member, IdKind::transaction, IdKind::lot};
+std::size_t at(IdKind kind) {
+  return static_cast<std::size_t>(kind);
+}
+using IdCounts = std::array<std::int64_t, kIdKinds.size()>;  // how many things of each kind exist
+
+IdCounts id_counts(const store::ProgramSummary& summary) {
+  return {summary.members, summary.transactions, summary.lots};
+}
+
+const char* id_kind_name(IdKind kind) {
+  static const char* const kNames[] = {"members", "transactions", "lots"};
+  return kNames[at(kind)];
+}
+
+class IdMap {
+ public:
+  explicit IdMap(bool same_ids) : same_ids_(same_ids) {}
+  [[nodiscard]] bool same_ids() const { return same_ids_; }
+  // The model's ids 1..paired(kind) have their engine's ids.
+  [[nodiscard]] std::int64_t paired(IdKind kind) const {
+    return static_cast<std::int64_t>(engine_ids_[at(kind)].size());
+  }
+  [[nodiscard]] std::int64_t last_engine_id(IdKind kind) const {
+    return engine_ids_[at(kind)].empty() ? 0 : engine_ids_[at(kind)].back();
+  }
+  // Pairs the engine's next id of the kind (above every paired one) with the model's next one.
+  void pair(IdKind kind, std::int64_t engine_id) { engine_ids_[at(kind)].push_back(engine_id); }
+
+  // Whether every id the command names is paired, or surely names nothing (above `model`, the
+  // model's counts).
+  [[nodiscard]] bool knows(const Command& command, const IdCounts& model) const {
+    auto known = [&](IdKind kind, std::int64_t id) {
+      return same_ids_ || id <= paired(kind) || id > model[at(kind)];
+    };
+    if (!known(IdKind::member, command.member_id)) return false;
+    if (const auto* cancel = std::get_if<ledger::CancelTransaction>(&command.body))
+      return known(IdKind::transaction, cancel->transaction_id);
+    if (const auto* freeze = std::get_if<ledger::FreezeLot>(&command.body))
+      return known(IdKind::lot, freeze->lot_id);
+    if (const auto* unfreeze = std::get_if<ledger::UnfreezeLot>(&command.body))
+      return known(IdKind::lot, unfreeze->lot_id);
+    return true;
+  }
+
+  // The command in the engine's ids. A model id not paired names nothing yet: it becomes an id the
+  // engine never makes.
+  Command to_engine(const Command& model_command) {
+    if (same_ids_) return model_command;
+    Command command = model_command;
+    command.member_id = to_engine(IdKind::member, command.member_id);
+    if (auto* cancel = std::get_if<ledger::CancelTransaction>(&command.body))
+      cancel->transaction_id = to_engine(IdKind::transaction, cancel->transaction_id);
+    if (auto* freeze = std::get_if<ledger::FreezeLot>(&command.body))
+      freeze->lot_id = to_engine(IdKind::lot, freeze->lot_id);
+    if (auto* unfreeze = std::get_if<ledger::UnfreezeLot>(&command.body))
+      unfreeze->lot_id = to_engine(IdKind::lot, unfreeze->lot_id);
+    // The engine stores the hash of the request in its ids (Transaction::request_hash).
+    request_hashes_[ledger::request_hash(command)] = ledger::request_hash(model_command);
+    return command;
+  }
+  [[nodiscard]] std::int64_t to_engine(IdKind kind, std::int64_t model_id) const {
+    if (same_ids_ || model_id <= 0) return model_id;
+    if (model_id <= paired(kind))
+      return engine_ids_[at(kind)][static_cast<std::size_t>(model_id - 1)];
+    return kNothing + model_id;
+  }
+
+  // An engine's id in the model's; one that pairs with nothing becomes minus itself, which is no
+  // model id, so that it shows in the difference it makes.
+  [[nodiscard]] std::int64_t to_model(IdKind kind, std::int64_t engine_id) const {
+    if (same_ids_ || engine_id <= 0) return engine_id;
+    if (engine_id >= kNothing) return engine_id - kNothing;
+    const auto& ids = engine_ids_[at(kind)];
+    const auto it = std::lower_bound(ids.begin(), ids.end(), engine_id);
+    if (it == ids.end() || *it != engine_id) return -engine_id;
+    return (it - ids.begin()) + 1;
+  }
+  [[nodiscard]] ledger::Outcome to_model(ledger::Outcome outcome) const {
+    outcome.transaction_id = to_model(IdKind::transaction, outcome.transaction_id);
+    outcome.member_id = to_model(IdKind::member, outcome.member_id);
+    return outcome;
+  }
+  [[nodiscard]] CommandResult to_model(CommandResult result) const {
+    if (same_ids_) return result;
+    result.outcome = to_model(result.outcome);
+    return result;
+  }
+  [[nodiscard]] std::optional<ledger::AccountRow> to_model(
+      std::optional<ledger::AccountRow> row) const {
+    if (same_ids_ || !row) return row;
+    row->member_id = to_model(IdKind::member, row->member_id);
+    if (row->live_lots_from_id != ledger::kNoLiveLot)
+      row->live_lots_from_id = to_model(IdKind::lot, row->live_lots_from_id);
+    return row;
+  }
+  [[nodiscard]] std::vector<ledger::Lot> to_model(std::vector<ledger::Lot> lots) const {
+    if (same_ids_) return lots;
+    for (ledger::Lot& lot : lots) {
+      lot.id = to_model(IdKind::lot, lot.id);
+      lot.member_id = to_model(IdKind::member, lot.member_id);
+      lot.transaction_id = to_model(IdKind::transaction, lot.transaction_id);
+    }
+    return lots;
+  }
+  [[nodiscard]] std::vector<ledger::Transaction> to_model(
+      std::vector<ledger::Transaction> transactions) const {
+    if (same_ids_) return transactions;
+    for (ledger::Transaction& tx : transactions) translate(tx);
+    return transactions;
+  }
+  [[nodiscard]] std::vector<MemberId> members_to_model(std::vector<MemberId> members) const {
+    for (MemberId& member : members) member = to_model(IdKind::member, member);
+    return members;
+  }
+  [[nodiscard]] std::vector<std::pair<MemberId, std::string>> holds_to_model(
+      std::vector<std::pair<MemberId, std::string>> holds) const {
+    for (auto& hold : holds) hold.first = to_model(IdKind::member, hold.first);
+    return holds;
+  }
+
+ private:
+  // Far above any id the engine's sequences reach in a simulation.
+  static constexpr std::int64_t kNothing = std::int64_t{1} << 48;
+
+  void translate(ledger::Transaction& tx) const {
+    tx.id = to_model(IdKind::transaction, tx.id);
+    tx.member_id = to_model(IdKind::member, tx.member_id);
+    if (const auto it = request_hashes_.find(tx.request_hash); it != request_hashes_.end())
+      tx.request_hash = it->second;
+    // A cancellation names the transaction it cancels, a lot's freeze the lot (ledger.cc).
+    const bool names_transaction = tx.kind == ledger::TransactionKind::cancel;
+    const bool names_lot = tx.kind == ledger::TransactionKind::freeze_lot ||
+                           tx.kind == ledger::TransactionKind::unfreeze_lot;
+    if (names_transaction || names_lot)
+      tx.reference = std::to_string(
+          to_model(names_lot ? IdKind::lot : IdKind::transaction, std::stoll(tx.reference)));
+    for (ledger::Entry& entry : tx.entries)
+      if (entry.lot_id != 0) entry.lot_id = to_model(IdKind::lot, entry.lot_id);
+    if (auto outcome = ledger::decode_outcome(tx.result))
+      tx.result = ledger::encode_outcome(to_model(*outcome));
+  }
+
+  bool same_ids_;
+  // [at(kind)][k]: the engine's id of the model's k + 1.
+  std::array<std::vector<std::int64_t>, kIdKinds.size()> engine_ids_;
+  std::unordered_map<std::uint64_t, std::uint64_t> request_hashes_;  // engine's -> model's
+};
+
+// ---- The engines under test ---------------------------------------------------------------------
+
+// What the simulation needs of an engine beyond the storage interface: its ledger, what a crash
+// is for it, and its ids.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  // Opens the engine's ledger (the same one each time), made with `policy` when new. Returns
+  // nullptr and sets `error` on failure.
+  virtual std::unique_ptr<store::LedgerStore> open(const ledger::Policy& policy,
+                                                   std::string& error) = 0;
+  // The node goes away, commands possibly in flight. No callback runs after it returns; the caller
+  // then destroys the store and opens it again.
+  virtual void crash(store::LedgerStore& store) = 0;
+  // Whether kill_connections() does anything.
+  [[nodiscard]] virtual bool has_connections() const { return false; }
+  // Kills the node's database connections as soon as its writer is inside a transaction. Returns
+  // false, killing nothing, once `all_answered` says that nothing is in flight.
+  virtual bool kill_connections(const std::function<bool()>& /*all_answered*/) { return false; }
+  // Whether the engine's ids are the model's; else IdMap pairs them, by ids_after().
+  [[nodiscard]] virtual bool same_ids_as_model() const { return true; }
+  // The engine's ids of the kind above `after`, ascending.
+  virtual std::vector<std::int64_t> ids_after(IdKind /*kind*/, std::int64_t /*after*/) {
+    return {};
+  }
+  // Where the ledger is, and how to replay a failure at `step`, for the failure message.
+  [[nodiscard]] virtual std::string where() const = 0;
+  [[nodiscard]] virtual std::string replay(std::uint64_t seed, std::int64_t step) const = 0;
+};
+
+// The embedded store on a file of its own. A crash is crash_for_test(): the writer stops where it
+// is, and commands it did not commit stay unanswered.
+class SqliteEngine final : public Engine {
+ public:
+  explicit SqliteEngine(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  [[nodiscard]] std::string name() const override { return "SQLite"; }
+  std::unique_ptr<store::LedgerStore> open(const ledger::Policy& policy,
+                                           std::string& error) override {
+    store::SqliteOptions options;
+    options.path = (dir_ / "ledger.db").string();
+    options.policy_if_new = policy;
+    options.time_zone_if_new = policy.zone->name();
+    options.readers = 2;
+    return store::open_sqlite_store(options, error);
+  }
+  void crash(store::LedgerStore& store) override {
+    dynamic_cast<store::SqliteLedgerStore&>(store).crash_for_test();
+  }
+  [[nodiscard]] std::string where() const override {
+    return "the database is kept in " + dir_.string();
+  }
+  [[nodiscard]] std::string replay(std::uint64_t seed, std::int64_t step) const override {
+    return "POINTSMALL_SIM_SEED=" + std::to_string(seed) +
+           " POINTSMALL_SIM_STEPS=" + std::to_string(std::max(step, std::int64_t{1})) +
+           " system_tests --gtest_filter='SimulationReplay.SeedFromTheEnvironment'";
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// A node on a fresh schema of the test run's PostgreSQL server. Its sessions carry an application
+// name of their own, by which an observer connection finds them in pg_stat_activity to kill them
+// and reads the ids the node made. A crash cannot stop the node's writer midway (its destructor
+// settles every command): it settles, and the caller restarts the node.
+class PostgresEngine final : public Engine {
+ public:
+  // Throws std::runtime_error when there is no server.
+  PostgresEngine() {
+    static std::atomic<int> engines{0};
+    const std::string schema_url = store::pg::fresh_test_schema_url();
+    if (schema_url.empty()) throw std::runtime_error("no PostgreSQL server for the simulation");
+    application_ = "pointsmall-sim-" + std::to_string(::getpid()) + "-" + std::to_string(engines++);
+    url_ = store::pg::with_application_name(schema_url, application_);
+    observer_ = store::pg::Connection::open(
+        store::pg::with_application_name(schema_url, application_ + "-observer"));
+  }
+  [[nodiscard]] std::string name() const override { return "PostgreSQL"; }
+  std::unique_ptr<store::LedgerStore> open(const ledger::Policy& policy,
+                                           std::string& error) override {
+    store::PostgresOptions options;
+    options.url = url_;
+    options.policy_if_new = policy;
+    options.time_zone_if_new = policy.zone->name();
+    options.readers = 2;
+    return store::open_postgres_store(options, error);
+  }
+  void crash(store::LedgerStore& store) override { store.flush(); }
+  [[nodiscard]] bool has_connections() const override { return true; }
+  bool kill_connections(const std::function<bool()>& all_answered) override {
+    const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const store::pg::Params application = store::pg::Params().add(application_);
+    while (std::chrono::steady_clock::now() < give_up_at) {
+      const bool nothing_in_flight = all_answered();  // before looking: a miss is a real one
+      // Only the writer can be busy: the readers serve the simulation's thread, which is here.
+      const store::pg::Result writer = observer_.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+          "WHERE application_name = $1 AND state <> 'idle'",
+          application);
+      if (writer.rows() > 0) {
+        // The idle readers go too, as when the server restarts.
+        observer_.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            application);
+        return true;
+      }
+      if (nothing_in_flight) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return false;
+  }
+  [[nodiscard]] bool same_ids_as_model() const override { return false; }
+  std::vector<std::int64_t> ids_after(IdKind kind, std::int64_t after) override {
+    static const char* const kQueries[] = {
+        "SELECT member_id FROM accounts WHERE member_id > $1 ORDER BY member_id",
+        "SELECT id FROM transactions WHERE id > $1 ORDER BY id",
+        "SELECT id FROM lots WHERE id > $1 ORDER BY id"};
+    const store::pg::Result found =
+        observer_.query(kQueries[at(kind)], store::pg::Params().add(after));
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < found.rows(); ++i) ids.push_back(found.integer(i, 0));
+    return ids;
+  }
+  [[nodiscard]] std::string where() const override {
+    return "the ledger is in " + store::pg::redact(url_) + " (until the test server stops)";
+  }
+  [[nodiscard]] std::string replay(std::uint64_t seed, std::int64_t step) const override {
+    return "POINTSMALL_TEST_POSTGRES=<server url> POINTSMALL_SIM_SEED=" + std::to_string(seed) +
+           " POINTSMALL_SIM_PG_STEPS=" + std::to_string(std::max(step, std::int64_t{1})) +
+           " system_tests --gtest_filter='SimulationReplay.PostgresSeedFromTheEnvironment'";
+  }
+
+ private:
+  std::string application_;
+  std::string url_;
+  store::pg::Connection observer_;
+};
+
 // ---- The simulation -----------------------------------------------------------------------------
 
 struct SimulationFailure : std::runtime_error {
@@ -295,12 +635,17 @@ struct Sent {
   CommandResult result;
 };
 
-// A command sent to SQLite, and the model's answer to compare with SQLite's.
+// A command sent to the engine, and the model's answer to compare with the engine's.
 struct InFlight {
   std::int64_t step = 0;
-  Command command;
+  Command command;         // in the model's ids
+  Command engine_command;  // in the engine's
   CommandResult expected;
-  std::optional<CommandResult> actual;  // written by SQLite's callback
+  IdCounts model_counts{};  // the model's after the command (for an engine with ids of its own)
+  std::optional<CommandResult> actual;  // written by the engine's callback
+  // Connection kills started before the command was submitted, and before it was answered.
+  std::int64_t kills_before = 0;
+  std::int64_t kills_by_answer = 0;
 };
 
 struct Counters {
@@ -312,17 +657,25 @@ struct Counters {
   std::int64_t unacknowledged = 0;  // commands dropped by in-flight crashes, then re-sent
   std::int64_t audits = 0;
   std::int64_t sweeps = 0;
+  // PostgreSQL: connections killed inside a transaction, kills that found nothing in flight,
+  // commands cut off at COMMIT that came back replayed, and waits for ids of commands in flight.
+  std::int64_t kills = 0;
+  std::int64_t kills_missed = 0;
+  std::int64_t replayed_after_kill = 0;
+  std::int64_t id_waits = 0;
 };
 
 class Simulation {
  public:
-  Simulation(std::uint64_t seed, std::int64_t steps, std::filesystem::path dir)
-      : seed_(seed),
+  Simulation(Engine& engine, std::uint64_t seed, std::int64_t steps)
+      : engine_(engine),
+        seed_(seed),
         steps_(steps),
-        dir_(std::move(dir)),
         random_(seed),
         checks_(seed ^ 0x9e3779b97f4a7c15ULL),
-        policy_(policy_for(seed, random_)) {}
+        faults_(seed ^ 0x7f4a7c159e3779b9ULL),
+        policy_(policy_for(seed, random_)),
+        ids_(engine.same_ids_as_model()) {}
 
   void run();
   [[nodiscard]] std::string summary_line(double seconds) const;
@@ -356,9 +709,13 @@ class Simulation {
   void run_batch(std::int64_t size);
   void run_batch_with_crash(std::int64_t size);
   CommandResult execute_on_model(std::int64_t step, const Command& command);
-  void submit_to_sqlite(std::int64_t step, const Command& command, const CommandResult& expected);
+  void submit_to_engine(std::int64_t step, const Command& command, const CommandResult& expected);
+  void submit(InFlight& sent);
   void submit_chunk();
   void settle_in_flight();
+  void kill_connections();
+  std::string pair_ids(const IdCounts& model);
+  void check_answer(const InFlight& sent);
   void observe(std::int64_t step, const Command& command, const CommandResult& result);
   void check_member(std::int64_t step, const Command& command, const CommandResult& result);
   void check_program(std::int64_t step, const Command& command);
@@ -367,20 +724,25 @@ class Simulation {
   void compare_everything(bool histories, const std::string& when);
   void check_audits(const std::string& when);
   void crash_and_reopen();
-  void open_sqlite();
+  void open_store();
   [[noreturn]] void fail(std::int64_t step, const Command* command, const std::string& what) const;
 
+  Engine& engine_;
   const std::uint64_t seed_;
   const std::int64_t steps_;
-  const std::filesystem::path dir_;
   Random random_;  // every choice of the run
   Random checks_;  // what to spot-check; apart, so that checking more changes no command
+  Random faults_;  // when to kill PostgreSQL's connections or restart it; apart, likewise
   const ledger::Policy policy_;
 
   std::unique_ptr<store::MemoryLedgerStore> model_;
-  std::unique_ptr<store::SqliteLedgerStore> sqlite_;
-  std::deque<InFlight> in_flight_;  // a deque: callbacks hold pointers to its elements
-  std::size_t submitted_ = 0;       // how many of in_flight_ went to SQLite
+  IdMap ids_;
+  std::deque<InFlight> in_flight_;              // a deque: callbacks hold pointers to its elements
+  std::deque<InFlight> crashing_;               // the batch of run_batch_with_crash(), likewise
+  std::size_t submitted_ = 0;                   // how many of in_flight_ went to the engine
+  std::int64_t sent_ = 0;                       // commands submitted to the engine in all
+  std::atomic<std::int64_t> answered_{0};       // of them, answered (on the writer's thread)
+  std::atomic<std::int64_t> kills_started_{0};  // connection kills started
 
   std::int64_t step_ = 0;
   TimeUs now_ = kEpoch;
@@ -408,38 +770,35 @@ class Simulation {
   }
   Points issued_ = 0;
   Counters counters_;
+  // The engine's store. Declared last, so destroyed first: after a failure its destructor settles
+  // the commands still queued, whose callbacks write into in_flight_ or crashing_.
+  std::unique_ptr<store::LedgerStore> store_;
 };
 
 void Simulation::fail(std::int64_t step, const Command* command, const std::string& what) const {
   std::ostringstream out;
-  out << "simulation failed: seed " << seed_ << ", step " << step << " of " << steps_ << ", policy "
-      << describe(policy_) << "\n";
+  out << "simulation failed on " << engine_.name() << ": seed " << seed_ << ", step " << step
+      << " of " << steps_ << ", policy " << describe(policy_) << "\n";
   if (command != nullptr) out << "command: " << describe(*command) << "\n";
   out << what << "\n";
-  out << "replay: POINTSMALL_SIM_SEED=" << seed_
-      << " POINTSMALL_SIM_STEPS=" << std::max(step, std::int64_t{1})
-      << " system_tests --gtest_filter='Simulation*'\n";
-  out << "the database is kept in " << dir_.string();
+  out << "replay: " << engine_.replay(seed_, step) << "\n";
+  out << engine_.where();
   throw SimulationFailure(out.str());
 }
 
-void Simulation::open_sqlite() {
-  store::SqliteOptions options;
-  options.path = (dir_ / "ledger.db").string();
-  options.policy_if_new = policy_;
-  options.time_zone_if_new = policy_.zone->name();
-  options.readers = 2;
+void Simulation::open_store() {
   std::string error;
-  sqlite_ = store::open_sqlite_store(options, error);
-  if (!sqlite_) fail(step_, nullptr, "cannot open the SQLite store: " + error);
-  if (describe(sqlite_->policy()) != describe(policy_))
-    fail(step_, nullptr, "the SQLite store has policy " + describe(sqlite_->policy()));
+  store_ = engine_.open(policy_, error);
+  if (!store_) fail(step_, nullptr, "cannot open the " + engine_.name() + " store: " + error);
+  if (describe(store_->policy()) != describe(policy_))
+    fail(step_, nullptr,
+         "the " + engine_.name() + " store has policy " + describe(store_->policy()));
 }
 
 void Simulation::run() {
   if (policy_.zone == nullptr) fail(0, nullptr, "time zone missing (is tzdata installed?)");
   model_ = std::make_unique<store::MemoryLedgerStore>(policy_);
-  open_sqlite();
+  open_store();
   target_members_ = static_cast<std::size_t>(random_.between(200, 500));
   while (step_ < steps_) {
     const std::int64_t draw = random_.per_mille(300)   ? random_.between(1, 50)
@@ -451,7 +810,8 @@ void Simulation::run() {
       run_batch_with_crash(size);
     } else {
       run_batch(size);
-      if (crash < 140) crash_and_reopen();
+      if (crash < 140 || (engine_.has_connections() && faults_.per_mille(kRestartPerMille)))
+        crash_and_reopen();
     }
     spot_check();
   }
@@ -460,17 +820,17 @@ void Simulation::run() {
 }
 
 // One batch: each command runs on the model at once (so the next one is generated from the
-// current state) and is queued to SQLite; SQLite's answers are compared once the batch is flushed.
+// current state) and is queued to the engine; its answers are compared once the batch is flushed.
 void Simulation::run_batch(std::int64_t size) {
   std::vector<Command> commands = sweep();
   for (const Command& command : commands)  // housekeeping: not counted as steps
-    submit_to_sqlite(step_, command, execute_on_model(step_, command));
+    submit_to_engine(step_, command, execute_on_model(step_, command));
   for (std::int64_t i = 0; i < size; ++i) {
     ++step_;
     advance_clock();
     const Command command = next_command();
     const CommandResult expected = execute_on_model(step_, command);
-    submit_to_sqlite(step_, command, expected);
+    submit_to_engine(step_, command, expected);
   }
   settle_in_flight();
 }
@@ -483,92 +843,154 @@ CommandResult Simulation::execute_on_model(std::int64_t step, const Command& com
   return result;
 }
 
-// Commands reach SQLite in chunks: one at a time, the writer would commit (and fsync) each
-// alone while the model works on the next.
-void Simulation::submit_to_sqlite(std::int64_t step, const Command& command,
+// Commands reach the engine in chunks: one at a time, the writer would commit (and fsync) each
+// alone while the model works on the next. A command naming something that a command still in
+// flight made waits for the engine's id of it (PostgreSQL's ids are not the model's).
+void Simulation::submit_to_engine(std::int64_t step, const Command& command,
                                   const CommandResult& expected) {
+  IdCounts model_counts{};
+  if (!ids_.same_ids()) {
+    model_counts = id_counts(model_->summary());
+    if (!ids_.knows(command, model_counts)) {
+      ++counters_.id_waits;
+      settle_in_flight();
+    }
+  }
   InFlight& slot = in_flight_.emplace_back();
   slot.step = step;
   slot.command = command;
+  slot.engine_command = ids_.to_engine(command);
   slot.expected = expected;
+  slot.model_counts = model_counts;
   if (in_flight_.size() - submitted_ >= kSubmitChunk) submit_chunk();
 }
 
-void Simulation::submit_chunk() {
-  for (; submitted_ < in_flight_.size(); ++submitted_) {
-    InFlight* target = &in_flight_[submitted_];
-    sqlite_->submit(target->command,
-                    [target](const CommandResult& result) { target->actual = result; });
-  }
+void Simulation::submit(InFlight& sent) {
+  sent.kills_before = kills_started_.load();
+  ++sent_;
+  InFlight* target = &sent;
+  store_->submit(sent.engine_command, [this, target](const CommandResult& result) {
+    target->actual = result;
+    target->kills_by_answer = kills_started_.load();
+    answered_.fetch_add(1);
+  });
 }
 
-// Waits for SQLite and compares its answers with the model's.
+void Simulation::submit_chunk() {
+  const std::size_t first = submitted_;
+  for (; submitted_ < in_flight_.size(); ++submitted_) submit(in_flight_[submitted_]);
+  // PostgreSQL: now and then the database connection dies while the chunk is being committed.
+  if (submitted_ > first && engine_.has_connections() && faults_.per_mille(kKillPerMille))
+    kill_connections();
+}
+
+void Simulation::kill_connections() {
+  kills_started_.fetch_add(1);
+  const bool killed = engine_.kill_connections([this] { return answered_.load() == sent_; });
+  ++(killed ? counters_.kills : counters_.kills_missed);
+}
+
+// Waits for the engine and compares its answers with the model's.
 void Simulation::settle_in_flight() {
   submit_chunk();
-  sqlite_->flush();
-  for (const InFlight& sent : in_flight_) {
-    if (!sent.actual) fail(sent.step, &sent.command, "SQLite never answered");
-    if (!same_result(*sent.actual, sent.expected))
-      fail(sent.step, &sent.command,
-           "SQLite: " + describe(*sent.actual) + "\nmodel:  " + describe(sent.expected));
-  }
+  store_->flush();
+  std::string count_error;
+  if (!in_flight_.empty()) count_error = pair_ids(in_flight_.back().model_counts);
+  for (const InFlight& sent : in_flight_) check_answer(sent);
+  if (!count_error.empty()) fail(in_flight_.back().step, nullptr, count_error);
   in_flight_.clear();
   submitted_ = 0;
 }
 
+// Pairs the ids the engine made since the last call with the model's (IdMap), the model having
+// made `model` in all by the last command the engine answered. Returns what differs in number.
+std::string Simulation::pair_ids(const IdCounts& model) {
+  if (ids_.same_ids()) return "";
+  std::string error;
+  for (const IdKind kind : kIdKinds) {
+    const std::int64_t before = ids_.paired(kind);
+    for (std::int64_t id : engine_.ids_after(kind, ids_.last_engine_id(kind))) ids_.pair(kind, id);
+    const std::int64_t made = ids_.paired(kind) - before;
+    if (made != model[at(kind)] - before && error.empty())
+      error = engine_.name() + " made " + std::to_string(made) + " " + id_kind_name(kind) +
+              " where the model made " + std::to_string(model[at(kind)] - before);
+  }
+  return error;
+}
+
+void Simulation::check_answer(const InFlight& sent) {
+  if (!sent.actual) fail(sent.step, &sent.command, engine_.name() + " never answered");
+  const CommandResult actual = ids_.to_model(*sent.actual);
+  if (same_result(actual, sent.expected)) return;
+  // A batch whose connection died during its COMMIT may have committed: the writer runs it again
+  // on a new connection, and its commands find their keys and replay their own outcomes.
+  const bool cut_off = sent.kills_by_answer > sent.kills_before;
+  if (cut_off && actual.replayed && !sent.expected.replayed && actual.ok() && sent.expected.ok() &&
+      actual.outcome == sent.expected.outcome) {
+    ++counters_.replayed_after_kill;
+    return;
+  }
+  fail(sent.step, &sent.command,
+       engine_.name() + ": " + describe(actual) + "\nmodel:  " + describe(sent.expected));
+}
+
 // A batch with a crash in the middle of it: the commands are generated from the model's state
-// before the batch and queued to SQLite, which is crashed while the last part is still queued or
-// being committed. What SQLite acknowledged runs on the model; the rest is re-sent to both after
+// before the batch and queued to the engine, which crashes while the last part is still queued or
+// being committed (PostgreSQL: its connections are killed then; it answers everything, and is
+// restarted). What the engine acknowledged runs on the model; the rest is re-sent to both after
 // reopening, as a client would.
 void Simulation::run_batch_with_crash(std::int64_t size) {
   settle_in_flight();
-  std::vector<Command> commands;
-  std::vector<std::int64_t> steps;
+  std::deque<InFlight>& batch = crashing_;
+  batch.clear();
   for (std::int64_t i = 0; i < size; ++i) {
     ++step_;
     advance_clock();
-    commands.push_back(next_command());
-    steps.push_back(step_);
+    InFlight& sent = batch.emplace_back();
+    sent.command = next_command();
+    sent.step = step_;
+    sent.engine_command = ids_.to_engine(sent.command);
   }
-  std::vector<std::optional<CommandResult>> answers(commands.size());
   const auto settled = static_cast<std::size_t>(random_.between(0, size));
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    if (i == settled) sqlite_->flush();  // the first part is surely acknowledged
-    auto* answer = &answers[i];
-    sqlite_->submit(commands[i], [answer](const CommandResult& r) { *answer = r; });
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i == settled) store_->flush();  // the first part is surely acknowledged
+    submit(batch[i]);
   }
-  sqlite_->crash_for_test();
+  if (engine_.has_connections()) kill_connections();
+  engine_.crash(*store_);
   ++counters_.crashes;
   ++counters_.crashes_in_flight;
   std::size_t acknowledged = 0;
-  while (acknowledged < answers.size() && answers[acknowledged]) ++acknowledged;
-  for (std::size_t i = acknowledged; i < answers.size(); ++i)
-    if (answers[i]) fail(steps[i], &commands[i], "acknowledged after an unacknowledged command");
-  for (std::size_t i = 0; i < acknowledged; ++i) {
-    const CommandResult expected = execute_on_model(steps[i], commands[i]);
-    if (!same_result(*answers[i], expected))
-      fail(steps[i], &commands[i],
-           "SQLite: " + describe(*answers[i]) + "\nmodel:  " + describe(expected));
-  }
-  sqlite_.reset();
-  open_sqlite();
+  while (acknowledged < batch.size() && batch[acknowledged].actual) ++acknowledged;
+  for (std::size_t i = acknowledged; i < batch.size(); ++i)
+    if (batch[i].actual)
+      fail(batch[i].step, &batch[i].command, "acknowledged after an unacknowledged command");
+  for (std::size_t i = 0; i < acknowledged; ++i)
+    batch[i].expected = execute_on_model(batch[i].step, batch[i].command);
+  const std::string count_error = pair_ids(id_counts(model_->summary()));
+  for (std::size_t i = 0; i < acknowledged; ++i) check_answer(batch[i]);
+  if (!count_error.empty()) fail(step_, nullptr, count_error + " before a crash");
+  store_.reset();
+  open_store();
   model_->restart();
-  if (acknowledged < settled) fail(steps[acknowledged], &commands[acknowledged], "never answered");
-  counters_.unacknowledged += static_cast<std::int64_t>(commands.size() - acknowledged);
+  if (acknowledged < settled)
+    fail(batch[acknowledged].step, &batch[acknowledged].command, "never answered");
+  counters_.unacknowledged += static_cast<std::int64_t>(batch.size() - acknowledged);
   compare_everything(false, "after a crash with " + std::to_string(acknowledged) + " of " +
-                                std::to_string(commands.size()) + " commands acknowledged");
+                                std::to_string(batch.size()) + " commands acknowledged");
   check_audits("after a crash");
-  for (std::size_t i = acknowledged; i < commands.size(); ++i)
-    submit_to_sqlite(steps[i], commands[i], execute_on_model(steps[i], commands[i]));
+  for (std::size_t i = acknowledged; i < batch.size(); ++i)
+    submit_to_engine(batch[i].step, batch[i].command,
+                     execute_on_model(batch[i].step, batch[i].command));
   settle_in_flight();
 }
 
 // A crash between batches: everything was acknowledged, so everything must be there.
 void Simulation::crash_and_reopen() {
   settle_in_flight();
-  sqlite_->crash_for_test();
-  sqlite_.reset();
-  open_sqlite();
+  engine_.crash(*store_);
+  store_.reset();
+  open_store();
   model_->restart();
   ++counters_.crashes;
   compare_everything(false, "after a crash between batches");
@@ -577,13 +999,13 @@ void Simulation::crash_and_reopen() {
 
 void Simulation::check_audits(const std::string& when) {
   ++counters_.audits;
-  const ledger::Audit audit = sqlite_->audit();
+  const ledger::Audit audit = store_->audit();
   if (!audit.clean()) {
     std::string findings;
     for (const std::string& finding : audit.findings()) findings += "\n  " + finding;
     fail(step_, nullptr,
-         "SQLite audit " + when + ": " + std::to_string(audit.finding_count()) + " findings" +
-             findings);
+         engine_.name() + " audit " + when + ": " + std::to_string(audit.finding_count()) +
+             " findings" + findings);
   }
   const ledger::Audit model_audit = model_->audit();
   if (!model_audit.clean())
@@ -592,7 +1014,7 @@ void Simulation::check_audits(const std::string& when) {
       audit.lots_checked() != model_audit.lots_checked() ||
       audit.transactions_checked() != model_audit.transactions_checked() ||
       audit.program_balances() != model_audit.program_balances())
-    fail(step_, nullptr, "SQLite and model audits " + when + " counted different rows");
+    fail(step_, nullptr, engine_.name() + " and model audits " + when + " counted different rows");
 }
 
 // ---- What the generator sees and remembers ------------------------------------------------------
@@ -763,55 +1185,66 @@ void Simulation::check_program(std::int64_t step, const Command& command) {
   issued_ = s.issued;
 }
 
-// Between batches SQLite and the model must agree on what a reader sees.
+// Between batches the engine and the model must agree on what a reader sees (in the model's ids).
 void Simulation::spot_check() {
   if (members_.empty()) return;
   for (int i = 0; i < 3; ++i) compare_member(checks_.pick(members_).id, "between batches");
   const MemberInfo& member = checks_.pick(members_);
+  const MemberId engine_member = ids_.to_engine(IdKind::member, member.id);
   const auto page = static_cast<std::size_t>(checks_.between(1, 50));
-  if (sqlite_->history(member.id, 0, page) != model_->history(member.id, 0, page))
+  if (ids_.to_model(store_->history(engine_member, 0, page)) != model_->history(member.id, 0, page))
     fail(step_, nullptr, "the newest history of member " + std::to_string(member.id) + " differs");
-  if (sqlite_->member_by_external_id(member.external_id) != member.id)
+  const auto found = store_->member_by_external_id(member.external_id);
+  if (!found || ids_.to_model(IdKind::member, *found) != member.id)
     fail(step_, nullptr, "external id " + member.external_id + " does not find its member");
 }
 
 void Simulation::compare_member(MemberId member, const std::string& when) {
-  const auto a = sqlite_->account(member);
+  const MemberId engine_member = ids_.to_engine(IdKind::member, member);
+  const auto a = ids_.to_model(store_->account(engine_member));
   const auto b = model_->account(member);
   if (a != b)
     fail(step_, nullptr,
-         "account " + std::to_string(member) + " differs " + when + "\nSQLite: " + describe(a) +
-             "\nmodel:  " + describe(b));
-  const auto lots_a = sqlite_->lots(member);
+         "account " + std::to_string(member) + " differs " + when + "\n" + engine_.name() + ": " +
+             describe(a) + "\nmodel:  " + describe(b));
+  const auto lots_a = ids_.to_model(store_->lots(engine_member));
   const auto lots_b = model_->lots(member);
   if (lots_a != lots_b)
     fail(step_, nullptr,
          "lots of member " + std::to_string(member) + " differ " + when +
-             difference(lots_a, lots_b));
+             difference(engine_.name(), lots_a, lots_b));
 }
 
 void Simulation::compare_everything(bool histories, const std::string& when) {
-  const store::ProgramSummary a = sqlite_->summary();
+  const store::ProgramSummary a = store_->summary();
   const store::ProgramSummary b = model_->summary();
   if (describe(a) != describe(b))
     fail(step_, nullptr,
-         "summary " + when + ":\nSQLite: " + describe(a) + "\nmodel:  " + describe(b));
+         "summary " + when + ":\n" + engine_.name() + ": " + describe(a) +
+             "\nmodel:  " + describe(b));
+  constexpr std::size_t kPage = store::LedgerStore::kMaxHistoryPage;
   for (const MemberInfo& member : members_) {
     compare_member(member.id, when);
     if (!histories) continue;
+    const MemberId engine_member = ids_.to_engine(IdKind::member, member.id);
+    TransactionId engine_before = 0;
     TransactionId before = 0;
     for (;;) {  // page through the whole history, newest first
-      const auto page = sqlite_->history(member.id, before, store::LedgerStore::kMaxHistoryPage);
-      if (page != model_->history(member.id, before, store::LedgerStore::kMaxHistoryPage))
+      const auto engine_page = store_->history(engine_member, engine_before, kPage);
+      const auto page = ids_.to_model(engine_page);
+      if (page != model_->history(member.id, before, kPage))
         fail(step_, nullptr, "history of member " + std::to_string(member.id) + " differs " + when);
-      if (page.size() < store::LedgerStore::kMaxHistoryPage) break;
+      if (page.size() < kPage) break;
+      engine_before = engine_page.back().id;
       before = page.back().id;
     }
   }
   for (TimeUs at_us : {now_, now_ + 30 * kMicrosPerDay, now_ + 400 * kMicrosPerDay}) {
-    if (sqlite_->members_due(at_us, 0, 1'000'000) != model_->members_due(at_us, 0, 1'000'000))
+    if (ids_.members_to_model(store_->members_due(at_us, 0, 1'000'000)) !=
+        model_->members_due(at_us, 0, 1'000'000))
       fail(step_, nullptr, "members due differ " + when);
-    if (sqlite_->expired_holds(at_us, 1'000'000) != model_->expired_holds(at_us, 1'000'000))
+    if (ids_.holds_to_model(store_->expired_holds(at_us, 1'000'000)) !=
+        model_->expired_holds(at_us, 1'000'000))
       fail(step_, nullptr, "expired holds differ " + when);
   }
 }
@@ -862,12 +1295,12 @@ Points Simulation::some_points(Points available) {
 std::vector<Command> Simulation::sweep() {
   // What the housekeeping jobs do: settle members with lots due, release holds that timed out.
   std::vector<Command> commands;
-  const auto due_sqlite = sqlite_->members_due(now_, 0, kSweepLimit);
+  const auto due_engine = ids_.members_to_model(store_->members_due(now_, 0, kSweepLimit));
   const auto due_model = model_->members_due(now_, 0, kSweepLimit);
-  if (due_sqlite != due_model) fail(step_, nullptr, "members due differ before a sweep");
-  const auto holds_sqlite = sqlite_->expired_holds(now_, kSweepLimit);
+  if (due_engine != due_model) fail(step_, nullptr, "members due differ before a sweep");
+  const auto holds_engine = ids_.holds_to_model(store_->expired_holds(now_, kSweepLimit));
   const auto holds_model = model_->expired_holds(now_, kSweepLimit);
-  if (holds_sqlite != holds_model) fail(step_, nullptr, "expired holds differ before a sweep");
+  if (holds_engine != holds_model) fail(step_, nullptr, "expired holds differ before a sweep");
   if (!random_.per_mille(500)) return commands;
   ++counters_.sweeps;
   std::int64_t n = 0;
@@ -1193,9 +1626,9 @@ std::string Simulation::summary_line(double seconds) const {
   std::int64_t accepted = 0, rejected = 0;
   for (const auto& [name, count] : counters_.accepted) accepted += count;
   for (const auto& [name, count] : counters_.rejected) rejected += count;
-  out << "simulation seed=" << seed_ << " steps=" << steps_ << " policy=" << describe(policy_)
-      << " members=" << members_.size() << " days=" << (now_ - kEpoch) / kMicrosPerDay
-      << " accepted=" << accepted << " {";
+  out << "simulation engine=" << engine_.name() << " seed=" << seed_ << " steps=" << steps_
+      << " policy=" << describe(policy_) << " members=" << members_.size()
+      << " days=" << (now_ - kEpoch) / kMicrosPerDay << " accepted=" << accepted << " {";
   const char* separator = "";
   for (const auto& [name, count] : counters_.accepted) {
     out << separator << name << ":" << count;
@@ -1207,23 +1640,23 @@ std::string Simulation::summary_line(double seconds) const {
     out << separator << name << ":" << count;
     separator = " ";
   }
-  out << "} sweeps=" << counters_.sweeps << " crashes=" << counters_.crashes << " (in flight "
-      << counters_.crashes_in_flight << ", unacknowledged re-sent " << counters_.unacknowledged
-      << ") audits=" << counters_.audits << " seconds=" << seconds;
+  out << "} sweeps=" << counters_.sweeps << (engine_.has_connections() ? " restarts=" : " crashes=")
+      << counters_.crashes << " (in flight " << counters_.crashes_in_flight
+      << ", unacknowledged re-sent " << counters_.unacknowledged << ")";
+  if (engine_.has_connections())
+    out << " connections_killed=" << counters_.kills << " (found nothing in flight "
+        << counters_.kills_missed << ", replayed after a kill " << counters_.replayed_after_kill
+        << ") waits_for_ids=" << counters_.id_waits;
+  out << " audits=" << counters_.audits << " seconds=" << seconds;
   return out.str();
 }
 
 // ---- The tests ----------------------------------------------------------------------------------
 
-// Runs one seed in a fresh directory (kept when the run fails) and prints its summary line.
-void run_seed(std::uint64_t seed) {
-  std::string pattern = (std::filesystem::temp_directory_path() /
-                         ("pointsmall-sim-" + std::to_string(seed) + "-XXXXXX"))
-                            .string();
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  const std::filesystem::path dir = pattern;
+// Runs one seed on the engine and prints its summary line. Returns whether it passed.
+bool run_simulation(Engine& engine, std::uint64_t seed, std::int64_t steps) {
   const auto start = std::chrono::steady_clock::now();  // for the report only
-  Simulation simulation(seed, settings().steps_per_seed, dir);
+  Simulation simulation(engine, seed, steps);
   bool passed = false;
   try {
     simulation.run();
@@ -1231,13 +1664,36 @@ void run_seed(std::uint64_t seed) {
   } catch (const SimulationFailure& failure) {
     ADD_FAILURE() << failure.what();
   } catch (const std::exception& error) {
-    ADD_FAILURE() << "seed " << seed << ": unexpected exception: " << error.what();
+    ADD_FAILURE() << "seed " << seed << " on " << engine.name()
+                  << ": unexpected exception: " << error.what();
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s\n", simulation.summary_line(seconds).c_str());
   std::fflush(stdout);
-  if (passed) std::filesystem::remove_all(dir);
+  return passed;
+}
+
+// SQLite in a fresh directory, kept when the run fails.
+void run_seed(std::uint64_t seed) {
+  std::string pattern = (std::filesystem::temp_directory_path() /
+                         ("pointsmall-sim-" + std::to_string(seed) + "-XXXXXX"))
+                            .string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = pattern;
+  SqliteEngine engine(dir);
+  if (run_simulation(engine, seed, settings().steps_per_seed)) std::filesystem::remove_all(dir);
+}
+
+// PostgreSQL on a fresh schema of the test server.
+void run_postgres_seed(std::uint64_t seed) {
+  std::unique_ptr<PostgresEngine> engine;
+  try {
+    engine = std::make_unique<PostgresEngine>();
+  } catch (const std::exception& error) {
+    FAIL() << "cannot start the PostgreSQL simulation: " << error.what();
+  }
+  run_simulation(*engine, seed, settings().postgres_steps_per_seed);
 }
 
 // The default seeds. Their names do not depend on the environment, so that ctest (which lists
@@ -1249,6 +1705,11 @@ TEST_P(SimulationTest, SqliteAgreesWithTheModel) {
   run_seed(GetParam());
 }
 
+TEST_P(SimulationTest, PostgresAgreesWithTheModel) {
+  if (settings().chosen_seed) GTEST_SKIP() << "POINTSMALL_SIM_SEED is set: only that seed runs";
+  run_postgres_seed(GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Simulation, SimulationTest, ::testing::ValuesIn(kDefaultSeeds),
                          [](const ::testing::TestParamInfo<std::uint64_t>& seed_info) {
                            return "seed_" + std::to_string(seed_info.param);
@@ -1258,6 +1719,11 @@ INSTANTIATE_TEST_SUITE_P(Simulation, SimulationTest, ::testing::ValuesIn(kDefaul
 TEST(SimulationReplay, SeedFromTheEnvironment) {
   if (!settings().chosen_seed) GTEST_SKIP() << "set POINTSMALL_SIM_SEED to run one seed";
   run_seed(*settings().chosen_seed);
+}
+
+TEST(SimulationReplay, PostgresSeedFromTheEnvironment) {
+  if (!settings().chosen_seed) GTEST_SKIP() << "set POINTSMALL_SIM_SEED to run one seed";
+  run_postgres_seed(*settings().chosen_seed);
 }
 
 }  // namespace
