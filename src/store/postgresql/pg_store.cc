@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -13,6 +11,7 @@
 #include "store/migrations.h"
 #include "store/postgresql/pg_batch.h"
 #include "store/postgresql/pg_db.h"
+#include "store/writer_queue.h"
 
 namespace pointsmall::store {
 
@@ -130,15 +129,7 @@ struct PostgresLedgerStore::Impl {
   ledger::Policy policy;
   Connection writer_db;  // the writer thread's, in pipeline mode
 
-  std::mutex mutex;
-  std::condition_variable work_ready;
-  std::condition_variable space_ready;
-  std::condition_variable batch_settled;
-  std::deque<QueuedCommand> queue;  // guarded by mutex
-  WriterStats stats;                // guarded by mutex
-  std::uint64_t submitted = 0;      // guarded by mutex
-  std::uint64_t settled = 0;        // guarded by mutex
-  bool stopping = false;            // guarded by mutex
+  std::unique_ptr<WriterQueue<QueuedCommand>> queue;
   std::thread writer;
 
   std::mutex readers_mutex;
@@ -148,33 +139,11 @@ struct PostgresLedgerStore::Impl {
 
   void writer_loop() {
     std::vector<QueuedCommand> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [&] { return !queue.empty() || stopping; });
-        if (queue.empty() && stopping) return;
-        const std::size_t n = std::min(queue.size(), options.max_batch);
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-      }
-      space_ready.notify_all();
+    while (queue->take(batch)) {
       std::vector<CommandResult> results = commit(batch);
       for (std::size_t i = 0; i < batch.size(); ++i)
         if (batch[i].done) batch[i].done(results[i]);
-      {
-        std::lock_guard lock(mutex);
-        settled += batch.size();
-        ++stats.batches;
-        stats.commands += batch.size();
-        std::size_t bucket = 0;
-        while (bucket < WriterStats::kBatchBucketBounds.size() &&
-               batch.size() > WriterStats::kBatchBucketBounds[bucket])
-          ++bucket;
-        ++stats.batch_size_buckets[bucket];
-      }
-      batch_settled.notify_all();
+      queue->settled(batch.size());
       batch.clear();
     }
   }
@@ -300,12 +269,7 @@ struct PostgresLedgerStore::Impl {
   }
 
   void stop() {
-    {
-      std::lock_guard lock(mutex);
-      if (stopping) return;
-      stopping = true;
-    }
-    work_ready.notify_all();
+    queue->close();
     if (writer.joinable()) writer.join();
   }
 };
@@ -319,6 +283,8 @@ std::unique_ptr<PostgresLedgerStore> open_postgres_store(const PostgresOptions& 
     migrate(impl->writer_db);
     impl->policy = load_policy(impl->writer_db, options);
     impl->writer_db.enter_pipeline();
+    impl->queue =
+        std::make_unique<WriterQueue<QueuedCommand>>(options.max_queue, options.max_batch);
     auto* raw = impl.get();
     impl->writer = std::thread([raw] { raw->writer_loop(); });
     return std::make_unique<PostgresLedgerStore>(std::move(impl));
@@ -336,34 +302,19 @@ PostgresLedgerStore::~PostgresLedgerStore() {
 
 void PostgresLedgerStore::submit_prepared(ledger::Command command,
                                           std::shared_ptr<Preparer> preparer, Callback done) {
-  {
-    std::unique_lock lock(impl_->mutex);
-    impl_->space_ready.wait(
-        lock, [&] { return impl_->queue.size() < impl_->options.max_queue || impl_->stopping; });
-    if (impl_->stopping) {
-      lock.unlock();
-      CommandResult result;
-      result.storage_error = "the store is closed";
-      if (done) done(result);
-      return;
-    }
-    impl_->queue.push_back(QueuedCommand{std::move(command), std::move(preparer), std::move(done)});
-    ++impl_->submitted;
-  }
-  impl_->work_ready.notify_one();
+  QueuedCommand queued{std::move(command), std::move(preparer), std::move(done)};
+  if (impl_->queue->push(queued)) return;
+  CommandResult result;
+  result.storage_error = "the store is closed";
+  if (queued.done) queued.done(result);
 }
 
 void PostgresLedgerStore::flush() {
-  std::unique_lock lock(impl_->mutex);
-  const std::uint64_t target = impl_->submitted;
-  impl_->batch_settled.wait(lock, [&] { return impl_->settled >= target; });
+  impl_->queue->flush();
 }
 
 WriterStats PostgresLedgerStore::writer_stats() const {
-  std::lock_guard lock(impl_->mutex);
-  WriterStats stats = impl_->stats;
-  stats.queue_depth = impl_->queue.size();
-  return stats;
+  return impl_->queue->stats();
 }
 
 const ledger::Policy& PostgresLedgerStore::policy() const {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -14,6 +13,7 @@
 #include "store/sqlite/ledger_tables.h"
 #include "store/sqlite/record_tables.h"
 #include "store/sqlite/sqlite_audit.h"
+#include "store/writer_queue.h"
 
 namespace pointsmall::store {
 
@@ -122,17 +122,10 @@ struct SqliteLedgerStore::Impl {
   ledger::SequentialIds ids;
   std::unique_ptr<Statement> begin, commit, rollback, savepoint, release, rollback_to;
 
-  std::mutex mutex;
-  std::condition_variable work_ready;     // the writer waits for commands
-  std::condition_variable space_ready;    // submitters wait for room in the queue
-  std::condition_variable batch_settled;  // flush() waits for the writer
-  std::deque<Pending> queue;              // guarded by mutex
-  WriterStats stats;                      // guarded by mutex (queue_depth unused)
-  std::uint64_t submitted = 0;            // guarded by mutex
-  std::uint64_t settled = 0;              // guarded by mutex
-  bool stopping = false;                  // guarded by mutex
-  bool crashed = false;                   // guarded by mutex
+  std::unique_ptr<WriterQueue<Pending>> queue;
   std::thread writer;
+  std::mutex mutex;       // of stop() and the checkpointer's state below
+  bool stopping = false;  // guarded by mutex
 
   // Checkpoints copy the write-ahead log into the database file. A thread of their own does them,
   // so that the writer goes on committing meanwhile; the writer only checkpoints itself when the
@@ -200,40 +193,14 @@ struct SqliteLedgerStore::Impl {
 
   void writer_loop() {
     std::vector<Pending> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [&] { return !queue.empty() || stopping; });
-        if (crashed) return;
-        if (queue.empty() && stopping) break;
-        const std::size_t n = std::min(queue.size(), options.max_batch);
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-      }
-      space_ready.notify_all();
+    while (queue->take(batch)) {
       run_batch(batch);
-      {
-        std::lock_guard lock(mutex);
-        settled += batch.size();
-        count_batch(batch.size());
-      }
-      batch_settled.notify_all();
+      queue->settled(batch.size());
       batch.clear();
     }
+    if (queue->abandoned()) return;               // a crash: nothing more is written
     batch.push_back(Pending{{}, nullptr, true});  // write every changed row back before closing
     run_batch(batch);
-  }
-
-  void count_batch(std::size_t size) {  // under mutex
-    ++stats.batches;
-    stats.commands += size;
-    std::size_t bucket = 0;
-    while (bucket < WriterStats::kBatchBucketBounds.size() &&
-           size > WriterStats::kBatchBucketBounds[bucket])
-      ++bucket;
-    ++stats.batch_size_buckets[bucket];
   }
 
   void run_batch(std::vector<Pending>& batch) {
@@ -296,13 +263,8 @@ struct SqliteLedgerStore::Impl {
   void write_back_now() {
     std::promise<void> done;
     auto written = done.get_future();
-    {
-      std::unique_lock lock(mutex);
-      if (stopping) return;
-      queue.push_back(Pending{{}, [&done](const CommandResult&) { done.set_value(); }, true});
-      ++submitted;
-    }
-    work_ready.notify_one();
+    Pending barrier{{}, [&done](const CommandResult&) { done.set_value(); }, true};
+    if (!queue->push(barrier)) return;
     written.wait();
   }
 
@@ -419,9 +381,11 @@ struct SqliteLedgerStore::Impl {
       std::lock_guard lock(mutex);
       if (stopping) return;
       stopping = true;
-      crashed = crash;
     }
-    work_ready.notify_all();
+    if (crash)
+      queue->abandon();
+    else
+      queue->close();
     checkpoint_wanted.notify_all();
     if (writer.joinable()) writer.join();
     if (checkpointer.joinable()) checkpointer.join();
@@ -457,6 +421,8 @@ std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& option
       configure(*reader, options, false);
       impl->idle_readers.push_back(std::move(reader));
     }
+    impl->queue = std::make_unique<WriterQueue<SqliteLedgerStore::Impl::Pending>>(
+        options.max_queue, options.max_batch);
     impl->start();
     return std::make_unique<SqliteLedgerStore>(std::move(impl));
   } catch (const SqliteError& e) {
@@ -477,35 +443,19 @@ void SqliteLedgerStore::crash_for_test() {
 
 void SqliteLedgerStore::submit_prepared(ledger::Command command, std::shared_ptr<Preparer> preparer,
                                         Callback done) {
-  {
-    std::unique_lock lock(impl_->mutex);
-    impl_->space_ready.wait(
-        lock, [&] { return impl_->queue.size() < impl_->options.max_queue || impl_->stopping; });
-    if (impl_->stopping) {
-      lock.unlock();
-      CommandResult result;
-      result.storage_error = "the store is closed";
-      if (done) done(result);
-      return;
-    }
-    impl_->queue.push_back(
-        Impl::Pending{std::move(command), std::move(done), false, std::move(preparer)});
-    ++impl_->submitted;
-  }
-  impl_->work_ready.notify_one();
+  Impl::Pending pending{std::move(command), std::move(done), false, std::move(preparer)};
+  if (impl_->queue->push(pending)) return;
+  CommandResult result;
+  result.storage_error = "the store is closed";
+  if (pending.done) pending.done(result);
 }
 
 void SqliteLedgerStore::flush() {
-  std::unique_lock lock(impl_->mutex);
-  const std::uint64_t target = impl_->submitted;
-  impl_->batch_settled.wait(lock, [&] { return impl_->settled >= target || impl_->crashed; });
+  impl_->queue->flush();
 }
 
 WriterStats SqliteLedgerStore::writer_stats() const {
-  std::lock_guard lock(impl_->mutex);
-  WriterStats stats = impl_->stats;
-  stats.queue_depth = impl_->queue.size();
-  return stats;
+  return impl_->queue->stats();
 }
 
 const ledger::Policy& SqliteLedgerStore::policy() const {
