@@ -348,6 +348,7 @@ std::vector<ledger::Lot> PostgresLedgerStore::lots(MemberId member_id) {
         std::string("SELECT ") + kLotColumns + " FROM lots WHERE member_id = $1 ORDER BY id",
         Params().add(member_id));
     std::vector<ledger::Lot> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_lot(Row{r, i}));
     return out;
   });
@@ -401,6 +402,7 @@ std::vector<MemberId> PostgresLedgerStore::members_due(TimeUs at_us, MemberId af
         "ORDER BY member_id LIMIT $3",
         Params().add(at_us).add(after).add(sql_limit(limit)));
     std::vector<MemberId> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.integer(i, 0));
     return out;
   });
@@ -414,6 +416,7 @@ std::vector<std::pair<MemberId, std::string>> PostgresLedgerStore::expired_holds
         "ORDER BY expires_at_us LIMIT $2",
         Params().add(at_us).add(sql_limit(limit)));
     std::vector<std::pair<MemberId, std::string>> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.integer(i, 0), r.text(i, 1));
     return out;
   });
@@ -545,6 +548,7 @@ std::vector<MemberId> PostgresLedgerStore::members_with_counter(const std::strin
         "ORDER BY scope LIMIT $4",
         Params().add(name).add(at_least).add(after).add(sql_limit(limit)));
     std::vector<MemberId> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.integer(i, 0));
     return out;
   });
@@ -568,6 +572,7 @@ std::vector<TierChangeRow> PostgresLedgerStore::tier_changes(MemberId member_id,
         "WHERE member_id = $1 ORDER BY id DESC LIMIT $2",
         Params().add(member_id).add(sql_limit(limit)));
     std::vector<TierChangeRow> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i)
       out.push_back(TierChangeRow{member_id, r.integer(i, 0), r.integer(i, 1),
                                   static_cast<int>(r.integer(i, 2)),
@@ -589,6 +594,7 @@ std::vector<StoredEvent> PostgresLedgerStore::events(TimeUs from_us, TimeUs unti
         "ORDER BY e.transaction_id LIMIT $4",
         Params().add(after).add(from_us).add(until_us).add(sql_limit(limit)));
     std::vector<StoredEvent> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       StoredEvent event{r.integer(i, 0), r.integer(i, 1), r.text(i, 2),
                         r.integer(i, 3), r.integer(i, 4), r.text(i, 5)};
@@ -633,6 +639,7 @@ std::vector<Record> PostgresLedgerStore::records(const RecordQuery& query) {
     sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
     const Result r = db.query(sql, params);
     std::vector<Record> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(record_at(r, i));
     return out;
   });
