@@ -4,12 +4,13 @@
 // passes, with the source's balances and every write acknowledged before the backup began.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,11 +37,17 @@ std::string text_of(const std::string& path) {
 
 // The number before `word` in the backup's "copied ..." line ("in 3 steps"), -1 when absent.
 std::int64_t count_before(const std::string& out, const std::string& word) {
-  std::smatch match;
-  if (!std::regex_search(out, match, std::regex("([0-9,]+) " + word))) return -1;
-  std::string digits = match[1];
-  std::erase(digits, ',');
-  return std::stoll(digits);
+  for (std::size_t at = out.find(" " + word); at != std::string::npos;
+       at = out.find(" " + word, at + 1)) {
+    std::size_t begin = at;
+    while (begin > 0 && (std::isdigit(static_cast<unsigned char>(out[begin - 1])) != 0 ||
+                         out[begin - 1] == ','))
+      --begin;
+    std::string digits = out.substr(begin, at - begin);
+    std::erase(digits, ',');
+    if (!digits.empty()) return std::stoll(digits);
+  }
+  return -1;
 }
 
 class Backup : public ::testing::Test {
