@@ -40,8 +40,8 @@ std::int64_t count_before(const std::string& out, const std::string& word) {
   for (std::size_t at = out.find(" " + word); at != std::string::npos;
        at = out.find(" " + word, at + 1)) {
     std::size_t begin = at;
-    while (begin > 0 && (std::isdigit(static_cast<unsigned char>(out[begin - 1])) != 0 ||
-                         out[begin - 1] == ','))
+    while (begin > 0 &&
+           (std::isdigit(static_cast<unsigned char>(out[begin - 1])) != 0 || out[begin - 1] == ','))
       --begin;
     std::string digits = out.substr(begin, at - begin);
     std::erase(digits, ',');

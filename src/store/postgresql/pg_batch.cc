@@ -76,9 +76,6 @@ const Sql kReadLiveLots{"read_live_lots", kLiveLotsSql.c_str()};
 const Sql kExternalIdTaken{"external_id_taken", "SELECT 1 FROM accounts WHERE external_id = $1"};
 const std::string kLotSql = select(kLotColumns, "FROM lots WHERE id = $1");
 const Sql kReadLot{"read_lot", kLotSql.c_str()};
-const std::string kOrderSql =
-    select(kOrderColumns, "FROM orders WHERE member_id = $1 AND order_id = $2");
-const Sql kReadOrder{"read_order", kOrderSql.c_str()};
 const std::string kHoldSql =
     select(kHoldColumns, "FROM holds WHERE member_id = $1 AND hold_ref = $2");
 const Sql kReadHold{"read_hold", kHoldSql.c_str()};
@@ -139,11 +136,21 @@ const Sql kInsertAllocation{"insert_allocation",
 const Sql kUpdateAllocation{"update_allocation",
                             "UPDATE allocations SET returned = $3 "
                             "WHERE transaction_id = $1 AND lot_id = $2"};
-const Sql kUpsertOrder{
-    "upsert_order",
+// The orders a batch read, for every command naming one (purchases, refunds, spends).
+const std::string kOrdersSql =
+    "SELECT o.member_id, o.order_id, o.amount_minor, o.refunded_minor, o.points_earned, "
+    "o.points_clawed_back, o.points_spent, o.points_returned, o.lot_id FROM orders o "
+    "JOIN unnest($1::bigint[], $2::text[]) AS k(member_id, order_id) "
+    "ON o.member_id = k.member_id AND o.order_id = k.order_id";
+const Sql kReadOrders{"read_orders", kOrdersSql.c_str()};
+// Each order the batch changed, once (finish()).
+const Sql kUpsertOrders{
+    "upsert_orders",
     "INSERT INTO orders (member_id, order_id, amount_minor, refunded_minor, points_earned, "
     "points_clawed_back, points_spent, points_returned, lot_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (member_id, order_id) DO UPDATE "
+    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], "
+    "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) "
+    "ON CONFLICT (member_id, order_id) DO UPDATE "
     "SET amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor, "
     "points_earned = excluded.points_earned, points_clawed_back = excluded.points_clawed_back, "
     "points_spent = excluded.points_spent, points_returned = excluded.points_returned, "
@@ -288,6 +295,15 @@ void Batch::prepare_for(const std::vector<QueuedCommand>& commands) {
   std::sort(needing_lots.begin(), needing_lots.end());
   needing_lots.erase(std::unique(needing_lots.begin(), needing_lots.end()), needing_lots.end());
   read_live_lots(needing_lots);
+  std::vector<std::pair<MemberId, std::string>> orders;
+  for (const QueuedCommand& queued : commands) {
+    const Command& command = queued.command;
+    auto it = accounts_.find(command.member_id);
+    if (it == accounts_.end() || !it->second) continue;
+    std::string order_id = needs_for(command, it->second->row, policy_).order_id;
+    if (!order_id.empty()) orders.emplace_back(command.member_id, std::move(order_id));
+  }
+  read_orders(orders);
   // Each command makes one transaction, and may mature or expire lots on the way.
   ids_.draw(opens, commands.size() * 2 + 8, commands.size() + 8);
 }
@@ -336,6 +352,23 @@ void Batch::read_live_lots(const std::vector<MemberId>& members) {
   for (int i = 0; i < found.rows(); ++i) {
     Lot lot = read_lot(Row{found, i});
     live_lots_[lot.member_id].push_back(std::move(lot));
+  }
+}
+
+void Batch::read_orders(const std::vector<std::pair<MemberId, std::string>>& orders) {
+  if (orders.empty()) return;
+  std::vector<std::int64_t> members;
+  std::vector<std::string> ids;
+  for (const auto& [member, order_id] : orders) {
+    orders_.emplace(std::make_pair(member, order_id), std::nullopt);
+    members.push_back(member);
+    ids.push_back(order_id);
+  }
+  const Result found =
+      fetch(kReadOrders, Params().add(array_literal(members)).add(array_literal(ids)));
+  for (int i = 0; i < found.rows(); ++i) {
+    Order order = read_order(Row{found, i});
+    orders_[{order.member_id, order.order_id}] = std::move(order);
   }
 }
 
@@ -471,8 +504,12 @@ MemberBook Batch::load_book(const Command& command) {
     book.all_live_lots = true;
   }
   if (!needs.order_id.empty()) {
-    const Result found = fetch(kReadOrder, Params().add(member).add(needs.order_id));
-    if (found.rows() > 0) book.order = read_order(Row{found, 0});
+    auto known = orders_.find({member, needs.order_id});
+    if (known == orders_.end()) {
+      read_orders({{member, needs.order_id}});
+      known = orders_.find({member, needs.order_id});
+    }
+    book.order = known->second;
     if (book.order && book.order->lot_id != 0) load_lot(book.order->lot_id, member, book);
     if (needs.order_spend_allocations)
       load_allocations("order", Params().add(member).add(needs.order_id), book);
@@ -617,17 +654,10 @@ void Batch::apply(const Command& command, const Effects& effects) {
                                 .add(a.returned));
   for (const Allocation& a : effects.allocations_updated)
     send(kUpdateAllocation, Params().add(a.transaction_id).add(a.lot_id).add(a.returned));
-  if (const auto& o = effects.order)
-    send(kUpsertOrder, Params()
-                           .add(o->member_id)
-                           .add(o->order_id)
-                           .add(o->amount_minor)
-                           .add(o->refunded_minor)
-                           .add(o->points_earned)
-                           .add(o->points_clawed_back)
-                           .add(o->points_spent)
-                           .add(o->points_returned)
-                           .add(o->lot_id));
+  if (const auto& o = effects.order) {
+    orders_[{o->member_id, o->order_id}] = *o;
+    changed_orders_.insert({o->member_id, o->order_id});
+  }
   if (const auto& h = effects.hold)
     send(kUpsertHold, Params()
                           .add(h->member_id)
@@ -682,6 +712,21 @@ void Batch::apply_preparation(const Preparation& preparation, const Command& com
 
 void Batch::finish() {
   flush_rows();
+  RowBuffer orders(kUpsertOrders);
+  for (const auto& key : changed_orders_) {
+    const Order& o = *orders_.at(key);
+    orders.add(Params()
+                   .add(o.member_id)
+                   .add(o.order_id)
+                   .add(o.amount_minor)
+                   .add(o.refunded_minor)
+                   .add(o.points_earned)
+                   .add(o.points_clawed_back)
+                   .add(o.points_spent)
+                   .add(o.points_returned)
+                   .add(o.lot_id));
+  }
+  orders.flush(db_);
   for (MemberId member : changed_accounts_) send_account(*accounts_.at(member), false);
 }
 

@@ -88,6 +88,7 @@ class Batch {
   void read_keys(const std::vector<std::string>& keys);
   void read_accounts(const std::vector<MemberId>& members);
   void read_live_lots(const std::vector<MemberId>& members);
+  void read_orders(const std::vector<std::pair<MemberId, std::string>>& orders);
   Account* account(MemberId member_id);  // nullptr: no such member
   std::optional<CommandResult> replay(const ledger::Command& command);
 
@@ -112,6 +113,9 @@ class Batch {
   std::set<MemberId> locked_members_;
   std::map<MemberId, std::optional<Account>> accounts_;  // read, or changed, by this batch
   std::set<MemberId> changed_accounts_;                  // to write back in finish()
+  // Orders read, or changed, by this batch (nullopt: none with that id); written in finish().
+  std::map<std::pair<MemberId, std::string>, std::optional<ledger::Order>> orders_;
+  std::set<std::pair<MemberId, std::string>> changed_orders_;
   // Live lots (pending, active, frozen) of members, kept current through the batch.
   std::unordered_map<MemberId, std::vector<ledger::Lot>> live_lots_;
   std::unordered_map<std::string, std::optional<KeyRecord>> keys_;  // read or written
