@@ -4,7 +4,9 @@
 -- thread's number and a counter, so several wrk processes on one ledger each start where the one
 -- before ends (wrk -t2 with bases 0, 2, 4...), and send what one wrk with all their threads would.
 local counter = 0
-local thread_id = 0
+-- A global, not a local: setup() sets each thread's own through thread:set, which a local
+-- would shadow (every thread then sent the same keys, and half the requests were replays).
+thread_id = 0
 local next_thread = tonumber(os.getenv("POINTSMALL_THREAD_BASE") or "0")
 local members = tonumber(os.getenv("POINTSMALL_MEMBERS") or "1000")
 local key = os.getenv("POINTSMALL_KEY")

@@ -63,6 +63,14 @@ void migrate(Connection& db) {
   }
 }
 
+// The writer's statements take arrays of a batch's keys (`= ANY($1)`, `unnest`); planned once
+// for any array, PostgreSQL may scan a whole table for them, so each is planned for its values.
+Connection open_writer_connection(const std::string& url) {
+  Connection db = Connection::open(url);
+  db.exec("SET plan_cache_mode = force_custom_plan");
+  return db;
+}
+
 std::string read_setting(Connection& db, const std::string& name) {
   const Result found = db.query("SELECT value FROM settings WHERE name = $1", Params().add(name));
   return found.rows() > 0 ? found.text(0, 0) : std::string();
@@ -209,7 +217,7 @@ struct PostgresLedgerStore::Impl {
   }
 
   void reconnect_writer() {
-    writer_db = Connection::open(options.url);
+    writer_db = open_writer_connection(options.url);
     writer_db.enter_pipeline();
   }
 
@@ -279,7 +287,7 @@ std::unique_ptr<PostgresLedgerStore> open_postgres_store(const PostgresOptions& 
   try {
     auto impl = std::make_unique<PostgresLedgerStore::Impl>();
     impl->options = options;
-    impl->writer_db = Connection::open(options.url);
+    impl->writer_db = open_writer_connection(options.url);
     migrate(impl->writer_db);
     impl->policy = load_policy(impl->writer_db, options);
     impl->writer_db.enter_pipeline();
