@@ -270,6 +270,14 @@ run_nodes() {
   else
     echo "$check_out"; echo "FAILED: pointsmall check on $schema"; failed=1
   fi
+  # Every earn counted must be a new one, not a replay of a repeated key.
+  local journal
+  journal=$(psql "$url" -qAtX -c "SELECT count(*) FROM $schema.transactions WHERE kind = 'earn'")
+  echo "journal: $journal earn transactions for ${earns[$nodes]} earns answered"
+  if ((journal < earns[nodes])); then
+    echo "FAILED: fewer earn transactions than earns answered: some answers were replays"
+    failed=1
+  fi
 }
 
 for ((nodes = 1; nodes <= max_nodes; nodes++)); do
