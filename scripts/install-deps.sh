@@ -2,6 +2,8 @@
 # Installs the Debian packages pointsmall needs to build, run and test, when any is missing.
 # `postgresql` (postgresql-15: initdb, pg_ctl, pgbench, and psql with it) runs the tests' private
 # servers (scripts/postgres.sh); they never use the "main" cluster the package may create and start.
+# `chromium` (with `chromium-driver`) is the browser of the web front end's end-to-end tests, which
+# never download one; `fonts-wqy-microhei` lets it draw Simplified Chinese.
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,7 @@ packages=(
   python3-yaml python3-jsonschema
   clang-14 libclang-rt-14-dev
   postgresql libpq-dev
+  chromium chromium-driver fonts-wqy-microhei
 )
 
 missing=()
