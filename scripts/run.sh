@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# The program's main job on the embedded default (SQLite): installs what is missing, builds, and
-# serves the HTTP API on http://127.0.0.1:8080 (POINTSMALL_LISTEN to change it).
-# On first start it replays the Online Retail data set into the ledger (4,334 members with a year
-# of purchases and refunds), checks every invariant, and creates an admin API key, kept in
-# DATA_DIR/admin.key (readable by you only) and printed with example calls.
+# The program's main job on the embedded default (SQLite): installs what is missing, builds the
+# server and the web front end, and serves both on http://127.0.0.1:8080 (POINTSMALL_LISTEN to
+# change it): the member's points mall at / and the operators' console at /admin/.
+# On first start it seeds a demo program (`pointsmall demo`: tiers, rules, campaigns, a catalog of
+# about 60 items, and a real year of an online shop's customers replayed into the ledger up to
+# yesterday), checks every invariant, and prints how a member and an operator sign in; the demo's
+# admin API key is kept in DATA_DIR/admin.key (readable by you only) and printed with example calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 POINTSMALL_TARGETS=pointsmall scripts/build.sh build
+scripts/web.sh build
 data_dir=${POINTSMALL_DATA_DIR:-data/ledger}
 listen=${POINTSMALL_LISTEN:-127.0.0.1:8080}
 key_file="$data_dir/admin.key"
+demo_file="$data_dir/demo.json"
+config_file="$data_dir/pointsmall.toml"
 
+if [[ ! -e "$data_dir/pointsmall.db" ]]; then
+  build/pointsmall demo --data-dir "$data_dir" --quiet
+  build/pointsmall check --data-dir "$data_dir"
+fi
 if [[ ! -f "$key_file" ]]; then
-  if [[ ! -e "$data_dir/pointsmall.db" ]]; then
-    build/pointsmall import online-retail data/online_retail.csv.gz --data-dir "$data_dir"
-    build/pointsmall check --data-dir "$data_dir"
+  if [[ -f "$demo_file" ]]; then
+    key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$demo_file")
+  else
+    key=$(build/pointsmall apikey create --data-dir "$data_dir" --name "admin-$(date +%s)" --role admin | tail -1)
   fi
-  key=$(build/pointsmall apikey create --data-dir "$data_dir" --name "admin-$(date +%s)" --role admin | tail -1)
   (umask 077 && printf '%s\n' "$key" >"$key_file")
 fi
 key=$(cat "$key_file")
-# The imported shop sells in pounds sterling, in London.
-config_file="$data_dir/pointsmall.toml"
+# A store made before the demo existed: the imported shop sells in pounds sterling, in London.
 if [[ ! -f "$config_file" ]]; then
   cat >"$config_file" <<TOML
 [program]
@@ -30,6 +38,18 @@ currency = "GBP"
 points_per_unit = { GBP = 1 }
 time_zone = "Europe/London"
 TOML
+fi
+if [[ -f "$demo_file" ]]; then
+  python3 - "$demo_file" "$listen" <<'PY'
+import json, sys
+demo, listen = json.load(open(sys.argv[1])), sys.argv[2]
+member, operator = demo["member"], demo["operator"]
+print(f"""
+The points mall:  http://{listen}/        sign in as {member["login"]} / {member["password"]}
+The console:      http://{listen}/admin/  sign in as {operator["name"]} / {operator["password"]}
+                  with a code from an authenticator app holding the TOTP secret {operator["totp_secret"]}
+                  (otpauth://totp/pointsmall:{operator["name"]}?secret={operator["totp_secret"]}&issuer=pointsmall)""")
+PY
 fi
 cat <<TEXT
 
@@ -56,4 +76,4 @@ The API is described in docs/api.md and docs/openapi.yaml; earning rules in docs
 mall (items, redemptions, coupons) in docs/mall.md.
 
 TEXT
-exec build/pointsmall serve --config "$config_file" --data-dir "$data_dir" --listen "$listen"
+exec build/pointsmall serve --config "$config_file" --data-dir "$data_dir" --listen "$listen" --web-dir web/dist

@@ -2,8 +2,9 @@
 # Every test: installs what is missing, checks formatting, builds with warnings as errors, runs
 # the unit, property, contract, simulation, concurrency, crash and command-line tests (those of
 # the stores and the API on SQLite and again on a private PostgreSQL server that ctest starts and
-# stops, see cmake/postgres_fixture.cmake), then runs
-# them again (the simulation shorter) in an AddressSanitizer + UndefinedBehaviorSanitizer build,
+# stops, see cmake/postgres_fixture.cmake), then the web front end's type check, build, Vitest
+# unit tests and browser tests (Debian's Chromium on a demo store, scripts/web.sh), then runs the
+# C++ tests again (the simulation shorter) in an AddressSanitizer + UndefinedBehaviorSanitizer build,
 # replays the fuzzer's corpus through the API, and finally runs clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,11 @@ jobs=${POINTSMALL_TEST_JOBS:-2}
 echo "== release build"
 scripts/build.sh build
 (cd build && ctest --output-on-failure --timeout 1200 -j "$jobs")
+
+echo "== web front end (type check and build, Vitest, browser tests in Chromium)"
+scripts/web.sh build
+scripts/web.sh test
+scripts/web.sh e2e build/pointsmall
 
 echo "== sanitizer build (address, undefined)"
 # -O1 and line tables only: the sanitizer build is the slowest part of the run.
