@@ -130,7 +130,10 @@ std::string access_line(const Call& call, const http::Response& response,
   line += "\",\"method\":\"";
   line += call.request.method;
   line += "\",\"route\":\"";
-  line += call.route_index < table.size() ? table[call.route_index].path : "unmatched";
+  // Past the table: "unmatched", or the web front end's files (one past that).
+  line += call.route_index < table.size()    ? table[call.route_index].path
+          : call.route_index == table.size() ? "unmatched"
+                                             : "static";
   line += "\",\"status\":";
   line += std::to_string(response.status);
   line += ",\"duration_us\":";
@@ -266,9 +269,10 @@ std::vector<std::string> route_names() {
 }
 }  // namespace
 
-Api::Api(Services services, AccessLog* access_log)
+Api::Api(Services services, AccessLog* access_log, StaticSite* site)
     : services_(std::move(services)),
       access_log_(access_log),
+      site_(site),
       metrics_(route_names()),
       impl_(std::make_unique<Impl>()) {}
 
@@ -317,6 +321,11 @@ void Api::handle(http::Request request, http::Reply reply) {
   }
   if (path.empty() || path.front() != '/') {
     call->fail(problem(ApiError::not_found, "paths begin with /"));
+    return;
+  }
+  if (site_ != nullptr && site_->owns(path)) {
+    call->route_index = routes().size() + 1;  // "static" in the access log
+    call->answer(site_->answer(call->request, path));
     return;
   }
   std::vector<std::string> segments;

@@ -13,6 +13,7 @@
 
 #include "api/metrics.h"
 #include "api/program.h"
+#include "api/static_site.h"
 #include "auth/credential_store.h"
 #include "core/clock.h"
 #include "earning/programs.h"
@@ -53,8 +54,9 @@ class AccessLog {
 
 class Api final : public http::Handler {
  public:
-  // `access_log` may be null (no access log).
-  Api(Services services, AccessLog* access_log);
+  // `access_log` may be null (no access log); `site` may be null (the API alone), else it
+  // answers the paths it owns (api/static_site.h).
+  Api(Services services, AccessLog* access_log, StaticSite* site = nullptr);
   ~Api() override;
 
   void handle(http::Request request, http::Reply reply) override;
@@ -68,6 +70,7 @@ class Api final : public http::Handler {
  private:
   Services services_;
   AccessLog* access_log_;
+  StaticSite* site_;
   Metrics metrics_;
   std::unique_ptr<Impl> impl_;
 };

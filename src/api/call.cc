@@ -1,5 +1,6 @@
 #include "api/call.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/api.h"
@@ -30,7 +31,11 @@ std::optional<std::int64_t> Call::id_param(std::size_t index, const Problem& not
 void Call::answer(http::Response response) {
   if (answered_) return;  // a handler bug must not send twice
   answered_ = true;
-  response.headers.push_back({"cache-control", "no-store"});
+  // API answers are never cached; the web front end's files (api/static_site.h) say their own.
+  const bool cache_said =
+      std::any_of(response.headers.begin(), response.headers.end(),
+                  [](const http::Header& h) { return h.name == "cache-control"; });
+  if (!cache_said) response.headers.push_back({"cache-control", "no-store"});
   if (on_answer) on_answer(response);
   reply_.send(std::move(response));
 }

@@ -17,6 +17,7 @@ namespace {
 const std::vector<std::string_view> kProfileFields = {"email",  "phone",  "name",     "birthday",
                                                       "gender", "region", "referrer", "tags"};
 constexpr std::size_t kMaxTags = 20;
+constexpr std::size_t kMaxSearchLength = 128;
 const std::vector<std::string_view> kGenders = {"female", "male", "other"};
 
 bool email_ok(const std::string& email) {
@@ -284,6 +285,15 @@ void list_members(const CallPtr& call) {
   auto page = page_params(call);
   if (!page) return;
   nlohmann::json data = nlohmann::json::array();
+  const auto text = call->query_value("q");
+  if (text) {
+    std::vector<FieldError> errors;
+    if (call->query_value("external_id"))
+      errors.push_back({"q", "cannot be combined with external_id"});
+    else if (text->empty() || text->size() > kMaxSearchLength)
+      errors.push_back({"q", "must be 1 to 128 characters"});
+    if (fail_if_invalid(call, errors)) return;
+  }
   if (auto external_id = call->query_value("external_id")) {
     if (auto record = call->services.members.find_by_external_id(*external_id)) {
       if (auto account = call->services.ledger.account(record->member_id))
@@ -292,7 +302,8 @@ void list_members(const CallPtr& call) {
     call->json(200, {{"data", std::move(data)}, {"next_cursor", nullptr}});
     return;
   }
-  auto records = call->services.members.list(page->cursor, page->limit + 1);
+  auto records = text ? call->services.members.search(*text, page->cursor, page->limit + 1)
+                      : call->services.members.list(page->cursor, page->limit + 1);
   const bool more = records.size() > page->limit;
   if (more) records.resize(page->limit);
   for (const store::MemberRecord& record : records) {

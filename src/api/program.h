@@ -23,6 +23,9 @@ struct ProgramSettings {
   std::string name = "pointsmall";
   std::string currency = "USD";  // the program's own currency
   std::vector<AcceptedCurrency> accepted{{"USD", 1}};
+  // What 100 points are worth, in minor units of `currency`, for the liability in reports:
+  // the value of P points is floor(P * point_value_per_100_points / 100).
+  std::int64_t point_value_per_100_points = 100;
   TimeUs return_window_us = 0;  // purchase points stay pending this long (refunds' window)
   TimeUs accepted_lateness_us = 30 * kMicrosPerDay;      // events older than this are refused
   TimeUs member_session_ttl_us = 3'600'000'000;          // 1 hour

@@ -150,5 +150,8 @@ void get_my_referral(const CallPtr& call);
 void list_tasks(const CallPtr& call);
 void list_my_tasks(const CallPtr& call);
 void complete_task(const CallPtr& call);
+// Reports for the console (report_routes.cc).
+void get_overview_report(const CallPtr& call);
+void list_member_lots(const CallPtr& call);
 
 }  // namespace pointsmall::api

@@ -23,6 +23,7 @@ void get_program(const CallPtr& call) {
   call->json(200, {{"name", program.name},
                    {"currency", program.currency},
                    {"accepted_currencies", accepted},
+                   {"point_value_per_100_points", program.point_value_per_100_points},
                    {"time_zone", policy.zone->name()},
                    {"expiry", ledger::format_expiry_policy(policy.expiry)},
                    {"shortfall", ledger::shortfall_policy_name(policy.shortfall)}});

@@ -33,8 +33,26 @@ struct ImportOptions {
   std::string shortfall = "debt";           // likewise
   std::string time_zone = "Europe/London";  // the shop's time zone
   bool quiet = false;                       // no progress bar
+  // When not 0: the events move by whole days so that the data set's last day is the day
+  // before this time's (online_retail::shift_to_end_yesterday), as if the year ended yesterday.
+  TimeUs end_yesterday_of_us = 0;
 };
 int import_online_retail(const ImportOptions& options, Console console);
+
+struct DemoOptions {
+  std::string data_dir;
+  // The Online Retail data set. The default path is found from the current directory, else from
+  // the repository of the binary (build/pointsmall -> data/online_retail.csv.gz).
+  std::string data_file = "data/online_retail.csv.gz";
+  bool quiet = false;  // print nothing but errors
+};
+// `pointsmall demo`: fills a fresh data directory (kExitBadInput when it holds a ledger already)
+// with a program, a catalog with pictures (DATA_DIR/media/items), members and a year of history
+// from the Online Retail data set ending yesterday by `clock`, check-ins and orders, a demo
+// member, operator and API key; writes DATA_DIR/pointsmall.toml and DATA_DIR/demo.json (0600:
+// {"member": {id, external_id, login, password}, "operator": {name, password, totp_secret},
+// "api_key"}) and prints how to sign in.
+int demo(const DemoOptions& options, const Clock& clock, Console console);
 
 // The commands below work on either engine: `where` is a data directory or a PostgreSQL URL
 // (app/stores.h).

@@ -225,6 +225,12 @@ int import_online_retail(const ImportOptions& options, Console console) {
       return kExitBadInput;
     }
   }
+  if (options.end_yesterday_of_us != 0) {
+    const std::int64_t days =
+        online_retail::shift_to_end_yesterday(plan, options.end_yesterday_of_us, *zone);
+    console.out << "events moved " << days << " days, so that the data set's last day is "
+                << "yesterday\n";
+  }
   auto ledger = open_ledger(options.data_dir, true, store_options, console);
   if (!ledger) return kExitBadInput;
   Tally tally;

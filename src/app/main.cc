@@ -87,6 +87,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   retail->add_flag("--quiet", import_options.quiet, "No progress bar");
 
+  auto* demo = cli.add_subcommand(
+      "demo",
+      "Fill a fresh data directory with a lively demo program (members and a year of history "
+      "from the Online Retail data set, a catalog, a demo member and operator)");
+  app::DemoOptions demo_options;
+  demo->add_option("--data-dir", demo_options.data_dir, "A new ledger directory")->required();
+  demo->add_option("--data", demo_options.data_file, "The Online Retail data set (gzipped CSV)")
+      ->capture_default_str();
+  demo->add_flag("--quiet", demo_options.quiet, "Print nothing but errors");
+
   auto* check = cli.add_subcommand(
       "check", "Re-derive every balance from lots and journal and verify all invariants");
   add_store_options(check);
@@ -156,6 +166,9 @@ int main(int argc, char** argv) {
                     "A PostgreSQL database (postgresql://...) instead of the ledger directory");
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->add_option("--port-file", port_file, "Write the port listened on to this file");
+  std::string web_dir;
+  serve->add_option("--web-dir", web_dir,
+                    "Serve the built front end from this directory (web/dist) beside the API");
 
   cli.add_subcommand("routes",
                      "Print the API's routes and the roles that may call them (JSON lines)");
@@ -225,6 +238,7 @@ int main(int argc, char** argv) {
       }
       if (!serve_data_dir.empty()) config.data_dir = serve_data_dir;
       if (!serve_store_url.empty()) config.store_url = serve_store_url;
+      if (!web_dir.empty()) config.web_dir = web_dir;
       if (!listen.empty()) {
         if (auto error = app::apply_listen(config, listen)) {
           std::cerr << "error: " << *error << "\n";
@@ -258,6 +272,15 @@ int main(int argc, char** argv) {
       return app::operator_create(*where, name, role, password, clock, console);
     }
     if (*retail) return app::import_online_retail(import_options, console);
+    if (*demo) {
+      // Like serve's, the time comes from POINTSMALL_TEST_CLOCK_FILE when the tests set it.
+      SystemClock system_clock;
+      std::optional<FileClock> test_clock;
+      if (const char* clock_file = std::getenv("POINTSMALL_TEST_CLOCK_FILE"))
+        test_clock.emplace(clock_file);
+      const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : system_clock;
+      return app::demo(demo_options, clock, console);
+    }
     if (*check || *expire || *balance || *history || *simulate) {
       if (!location()) return app::kExitBadInput;
     }

@@ -477,5 +477,51 @@ TEST_F(OnlineRetailTest, DataSetRefundsFollowTheirOrdersAndNeverExceedThem) {
   }
 }
 
+// ---- Moving the year so that it ends yesterday ------------------------------------------------
+
+TEST(CivilDays, CountFromTheEpochAndBack) {
+  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(days_from_civil(2000, 3, 1), 11017);
+  EXPECT_EQ(days_from_civil(1969, 12, 31), -1);
+  for (std::int64_t day : {-800000, -1, 0, 59, 60, 11016, 20000, 2932896}) {
+    const CivilTime civil = civil_from_days(day);
+    EXPECT_EQ(days_from_civil(civil.year, civil.month, civil.day), day) << day;
+  }
+  EXPECT_EQ(civil_from_days(days_from_civil(2024, 2, 28) + 1), (CivilTime{2024, 2, 29}));
+  EXPECT_EQ(civil_from_days(days_from_civil(2026, 12, 31) + 1), (CivilTime{2027, 1, 1}));
+}
+
+Event purchase_at(TimeUs at_us, std::string order_id) {
+  Event event;
+  event.purchase.order_id = std::move(order_id);
+  event.purchase.at_us = at_us;
+  return event;
+}
+
+TEST(ShiftToEndYesterday, TheLastDayBecomesYesterdayAndLocalTimesOfDayStay) {
+  const auto london = TimeZone::load("Europe/London");
+  Plan plan;
+  // 10:00 in winter (GMT) and 10:00 in summer (BST, 09:00 UTC), then the last day, in 2011.
+  plan.events.push_back(purchase_at(utc("2011-01-10T10:00:00Z"), "a"));
+  plan.events.push_back(purchase_at(utc("2011-07-01T09:00:00Z"), "b"));
+  Event refund;
+  refund.kind = Event::Kind::refund;
+  refund.refund.at_us = utc("2011-12-09T12:50:00.25Z");
+  plan.events.push_back(refund);
+  const TimeUs now = utc("2026-11-23T08:00:00Z");
+  const std::int64_t days = shift_to_end_yesterday(plan, now, *london);
+  EXPECT_EQ(days, days_from_civil(2026, 11, 22) - days_from_civil(2011, 12, 9));
+  EXPECT_EQ(format_local_date(*london, plan.events[2].refund.at_us), "2026-11-22");
+  EXPECT_EQ(plan.events[2].refund.at_us, utc("2026-11-22T12:50:00.25Z"));
+  // Each keeps its local time of day, whatever the clocks did.
+  EXPECT_EQ(london->to_local(plan.events[0].purchase.at_us).hour, 10);
+  EXPECT_EQ(london->to_local(plan.events[1].purchase.at_us).hour, 10);
+  EXPECT_EQ(format_local_date(*london, plan.events[0].purchase.at_us), "2025-12-24");
+  // Running it again the same day moves nothing.
+  EXPECT_EQ(shift_to_end_yesterday(plan, now, *london), 0);
+  Plan empty;
+  EXPECT_EQ(shift_to_end_yesterday(empty, now, *london), 0);
+}
+
 }  // namespace
 }  // namespace pointsmall::online_retail

@@ -1,5 +1,6 @@
 // `pointsmall serve`: the ledger, the member directory and the credentials on the embedded
 // SQLite store or on PostgreSQL (app/stores.h), behind the HTTP API.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,16 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     console.err << "error: " << *error << "\n";
     return kExitBadInput;
   }
+  // The web front end and the media, checked before the store is opened.
+  std::string site_error;
+  std::unique_ptr<api::StaticSite> site;
+  if (!config.web_dir.empty() || !media_dir_of(config).empty()) {
+    site = api::StaticSite::open(config.web_dir, media_dir_of(config), site_error);
+    if (!site) {
+      console.err << "error: " << site_error << "\n";
+      return kExitBadInput;
+    }
+  }
   StoreSettings settings;
   settings.max_batch = config.max_batch;
   settings.readers = config.store_pool_size;
@@ -37,7 +48,12 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   store::EarningDocuments* documents = stores->documents.get();
   auth::CredentialStore* credentials = stores->credentials.get();
 
-  SystemClock clock;
+  // Tests of the whole server set its time through a file (core/clock.h); else the real time.
+  SystemClock system_clock;
+  std::optional<FileClock> test_clock;
+  if (const char* clock_file = std::getenv("POINTSMALL_TEST_CLOCK_FILE"))
+    test_clock.emplace(clock_file);
+  const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : system_clock;
   earning::EarningPrograms programs(*documents, ledger->policy().zone, clock);
   try {
     programs.seed_if_empty(api::default_rules(config.program));
@@ -65,7 +81,7 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
   api::ProgramSettings program = config.program;
   program.secure_cookies = tls;  // the session cookie never travels without TLS once it has it
   api::Api api(api::Services{*ledger, *members, *credentials, clock, program, programs, catalog},
-               access_log ? &*access_log : nullptr);
+               access_log ? &*access_log : nullptr, site.get());
   std::optional<http::Server> server;
   try {
     server.emplace(server_options, api);
@@ -74,8 +90,9 @@ int serve(const ServeConfig& config, const std::string& port_file, Console conso
     return kExitBadInput;
   }
   console.err << "pointsmall: serving " << (tls ? "https" : "http") << "://" << server_options.host
-              << ":" << server->port() << " (ledger in " << where.describe()
-              << "); stop with Ctrl-C\n";
+              << ":" << server->port() << " (ledger in " << where.describe() << ")"
+              << (config.web_dir.empty() ? "" : " with the web front end from " + config.web_dir)
+              << "; stop with Ctrl-C\n";
   if (!port_file.empty()) {
     const std::string temporary = port_file + ".tmp";
     std::ofstream(temporary) << server->port() << "\n";

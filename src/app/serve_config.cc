@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 #include <charconv>
+#include <filesystem>
 
 #include "core/time_zone.h"
 #include "ledger/policy.h"
@@ -85,13 +86,15 @@ void read_known_keys(TomlReader& reader) {
       {"store", {"data_dir", "url", "pool_size", "max_batch", "settle_interval_seconds"}},
       {"program",
        {"name", "currency", "points_per_unit", "return_window_days", "accepted_lateness_days",
-        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone"}},
-      {"mall", {"payment_minutes", "confirm_within_hours"}}};
+        "member_session_minutes", "operator_session_minutes", "expiry", "shortfall", "time_zone",
+        "point_value_per_100_points"}},
+      {"mall", {"payment_minutes", "confirm_within_hours"}},
+      {"web", {"dir", "media_dir"}}};
   for (const auto& [section, node] : reader.root()) {
     const std::string name(section.str());
     auto it = known.find(name);
     if (it == known.end()) {
-      reader.fail(name, "is not a known section (server, store, program, mall)");
+      reader.fail(name, "is not a known section (server, store, program, mall, web)");
       return;
     }
     const toml::table* table = node.as_table();
@@ -152,6 +155,8 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   reader.boolean("server.access_log", config.access_log);
   reader.text("server.tls_certificate", config.server.tls_certificate_file);
   reader.text("server.tls_private_key", config.server.tls_private_key_file);
+  reader.text("web.dir", config.web_dir);
+  reader.text("web.media_dir", config.media_dir);
   reader.text("store.data_dir", config.data_dir);
   reader.text("store.url", config.store_url);
   reader.integer("store.pool_size", config.store_pool_size, 1, 256);
@@ -164,6 +169,8 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
   reader.text("program.expiry", config.expiry);
   reader.text("program.shortfall", config.shortfall);
   reader.text("program.time_zone", config.time_zone);
+  reader.integer("program.point_value_per_100_points", config.program.point_value_per_100_points, 0,
+                 1'000'000'000);
   std::int64_t days = config.program.return_window_us / 86'400'000'000LL;
   reader.integer("program.return_window_days", days, 0, 365);
   config.program.return_window_us = days * 86'400'000'000LL;
@@ -223,6 +230,8 @@ std::optional<std::string> apply_environment(
   }
   if (auto* v = get("POINTSMALL_TLS_CERTIFICATE")) config.server.tls_certificate_file = *v;
   if (auto* v = get("POINTSMALL_TLS_PRIVATE_KEY")) config.server.tls_private_key_file = *v;
+  if (auto* v = get("POINTSMALL_WEB_DIR")) config.web_dir = *v;
+  if (auto* v = get("POINTSMALL_MEDIA_DIR")) config.media_dir = *v;
   return std::nullopt;
 }
 
@@ -253,6 +262,12 @@ std::optional<std::string> validate(const ServeConfig& config) {
   if (config.server.tls_certificate_file.empty() != config.server.tls_private_key_file.empty())
     return "TLS needs both server.tls_certificate and server.tls_private_key";
   return std::nullopt;
+}
+
+std::string media_dir_of(const ServeConfig& config) {
+  if (!config.media_dir.empty()) return config.media_dir;
+  if (!config.store_url.empty()) return {};
+  return (std::filesystem::path(config.data_dir) / "media").string();
 }
 
 }  // namespace pointsmall::app

@@ -30,6 +30,10 @@ struct ServeConfig {
   std::string expiry = "days:365";
   std::string shortfall = "debt";
   std::string time_zone = "UTC";
+  // The built front end (web/dist) served beside the API (api/static_site.h); "" none.
+  std::string web_dir;
+  // Served under /media/; "" with a data directory (SQLite): DATA_DIR/media, else none.
+  std::string media_dir;
 };
 
 // Reads `toml_text` (the file's content; `source` names it in messages) over `config`. Returns an
@@ -39,12 +43,16 @@ std::optional<std::string> apply_toml(ServeConfig& config, const std::string& to
 // Applies POINTSMALL_* variables of `environment` (POINTSMALL_DATA_DIR, POINTSMALL_STORE_URL,
 // POINTSMALL_LISTEN,
 // POINTSMALL_THREADS, POINTSMALL_ACCESS_LOG, POINTSMALL_TLS_CERTIFICATE,
-// POINTSMALL_TLS_PRIVATE_KEY). Returns an error message or nullopt.
+// POINTSMALL_TLS_PRIVATE_KEY, POINTSMALL_WEB_DIR, POINTSMALL_MEDIA_DIR). Returns an error
+// message or nullopt.
 std::optional<std::string> apply_environment(ServeConfig& config,
                                              const std::map<std::string, std::string>& environment);
 // "HOST:PORT" (IPv6 as "[::1]:8080") into the server options; an error message or nullopt.
 std::optional<std::string> apply_listen(ServeConfig& config, const std::string& listen);
 // Checks the whole configuration; an error message or nullopt.
 std::optional<std::string> validate(const ServeConfig& config);
+// The directory served under /media/: config.media_dir, else DATA_DIR/media on the embedded
+// store, else "" (none).
+std::string media_dir_of(const ServeConfig& config);
 
 }  // namespace pointsmall::app

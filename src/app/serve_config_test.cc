@@ -79,5 +79,23 @@ TEST(ServeConfig, ValidationRefusesAProgramCurrencyWithoutARate) {
   EXPECT_TRUE(validate(config));
 }
 
+TEST(ServeConfig, TheWebFrontEndComesFromTheFileThenTheEnvironment) {
+  ServeConfig config;
+  EXPECT_EQ(media_dir_of(config), "data/ledger/media") << "the embedded store's media";
+  ASSERT_FALSE(
+      apply_toml(config, "[web]\ndir = \"/srv/web\"\nmedia_dir = \"/srv/media\"\n", "test.toml"));
+  EXPECT_EQ(config.web_dir, "/srv/web");
+  EXPECT_EQ(media_dir_of(config), "/srv/media");
+  ASSERT_FALSE(apply_environment(config, {{"POINTSMALL_WEB_DIR", "/opt/dist"}}));
+  EXPECT_EQ(config.web_dir, "/opt/dist");
+  EXPECT_EQ(config.media_dir, "/srv/media");
+  auto error = apply_toml(config, "[web]\nroot = \"x\"\n", "test.toml");
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("web.root is not a known key"), std::string::npos) << *error;
+  ServeConfig shared;
+  shared.store_url = "postgresql://localhost/pointsmall";
+  EXPECT_EQ(media_dir_of(shared), "") << "no media directory beside a shared database";
+}
+
 }  // namespace
 }  // namespace pointsmall::app

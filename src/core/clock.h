@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <string>
+#include <utility>
 
 #include "core/types.h"
 
@@ -30,6 +32,19 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<TimeUs> now_us_;
+};
+
+// A clock that reads the time from a file at every call: an RFC 3339 time such as
+// "2026-03-29T00:30:00Z". End-to-end tests move a server's time by rewriting the file
+// (`pointsmall serve` uses it when POINTSMALL_TEST_CLOCK_FILE names one). A file that cannot be
+// read or parsed throws std::runtime_error: a test must never run on a time it did not set.
+class FileClock final : public Clock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {}
+  [[nodiscard]] TimeUs now_us() const override;
+
+ private:
+  std::string path_;
 };
 
 }  // namespace pointsmall

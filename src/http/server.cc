@@ -273,9 +273,11 @@ struct Server::Impl {
       auto message = parser.release();
       const bool keep_alive = message.keep_alive();
       const unsigned version = message.version();
+      const bool head = message.method() == bhttp::verb::head;
       Response response = co_await answer(to_request(std::move(message), remote_address));
       const bool keep = keep_alive && !response.close && !stopping;
-      if (!co_await write(stream, tcp, std::move(response), version, keep) || !keep) co_return;
+      if (!co_await write(stream, tcp, std::move(response), version, keep, head) || !keep)
+        co_return;
     }
   }
 
@@ -332,16 +334,21 @@ struct Server::Impl {
   }
 
   template <typename Stream>
+  // `head`: the answer to a HEAD request, its Content-Length the body's size but no body sent.
   asio::awaitable<bool> write(Stream& stream, beast::tcp_stream& tcp, Response response,
-                              unsigned version, bool keep_alive) {
+                              unsigned version, bool keep_alive, bool head = false) {
     bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status),
                                                 version};
     message.set(bhttp::field::server, "pointsmall");
     if (!response.body.empty()) message.set(bhttp::field::content_type, response.content_type);
     for (Header& header : response.headers) message.insert(header.name, header.value);
-    message.body() = std::move(response.body);
     message.keep_alive(keep_alive);
-    message.prepare_payload();
+    if (head && response.status >= 200 && response.status != 204 && response.status != 304) {
+      message.content_length(response.body.size());
+    } else {
+      message.body() = std::move(response.body);
+      message.prepare_payload();
+    }
     tcp.expires_after(options.read_timeout);
     error_code ec;
     co_await bhttp::async_write(stream, message, asio::redirect_error(kAwait, ec));

@@ -12,6 +12,8 @@
 //  4. stop() (also on SIGINT/SIGTERM when `stop_on_signals`) stops accepting, closes idle
 //     connections, lets every request already read get its response (with Connection: close),
 //     and makes run() return once all connections are closed or `drain_timeout` has passed.
+//  5. The response to a HEAD request carries the Content-Length of the body the handler gave
+//     (with a status that has one), and no body.
 #pragma once
 
 #include <chrono>

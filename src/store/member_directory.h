@@ -36,6 +36,17 @@ struct MemberRecord {
   MemberProfile profile;
 };
 
+// `text` for a LIKE pattern with ESCAPE '\\': its %, _ and \\ stand for themselves.
+inline std::string like_escaped(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 class MemberDirectory {
  public:
   static constexpr std::size_t kMaxPage = 1000;
@@ -47,6 +58,11 @@ class MemberDirectory {
   virtual std::optional<MemberRecord> find_by_external_id(const std::string& external_id) = 0;
   // Members with ids above `after`, ascending, at most `limit` (<= kMaxPage).
   virtual std::vector<MemberRecord> list(MemberId after, std::size_t limit) = 0;
+  // Members matching `text` (not empty), letters compared case-insensitively: an external id
+  // that starts with it, or a name, e-mail or phone that contains it; ids above `after`,
+  // ascending, at most `limit` (<= kMaxPage).
+  virtual std::vector<MemberRecord> search(const std::string& text, MemberId after,
+                                           std::size_t limit) = 0;
 
   // The member's referral code: the one it has, else `proposed` (which must be unused) now
   // assigned. Throws std::runtime_error on a storage failure (e.g. `proposed` is taken).

@@ -106,6 +106,42 @@ TEST_P(MemberDirectoryTest, ListPagesThroughEveryAccountById) {
   EXPECT_TRUE(directory_->list(members[4], 10).empty());
 }
 
+// Search: an external id's prefix, or part of a name, e-mail or phone, letters in any case;
+// LIKE's wildcards in the text stand for themselves.
+TEST_P(MemberDirectoryTest, SearchFindsByExternalIdPrefixOrPartOfNameEmailPhone) {
+  const MemberId ana = open_member("Shop-100");
+  const MemberId bob = open_member("shop-200");
+  const MemberId cleo = open_member("x-300");
+  const MemberId dan = open_member("x-400");
+  directory_->put_profile(ana, ana_profile(), kStart);
+  MemberProfile bob_profile;
+  bob_profile.name = "Bob 100% Smith";
+  bob_profile.email = "bob_s@mail.test";
+  directory_->put_profile(bob, bob_profile, kStart);
+  MemberProfile cleo_profile;
+  cleo_profile.phone = "+44 20 7946 0300";
+  cleo_profile.email = "cleo@shop-100.example";
+  directory_->put_profile(cleo, cleo_profile, kStart);
+
+  auto ids = [&](const std::string& text, MemberId after = 0, std::size_t limit = 10) {
+    std::vector<MemberId> out;
+    for (const MemberRecord& record : directory_->search(text, after, limit))
+      out.push_back(record.member_id);
+    return out;
+  };
+  EXPECT_EQ(ids("SHOP-"), (std::vector<MemberId>{ana, bob, cleo})) << "prefix, or in an e-mail";
+  EXPECT_EQ(ids("hop-2"), std::vector<MemberId>{}) << "an external id matches by its start only";
+  EXPECT_EQ(ids("müller"), std::vector<MemberId>{ana}) << "part of a name";
+  EXPECT_EQ(ids("EXAMPLE.COM"), std::vector<MemberId>{ana}) << "part of an e-mail, any case";
+  EXPECT_EQ(ids("7946"), std::vector<MemberId>{cleo}) << "part of a phone number";
+  EXPECT_EQ(ids("100%"), std::vector<MemberId>{bob}) << "% is a character, not a wildcard";
+  EXPECT_EQ(ids("b_s@"), std::vector<MemberId>{bob});
+  EXPECT_EQ(ids("a_a"), std::vector<MemberId>{}) << "_ is a character, not a wildcard";
+  EXPECT_EQ(ids("x-"), (std::vector<MemberId>{cleo, dan}));
+  EXPECT_EQ(ids("shop", 0, 2), (std::vector<MemberId>{ana, bob})) << "pages by id";
+  EXPECT_EQ(ids("shop", bob, 2), std::vector<MemberId>{cleo});
+}
+
 TEST_P(MemberDirectoryTest, AListPageHoldsAtMostMaxPage) {
   for (std::size_t i = 0; i <= MemberDirectory::kMaxPage; ++i) {
     ledger::Command command;

@@ -95,6 +95,35 @@ struct TierChangeRow {
   std::string reason;
 };
 
+// The program's activity in one bucket of kActivityBucketUs (UTC), for reports. A report
+// buckets them into local days; 15 minutes divide every time zone's offset, so a bucket never
+// straddles a local midnight.
+inline constexpr TimeUs kActivityBucketUs = 15 * 60'000'000LL;
+struct ActivityBucket {
+  TimeUs start_us = 0;  // a multiple of kActivityBucketUs
+  // From the journal's entries of the transactions whose time is in the bucket:
+  Points issued = 0;              // points granted: minus the entries on program_issued
+  Points redeemed = 0;            // the entries on program_spent (spends and captured holds,
+                                  // less points given back by cancels and refunds)
+  Points expired = 0;             // the entries on program_expired
+  Points outstanding_change = 0;  // the entries on member_available, _pending, _frozen, _held
+  std::int64_t new_members = 0;   // accounts opened
+  std::int64_t checkins = 0;      // stored events of type "checkin" that occurred in it
+  std::int64_t redemptions = 0;   // records of kind "redemption" created in it (mall orders)
+  friend bool operator==(const ActivityBucket&, const ActivityBucket&) = default;
+};
+
+// What members redeemed of one item (records of kind "redemption", store/preparer.h, whose JSON
+// body has item_id, item_name, quantity and points: mall/redemption.h).
+struct ItemRedemptions {
+  std::string item_id;
+  std::string name;  // the greatest item_name its orders have (an item renamed keeps one)
+  std::int64_t orders = 0;
+  std::int64_t units = 0;
+  Points points = 0;
+  friend bool operator==(const ItemRedemptions&, const ItemRedemptions&) = default;
+};
+
 class LedgerStore {
  public:
   using Callback = std::function<void(const CommandResult&)>;
@@ -135,6 +164,14 @@ class LedgerStore {
   virtual std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                                       std::size_t limit) = 0;
   virtual ProgramSummary summary() = 0;
+  // The non-empty activity buckets starting at or after `from_us` (a multiple of
+  // kActivityBucketUs), ascending, up to the latest recorded; one consistent snapshot.
+  virtual std::vector<ActivityBucket> activity(TimeUs from_us) = 0;
+  static constexpr std::size_t kMaxTopItems = 100;
+  // Items of the redemption orders created in [from_us, until_us) that were not cancelled or
+  // failed, by units descending, then item_id; at most `limit` (<= kMaxTopItems).
+  virtual std::vector<ItemRedemptions> top_items(TimeUs from_us, TimeUs until_us,
+                                                 std::size_t limit) = 0;
 
   // ---- What the earning engine keeps beside the ledger --------------------------------------
   // The committed values of these counters (absent ones are 0).

@@ -16,6 +16,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -198,6 +199,56 @@ TYPED_TEST(StoreContractTest, TextIsKeptExactlyAsSent) {
   const auto events = this->store().events(kStart, kStart + 1, 0, 10);
   ASSERT_EQ(events.size(), 1U);
   EXPECT_EQ(events[0].payload, R"({"note":"a \"b\" {c}, d\\e"})");
+}
+
+// Reports: the journal's figures by 15-minute bucket, accounts opened, check-ins and redemption
+// orders; and what members redeemed of each item.
+TYPED_TEST(StoreContractTest, ActivityAndTopItemsSumTheJournalByBucket) {
+  constexpr TimeUs kMinute = 60 * kMicrosPerSecond;
+  const MemberId alice = this->open_member("alice", kStart);
+  this->open_member("bob", kStart + 2 * kHour);
+  this->accept("earn-1", alice, kStart + kMinute, earn(100));
+  this->accept("spend-1", alice, kStart + 20 * kMinute, ledger::Spend{30, ""});
+  ledger::Command checkin = make("checkin-1", alice, kStart + 25 * kMinute, earn(5));
+  checkin.event = ledger::EventRecord{"checkin", kStart + 25 * kMinute, "{}"};
+  ASSERT_TRUE(this->store().execute(checkin).ok());
+  const TimeUs expiry = kStart + 366 * kMicrosPerDay;
+  this->accept("settle-1", alice, expiry, ledger::Settle{});
+  auto order = [&](const std::string& id, const std::string& item, std::int64_t units,
+                   Points points, const std::string& state) {
+    const nlohmann::json body = {{"item_id", item},
+                                 {"item_name", "Name of " + item},
+                                 {"quantity", units},
+                                 {"points", points}};
+    return Record{"redemption",          id,         0, alice, state, kStart + 31 * kMinute,
+                  kStart + 31 * kMinute, body.dump()};
+  };
+  this->store().insert_new_records({order("R1", "mug", 2, 200, "confirmed"),
+                                    order("R2", "mug", 5, 500, "cancelled"),
+                                    order("R3", "tea", 1, 50, "delivered")});
+
+  ActivityBucket opened{.start_us = kStart, .issued = 100, .outstanding_change = 100};
+  opened.new_members = 1;
+  ActivityBucket spent{.start_us = kStart + 15 * kMinute, .issued = 5, .redeemed = 30};
+  spent.outstanding_change = -25;
+  spent.checkins = 1;
+  ActivityBucket ordered{.start_us = kStart + 30 * kMinute};
+  ordered.redemptions = 3;
+  ActivityBucket joined{.start_us = kStart + 2 * kHour};
+  joined.new_members = 1;
+  const TimeUs expiry_bucket = expiry / kActivityBucketUs * kActivityBucketUs;
+  ActivityBucket expired{.start_us = expiry_bucket, .expired = 75, .outstanding_change = -75};
+  EXPECT_THAT(this->store().activity(kStart), ElementsAre(opened, spent, ordered, joined, expired));
+  EXPECT_THAT(this->store().activity(kStart + 2 * kHour), ElementsAre(joined, expired));
+  EXPECT_THAT(this->store().activity(expiry_bucket + kActivityBucketUs), ElementsAre());
+
+  // The cancelled order's units went back: it is not counted.
+  EXPECT_THAT(this->store().top_items(kStart, kStart + kHour, 10),
+              ElementsAre(ItemRedemptions{"mug", "Name of mug", 1, 2, 200},
+                          ItemRedemptions{"tea", "Name of tea", 1, 1, 50}));
+  EXPECT_THAT(this->store().top_items(kStart, kStart + kHour, 1),
+              ElementsAre(ItemRedemptions{"mug", "Name of mug", 1, 2, 200}));
+  EXPECT_THAT(this->store().top_items(kStart + kHour, expiry, 10), ElementsAre());
 }
 
 // Contract 2: the callback runs after the effects are durable, so a read made from inside it

@@ -597,6 +597,7 @@ class Walk:
         self.walk_operators(ids)
         self.walk_earning(ids)
         self.walk_mall(ids)
+        self.walk_reports(ids)
         self.walk_credentials_and_roles(ids)
         for key in sorted(set(self.spec.operations) - self.checked):
             self.fail(f"{key[0]} {key[1]}", "documented but not walked by the checker")
@@ -1327,6 +1328,45 @@ class Walk:
         found = [t.get("completed") for t in reply.json.get("data") or [] if t.get("task") == task]
         if found != [times]:
             self.fail("GET /v1/me/tasks", f"{task} completed {found}, expected [{times}]")
+
+    def walk_reports(self, ids: dict[str, Any]) -> None:
+        """The console's overview report, member search and a member's lots."""
+        overview = "/v1/reports/overview"
+        report = self.call("GET", overview, auth="analyst", expect=200, label="the last 30 days")
+        if isinstance(report.json, dict) and len(report.json.get("days") or []) != 30:
+            self.fail(f"GET {overview}", f"expected 30 days by default: {short(report.json)}")
+        today = datetime.now(timezone.utc).date()
+        self.call("GET", overview, query={"from": str(today - timedelta(days=398)),
+                                          "until": str(today + timedelta(days=1))},
+                  expect=200, label="400 days")
+        reply = self.call("GET", overview, query={"from": "2026-05-02", "until": "2026-05-01"},
+                          expect=422, problem="validation_failed", label="until before from")
+        self.expect_field(f"GET {overview} (until before from)", reply, "from")
+        reply = self.call("GET", overview, query={"until": "2026-02-30"}, expect=422,
+                          problem="validation_failed", label="not a day")
+        self.expect_field(f"GET {overview} (not a day)", reply, "until")
+
+        members = "/v1/members"
+        found = self.call("GET", members, query={"q": "CUST-10"}, auth="operator", expect=200,
+                          label="search")
+        if isinstance(found.json, dict) and not found.json.get("data"):
+            self.fail(f"GET {members} (search)", "found no member by an external id's prefix")
+        reply = self.call("GET", members, query={"q": "cust", "external_id": "cust-1001"},
+                          expect=422, problem="validation_failed", label="q with external_id")
+        self.expect_field(f"GET {members} (q with external_id)", reply, "q")
+
+        lots = "/v1/members/{member_id}/lots"
+        params = {"member_id": ids["member_id"]}
+        self.call("GET", lots, params, auth="analyst", expect=200, label="live")
+        every = self.call("GET", lots, params, query={"state": "all", "limit": 1}, expect=200,
+                          label="all, one a page")
+        if isinstance(every.json, dict) and every.json.get("next_cursor"):
+            self.call("GET", lots, params, query={"state": "all", "cursor": every.json["next_cursor"]},
+                      expect=200, label="next page")
+        self.call("GET", lots, params, query={"state": "dead"}, expect=422,
+                  problem="validation_failed", label="unknown state")
+        self.call("GET", lots, {"member_id": 999999}, expect=404, problem="unknown_member",
+                  label="unknown member")
 
     def walk_simulations(self) -> None:
         simulations = "/v1/simulations"

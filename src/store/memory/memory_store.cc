@@ -1,6 +1,9 @@
 #include "store/memory/memory_store.h"
 
 #include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <tuple>
 
 namespace pointsmall::store {
@@ -461,6 +464,84 @@ ProgramSummary MemoryLedgerStore::summary() {
   s.lots = static_cast<std::int64_t>(lots_.size());
   set_balances(s, program_);
   return s;
+}
+
+std::vector<ActivityBucket> MemoryLedgerStore::activity(TimeUs from_us) {
+  std::lock_guard lock(mutex_);
+  std::map<TimeUs, ActivityBucket> buckets;  // by start
+  auto at = [&](TimeUs time_us) -> ActivityBucket* {
+    if (time_us < from_us || time_us < 0) return nullptr;
+    const TimeUs start_us = time_us / kActivityBucketUs * kActivityBucketUs;
+    ActivityBucket& bucket = buckets[start_us];
+    bucket.start_us = start_us;
+    return &bucket;
+  };
+  for (const auto& [id, tx] : transactions_) {
+    if (tx.entries.empty()) continue;
+    ActivityBucket* bucket = at(tx.at_us);
+    if (bucket == nullptr) continue;
+    for (const ledger::Entry& entry : tx.entries) {
+      switch (entry.account) {
+        case ledger::Account::program_issued:
+          bucket->issued -= entry.amount;
+          break;
+        case ledger::Account::program_spent:
+          bucket->redeemed += entry.amount;
+          break;
+        case ledger::Account::program_expired:
+          bucket->expired += entry.amount;
+          break;
+        case ledger::Account::member_available:
+        case ledger::Account::member_pending:
+        case ledger::Account::member_frozen:
+        case ledger::Account::member_held:
+          bucket->outstanding_change += entry.amount;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  for (const auto& [member_id, account] : accounts_)
+    if (ActivityBucket* bucket = at(account.opened_at_us)) ++bucket->new_members;
+  for (const StoredEvent& event : events_)
+    if (event.type == "checkin")
+      if (ActivityBucket* bucket = at(event.occurred_at_us)) ++bucket->checkins;
+  for (const auto& [key, record] : records_)
+    if (record.kind == "redemption")
+      if (ActivityBucket* bucket = at(record.created_at_us)) ++bucket->redemptions;
+  std::vector<ActivityBucket> out;
+  out.reserve(buckets.size());
+  for (const auto& [start_us, bucket] : buckets) out.push_back(bucket);
+  return out;
+}
+
+std::vector<ItemRedemptions> MemoryLedgerStore::top_items(TimeUs from_us, TimeUs until_us,
+                                                          std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, ItemRedemptions> items;
+  for (const auto& [key, record] : records_) {
+    if (record.kind != "redemption" || record.created_at_us < from_us ||
+        record.created_at_us >= until_us || record.state == "cancelled" || record.state == "failed")
+      continue;
+    const auto body = nlohmann::json::parse(record.body, nullptr, false);
+    if (!body.is_object()) throw std::runtime_error("unreadable redemption " + record.id);
+    const std::string item_id = body.value("item_id", "");
+    ItemRedemptions& item = items[item_id];
+    item.item_id = item_id;
+    item.name = std::max(item.name, body.value("item_name", std::string()));
+    ++item.orders;
+    item.units += body.value("quantity", std::int64_t{0});
+    item.points += body.value("points", std::int64_t{0});
+  }
+  std::vector<ItemRedemptions> out;
+  out.reserve(items.size());
+  for (auto& [id, item] : items) out.push_back(std::move(item));
+  std::stable_sort(out.begin(), out.end(), [](const ItemRedemptions& a, const ItemRedemptions& b) {
+    return a.units > b.units;
+  });
+  out.resize(std::min({out.size(), limit, kMaxTopItems}));
+  return out;
 }
 
 ledger::Audit MemoryLedgerStore::audit() {

@@ -143,6 +143,24 @@ class PostgresMemberDirectory final : public MemberDirectory {
     });
   }
 
+  std::vector<MemberRecord> search(const std::string& text, MemberId after,
+                                   std::size_t limit) override {
+    const auto page = static_cast<std::int64_t>(std::min(limit, kMaxPage));
+    const std::string prefix = like_escaped(text) + "%";
+    return db_.with([&](Connection& db) {
+      const Result r =
+          db.query(std::string(kSelect) +
+                       "WHERE a.member_id > $1 AND (a.external_id ILIKE $2 ESCAPE '\\' "
+                       "OR p.name ILIKE $3 ESCAPE '\\' OR p.email ILIKE $3 ESCAPE '\\' "
+                       "OR p.phone ILIKE $3 ESCAPE '\\') ORDER BY a.member_id LIMIT $4",
+                   Params().add(after).add(prefix).add("%" + prefix).add(page));
+      std::vector<MemberRecord> records;
+      records.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) records.push_back(read_record(r, i));
+      return records;
+    });
+  }
+
  private:
   // The look-ups of every request about a member, prepared once per connection.
   const std::string by_id_text_ = std::string(kSelect) + "WHERE a.member_id = $1";

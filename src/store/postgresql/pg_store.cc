@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -612,6 +613,78 @@ std::vector<StoredEvent> PostgresLedgerStore::events(TimeUs from_us, TimeUs unti
       event.earning_record = r.text(i, 7);
       out.push_back(std::move(event));
     }
+    return out;
+  });
+}
+
+std::vector<ActivityBucket> PostgresLedgerStore::activity(TimeUs from_us) {
+  from_us = std::max<TimeUs>(from_us, 0);
+  return impl_->in_snapshot([&](Connection& db) {
+    std::map<std::int64_t, ActivityBucket> buckets;  // by number: time / kActivityBucketUs
+    const Params params = Params().add(from_us).add(kActivityBucketUs);
+    // One scan of the journal from `from_us`: the entries each transaction of the range made.
+    Result r = db.query(
+        "SELECT t.at_us / $2 AS b, "
+        "-sum(CASE WHEN e.account = 'program_issued' THEN e.amount ELSE 0 END), "
+        "sum(CASE WHEN e.account = 'program_spent' THEN e.amount ELSE 0 END), "
+        "sum(CASE WHEN e.account = 'program_expired' THEN e.amount ELSE 0 END), "
+        "sum(CASE WHEN e.account IN ('member_available', 'member_pending', 'member_frozen', "
+        "'member_held') THEN e.amount ELSE 0 END) "
+        "FROM transactions t JOIN entries e ON e.transaction_id = t.id "
+        "WHERE t.at_us >= $1 GROUP BY b",
+        params);
+    for (int i = 0; i < r.rows(); ++i) {
+      ActivityBucket& bucket = buckets[r.integer(i, 0)];
+      bucket.issued = r.integer(i, 1);
+      bucket.redeemed = r.integer(i, 2);
+      bucket.expired = r.integer(i, 3);
+      bucket.outstanding_change = r.integer(i, 4);
+    }
+    struct Count {
+      const char* sql;
+      std::int64_t ActivityBucket::*figure;
+    };
+    const Count counts[] = {
+        {"SELECT opened_at_us / $2, count(*) FROM accounts WHERE opened_at_us >= $1 GROUP BY 1",
+         &ActivityBucket::new_members},
+        {"SELECT occurred_at_us / $2, count(*) FROM events "
+         "WHERE occurred_at_us >= $1 AND type = 'checkin' GROUP BY 1",
+         &ActivityBucket::checkins},
+        {"SELECT created_at_us / $2, count(*) FROM records "
+         "WHERE kind = 'redemption' AND created_at_us >= $1 GROUP BY 1",
+         &ActivityBucket::redemptions},
+    };
+    for (const Count& count : counts) {
+      r = db.query(count.sql, params);
+      for (int i = 0; i < r.rows(); ++i) buckets[r.integer(i, 0)].*count.figure = r.integer(i, 1);
+    }
+    std::vector<ActivityBucket> out;
+    out.reserve(buckets.size());
+    for (auto& [number, bucket] : buckets) {
+      bucket.start_us = number * kActivityBucketUs;
+      out.push_back(bucket);
+    }
+    return out;
+  });
+}
+
+std::vector<ItemRedemptions> PostgresLedgerStore::top_items(TimeUs from_us, TimeUs until_us,
+                                                            std::size_t limit) {
+  limit = std::min(limit, kMaxTopItems);
+  return impl_->with_reader([&](Connection& db) {
+    const Result r = db.query(
+        "SELECT o.item, max(o.name), count(*), sum(o.units) AS units, sum(o.points) FROM ("
+        "SELECT body::jsonb ->> 'item_id' AS item, body::jsonb ->> 'item_name' AS name, "
+        "(body::jsonb ->> 'quantity')::bigint AS units, (body::jsonb ->> 'points')::bigint "
+        "AS points FROM records WHERE kind = 'redemption' AND created_at_us >= $1 "
+        "AND created_at_us < $2 AND state NOT IN ('cancelled', 'failed')) o "
+        "GROUP BY o.item ORDER BY units DESC, o.item COLLATE \"C\" LIMIT $3",
+        Params().add(from_us).add(until_us).add(sql_limit(limit)));
+    std::vector<ItemRedemptions> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back(ItemRedemptions{r.text(i, 0), r.text(i, 1), r.integer(i, 2), r.integer(i, 3),
+                                    r.integer(i, 4)});
     return out;
   });
 }

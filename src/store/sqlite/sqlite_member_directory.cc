@@ -53,6 +53,11 @@ class SqliteMemberDirectory final : public MemberDirectory {
         by_external_id_(db_.prepare(std::string(kSelect) + "WHERE a.external_id = $1")),
         list_(db_.prepare(std::string(kSelect) +
                           "WHERE a.member_id > $1 ORDER BY a.member_id LIMIT $2")),
+        // LIKE ignores the case of ASCII letters.
+        search_(db_.prepare(std::string(kSelect) +
+                            "WHERE a.member_id > $1 AND (a.external_id LIKE $2 ESCAPE '\\' "
+                            "OR p.name LIKE $3 ESCAPE '\\' OR p.email LIKE $3 ESCAPE '\\' "
+                            "OR p.phone LIKE $3 ESCAPE '\\') ORDER BY a.member_id LIMIT $4")),
         code_of_(db_.prepare("SELECT code FROM referral_codes WHERE member_id = $1")),
         member_of_code_(db_.prepare("SELECT member_id FROM referral_codes WHERE code = $1")),
         // A member that got a code meanwhile (through another connection) keeps it; a code
@@ -108,6 +113,19 @@ class SqliteMemberDirectory final : public MemberDirectory {
     return records;
   }
 
+  std::vector<MemberRecord> search(const std::string& text, MemberId after,
+                                   std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    const std::string prefix = like_escaped(text) + "%";
+    const std::string infix = "%" + prefix;
+    std::vector<MemberRecord> records;
+    StatementScope scope(search_);
+    search_.bind(1, after).bind(2, prefix).bind(3, infix);
+    search_.bind(4, static_cast<std::int64_t>(std::min(limit, kMaxPage)));
+    while (search_.step()) records.push_back(read_record(search_));
+    return records;
+  }
+
  private:
   std::optional<std::string> code_of(MemberId member_id) {
     StatementScope scope(code_of_);
@@ -130,6 +148,7 @@ class SqliteMemberDirectory final : public MemberDirectory {
   Statement by_id_;
   Statement by_external_id_;
   Statement list_;
+  Statement search_;
   Statement code_of_;
   Statement member_of_code_;
   Statement insert_code_;

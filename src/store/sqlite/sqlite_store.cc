@@ -13,6 +13,7 @@
 #include "store/sqlite/ledger_tables.h"
 #include "store/sqlite/record_tables.h"
 #include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_reports.h"
 #include "store/writer_queue.h"
 
 namespace pointsmall::store {
@@ -572,6 +573,16 @@ std::vector<std::pair<MemberId, std::string>> SqliteLedgerStore::expired_holds(T
 
 ProgramSummary SqliteLedgerStore::summary() {
   return impl_->with_reader([&](Connection& db) { return sqlite::summarize(db); });
+}
+
+std::vector<ActivityBucket> SqliteLedgerStore::activity(TimeUs from_us) {
+  return impl_->with_reader([&](Connection& db) { return sqlite::read_activity(db, from_us); });
+}
+
+std::vector<ItemRedemptions> SqliteLedgerStore::top_items(TimeUs from_us, TimeUs until_us,
+                                                          std::size_t limit) {
+  return impl_->with_reader(
+      [&](Connection& db) { return sqlite::read_top_items(db, from_us, until_us, limit); });
 }
 
 ledger::Audit SqliteLedgerStore::audit() {

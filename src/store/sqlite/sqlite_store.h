@@ -52,6 +52,9 @@ class SqliteLedgerStore final : public LedgerStore {
   std::vector<std::pair<MemberId, std::string>> expired_holds(TimeUs at_us,
                                                               std::size_t limit) override;
   ProgramSummary summary() override;
+  std::vector<ActivityBucket> activity(TimeUs from_us) override;
+  std::vector<ItemRedemptions> top_items(TimeUs from_us, TimeUs until_us,
+                                         std::size_t limit) override;
   [[nodiscard]] WriterStats writer_stats() const override;
   Counters counters(const std::vector<CounterKey>& keys) override;
   std::vector<MemberId> members_with_counter(const std::string& name, std::int64_t at_least,
