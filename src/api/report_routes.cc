@@ -14,33 +14,6 @@ constexpr std::int64_t kMaxReportDays = 400;
 constexpr std::int64_t kDefaultReportDays = 30;
 constexpr std::size_t kTopItems = 10;
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
-std::int64_t days_from_civil(int year, int month, int day) {
-  const std::int64_t y = year - (month <= 2 ? 1 : 0);
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t year_of_era = y - era * 400;
-  const std::int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const std::int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
-
-CivilTime civil_from_days(std::int64_t days) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t day_of_era = days - era * 146097;
-  const std::int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int64_t mp = (5 * day_of_year + 2) / 153;
-  CivilTime date;
-  date.day = static_cast<int>(day_of_year - (153 * mp + 2) / 5 + 1);
-  date.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  date.year = static_cast<int>(year_of_era + era * 400 + (date.month <= 2 ? 1 : 0));
-  return date;
-}
-
 std::string date_text(std::int64_t days) {
   const CivilTime date = civil_from_days(days);
   char text[16];
@@ -133,11 +106,13 @@ void get_overview_report(const CallPtr& call) {
   const TimeUs from_us = starts.front() / store::kActivityBucketUs * store::kActivityBucketUs;
   const std::vector<store::ActivityBucket> buckets = call->services.ledger.activity(from_us);
   const store::ProgramSummary summary = call->services.ledger.summary();
-  const Points outstanding_now = summary.available + summary.pending + summary.frozen + summary.held;
+  const Points outstanding_now =
+      summary.available + summary.pending + summary.frozen + summary.held;
 
   // Outstanding at the end of a day: now, less every change since.
   Points change_since_from = 0;
-  for (const store::ActivityBucket& bucket : buckets) change_since_from += bucket.outstanding_change;
+  for (const store::ActivityBucket& bucket : buckets)
+    change_since_from += bucket.outstanding_change;
   std::vector<DayFigures> days(starts.size() - 1);
   Points change_before_end = 0;  // of the buckets before the current day's end
   std::size_t next = 0;

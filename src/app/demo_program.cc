@@ -188,8 +188,8 @@ std::uint32_t fnv1a(std::string_view text) {
 
 std::string local_date(const TimeZone& zone, TimeUs now_us, std::int64_t days) {
   const CivilTime today = zone.to_local(now_us);
-  const CivilTime date = online_retail::civil_from_days(
-      online_retail::days_from_civil(today.year, today.month, today.day) + days);
+  const CivilTime date =
+      civil_from_days(days_from_civil(today.year, today.month, today.day) + days);
   std::array<char, 16> text{};
   std::snprintf(text.data(), text.size(), "%04d-%02d-%02d", date.year, date.month, date.day);
   return text.data();

@@ -659,33 +659,6 @@ bool read_plan(const std::string& path, const TimeZone& zone, Plan& plan, ReadEr
   return true;
 }
 
-std::int64_t days_from_civil(int year, int month, int day) {
-  // H. Hinnant's algorithm: eras of 400 years starting on 1 March.
-  const std::int64_t y = static_cast<std::int64_t>(year) - (month <= 2 ? 1 : 0);
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t year_of_era = y - era * 400;
-  const std::int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const std::int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
-
-CivilTime civil_from_days(std::int64_t days) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t day_of_era = days - era * 146097;
-  const std::int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int64_t mp = (5 * day_of_year + 2) / 153;
-  CivilTime civil;
-  civil.day = static_cast<int>(day_of_year - (153 * mp + 2) / 5 + 1);
-  civil.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  civil.year = static_cast<int>(year_of_era + era * 400 + (civil.month <= 2 ? 1 : 0));
-  return civil;
-}
-
 std::int64_t shift_to_end_yesterday(Plan& plan, TimeUs now_us, const TimeZone& zone) {
   if (plan.events.empty()) return 0;
   auto at_of = [](Event& event) -> TimeUs& {

@@ -62,10 +62,6 @@ struct ReadError {
 bool read_plan(const std::string& path, const TimeZone& zone, Plan& plan, ReadError& error,
                const std::function<void(std::int64_t done, std::int64_t total)>& progress = {});
 
-// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian).
-std::int64_t days_from_civil(int year, int month, int day);
-CivilTime civil_from_days(std::int64_t days);
-
 // Moves every event by the same whole number of local days, keeping its local time of day in
 // `zone`, so that the last event's local date is the day before `now_us`'s local date: the data
 // set's year then ends yesterday. Returns the number of days moved (0 for an empty plan).

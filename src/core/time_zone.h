@@ -34,6 +34,10 @@ std::string format_rfc3339_utc(TimeUs at_us);
 std::optional<TimeUs> parse_rfc3339(std::string_view text);
 // True when year/month/day name a real calendar day.
 bool is_valid_date(int year, int month, int day);
+// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian); hours and below of the
+// result of civil_from_days are 0.
+std::int64_t days_from_civil(int year, int month, int day);
+CivilTime civil_from_days(std::int64_t days);
 
 class TimeZone {
  public:

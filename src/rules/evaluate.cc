@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/time_zone.h"
+
 namespace pointsmall::rules {
 namespace {
 
@@ -116,37 +118,6 @@ bool contains_view(const std::vector<std::string_view>& values, std::string_view
 
 // ---- Civil calendar ----------------------------------------------------------------------------
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t year, int month, int day) {
-  year -= month <= 2 ? 1 : 0;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const std::int64_t year_of_era = year - era * 400;
-  const std::int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const std::int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
-
-struct Date {
-  std::int64_t year = 1970;
-  int month = 1;
-  int day = 1;
-};
-
-Date civil_from_days(std::int64_t days) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t day_of_era = days - era * 146097;
-  const std::int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int64_t shifted_month = (5 * day_of_year + 2) / 153;
-  const int day = static_cast<int>(day_of_year - (153 * shifted_month + 2) / 5 + 1);
-  const int month = static_cast<int>(shifted_month < 10 ? shifted_month + 3 : shifted_month - 9);
-  return Date{year_of_era + era * 400 + (month <= 2 ? 1 : 0), month, day};
-}
-
 // Appends `value` in decimal with at least `width` digits (counter names are built per
 // evaluation, so this avoids printf).
 void append_padded(std::string& out, std::int64_t value, int width) {
@@ -164,7 +135,7 @@ void append_padded(std::string& out, std::int64_t value, int width) {
 
 // "2026-11-22" for a day number.
 std::string format_date(std::int64_t day_number) {
-  const Date date = civil_from_days(day_number);
+  const CivilTime date = civil_from_days(day_number);
   std::string out;
   append_padded(out, date.year, 4);
   out += '-';

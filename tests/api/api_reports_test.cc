@@ -28,7 +28,8 @@ settle_interval_seconds = 0
 
 class ApiReports : public ApiFixture {
  protected:
-  ApiReports() : ApiFixture(ServerSetup{"", kConfig, ""}), clock_file_(server_.scratch().file("clock")) {
+  ApiReports()
+      : ApiFixture(ServerSetup{"", kConfig, ""}), clock_file_(server_.scratch().file("clock")) {
     set_time("2026-10-20T12:00:00Z");
     setenv("POINTSMALL_TEST_CLOCK_FILE", clock_file_.c_str(), 1);  // the server reads it at start
   }
@@ -54,16 +55,17 @@ class ApiReports : public ApiFixture {
   }
 
   HttpResponse add_service(const std::string& id, const std::string& name, std::int64_t points) {
-    const HttpResponse r = call(as("operator"), "POST", "/v1/items",
-                                {{"id", id}, {"name", name}, {"kind", "service"},
-                                 {"points_price", points}});
+    const HttpResponse r =
+        call(as("operator"), "POST", "/v1/items",
+             {{"id", id}, {"name", name}, {"kind", "service"}, {"points_price", points}});
     EXPECT_EQ(r.status, 201) << r.describe();
     return r;
   }
   // A redemption by the merchant; the order's id, "" with a test failure.
   std::string redeem(std::int64_t member, const std::string& item_id, std::int64_t quantity) {
-    const HttpResponse r = keyed(as("merchant"), "POST", "/v1/redemptions",
-                                 {{"member_id", member}, {"item_id", item_id}, {"quantity", quantity}});
+    const HttpResponse r =
+        keyed(as("merchant"), "POST", "/v1/redemptions",
+              {{"member_id", member}, {"item_id", item_id}, {"quantity", quantity}});
     EXPECT_EQ(r.status, 201) << r.describe();
     return r.status == 201 ? r.json().value("id", "") : "";
   }
@@ -90,9 +92,9 @@ class ApiReports : public ApiFixture {
 json day(const std::string& date, std::int64_t issued, std::int64_t redeemed, std::int64_t expired,
          std::int64_t outstanding, std::int64_t new_members, std::int64_t checkins,
          std::int64_t redemptions) {
-  return {{"date", date},          {"issued", issued},           {"redeemed", redeemed},
-          {"expired", expired},    {"outstanding", outstanding}, {"new_members", new_members},
-          {"checkins", checkins},  {"redemptions", redemptions}};
+  return {{"date", date},         {"issued", issued},           {"redeemed", redeemed},
+          {"expired", expired},   {"outstanding", outstanding}, {"new_members", new_members},
+          {"checkins", checkins}, {"redemptions", redemptions}};
 }
 
 // Earning, check-ins, redemptions and expiry on known local days; the report's days, totals,
@@ -106,7 +108,7 @@ TEST_F(ApiReports, OverviewCountsEachLocalDayAcrossTheEndOfSummerTime) {
   give_points(ana, 1000);
   // 23:30 on the 25th in London, after the clocks went back (still the 25th: 25 hours).
   set_time("2026-10-25T23:30:00Z");
-  check_in(ana);                                                  // 5 points
+  check_in(ana);                                 // 5 points
   ASSERT_EQ(buy(ana, "o-1", 2000).status, 201);  // 20 points for 20 GBP
   // The 26th: a new member, three orders of which one is cancelled.
   set_time("2026-10-26T10:00:00Z");
@@ -131,13 +133,11 @@ TEST_F(ApiReports, OverviewCountsEachLocalDayAcrossTheEndOfSummerTime) {
   EXPECT_EQ(report["from"], "2026-10-24");
   EXPECT_EQ(report["until"], "2026-10-30");
   EXPECT_EQ(report["currency"], "GBP");
-  const json expected_days = {day("2026-10-24", 0, 0, 0, 0, 0, 0, 0),
-                              day("2026-10-25", 1025, 0, 0, 1025, 1, 1, 0),
-                              day("2026-10-26", 100, 250, 0, 875, 1, 0, 3),
-                              day("2026-10-27", 0, 0, 0, 875, 0, 0, 0),
-                              day("2026-10-28", 0, 0, 0, 875, 0, 0, 0),
-                              day("2026-10-29", 5, 0, 775, 105, 0, 1, 0),
-                              day("2026-10-30", 0, 0, 0, 105, 0, 0, 0)};
+  const json expected_days = {
+      day("2026-10-24", 0, 0, 0, 0, 0, 0, 0),       day("2026-10-25", 1025, 0, 0, 1025, 1, 1, 0),
+      day("2026-10-26", 100, 250, 0, 875, 1, 0, 3), day("2026-10-27", 0, 0, 0, 875, 0, 0, 0),
+      day("2026-10-28", 0, 0, 0, 875, 0, 0, 0),     day("2026-10-29", 5, 0, 775, 105, 0, 1, 0),
+      day("2026-10-30", 0, 0, 0, 105, 0, 0, 0)};
   EXPECT_EQ(report["days"], expected_days);
   const json expected_totals = {{"issued", 1130},
                                 {"redeemed", 250},
@@ -200,15 +200,16 @@ TEST_F(ApiReports, BadDatesAndRangesAreValidationFailures) {
     EXPECT_TRUE(is_problem(r, 422, "validation_failed")) << query << ": " << r.describe();
     EXPECT_EQ(error_fields(r), std::vector<std::string>{field}) << query;
   }
-  EXPECT_EQ(call(as("analyst"), "GET", "/v1/reports/overview?from=2025-01-01&until=2026-02-04")
-                .status,
-            200)
+  EXPECT_EQ(
+      call(as("analyst"), "GET", "/v1/reports/overview?from=2025-01-01&until=2026-02-04").status,
+      200)
       << "400 days are allowed";
   EXPECT_TRUE(is_problem(call(as("merchant"), "GET", "/v1/reports/overview"), 403, "forbidden"));
 }
 
 TEST_F(ApiReports, MembersAreFoundByExternalIdNameEmailOrPhone) {
-  const std::int64_t ana = create_member("shop-1", {{"name", "Ana Silva"}, {"email", "ana@x.test"}});
+  const std::int64_t ana =
+      create_member("shop-1", {{"name", "Ana Silva"}, {"email", "ana@x.test"}});
   const std::int64_t bob = create_member("shop-2", {{"phone", "+44 20 7946 0018"}});
   const std::int64_t cleo = create_member("web-3", {{"name", "Cleo Shopwell"}});
   auto ids = [&](const std::string& query) {
@@ -278,10 +279,10 @@ TEST_F(ApiReports, AMembersLotsNewestFirstLiveOrAll) {
   EXPECT_EQ(r.json()["data"][0]["points"], 30);
   EXPECT_TRUE(r.json()["next_cursor"].is_null());
 
-  EXPECT_TRUE(is_problem(call(as("analyst"), "GET", path + "?state=dead"), 422,
-                         "validation_failed"));
-  EXPECT_TRUE(is_problem(call(as("analyst"), "GET", "/v1/members/999/lots"), 404,
-                         "unknown_member"));
+  EXPECT_TRUE(
+      is_problem(call(as("analyst"), "GET", path + "?state=dead"), 422, "validation_failed"));
+  EXPECT_TRUE(
+      is_problem(call(as("analyst"), "GET", "/v1/members/999/lots"), 404, "unknown_member"));
   EXPECT_TRUE(is_problem(call(as("merchant"), "GET", path), 403, "forbidden"));
 }
 

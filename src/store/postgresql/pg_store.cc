@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "store/activity_queries.h"
 #include "store/ledger_rows.h"
 #include "store/migrations.h"
 #include "store/postgresql/pg_batch.h"
@@ -622,17 +623,7 @@ std::vector<ActivityBucket> PostgresLedgerStore::activity(TimeUs from_us) {
   return impl_->in_snapshot([&](Connection& db) {
     std::map<std::int64_t, ActivityBucket> buckets;  // by number: time / kActivityBucketUs
     const Params params = Params().add(from_us).add(kActivityBucketUs);
-    // One scan of the journal from `from_us`: the entries each transaction of the range made.
-    Result r = db.query(
-        "SELECT t.at_us / $2 AS b, "
-        "-sum(CASE WHEN e.account = 'program_issued' THEN e.amount ELSE 0 END), "
-        "sum(CASE WHEN e.account = 'program_spent' THEN e.amount ELSE 0 END), "
-        "sum(CASE WHEN e.account = 'program_expired' THEN e.amount ELSE 0 END), "
-        "sum(CASE WHEN e.account IN ('member_available', 'member_pending', 'member_frozen', "
-        "'member_held') THEN e.amount ELSE 0 END) "
-        "FROM transactions t JOIN entries e ON e.transaction_id = t.id "
-        "WHERE t.at_us >= $1 GROUP BY b",
-        params);
+    Result r = db.query(kActivityJournalSql, params);
     for (int i = 0; i < r.rows(); ++i) {
       ActivityBucket& bucket = buckets[r.integer(i, 0)];
       bucket.issued = r.integer(i, 1);
@@ -640,31 +631,11 @@ std::vector<ActivityBucket> PostgresLedgerStore::activity(TimeUs from_us) {
       bucket.expired = r.integer(i, 3);
       bucket.outstanding_change = r.integer(i, 4);
     }
-    struct Count {
-      const char* sql;
-      std::int64_t ActivityBucket::*figure;
-    };
-    const Count counts[] = {
-        {"SELECT opened_at_us / $2, count(*) FROM accounts WHERE opened_at_us >= $1 GROUP BY 1",
-         &ActivityBucket::new_members},
-        {"SELECT occurred_at_us / $2, count(*) FROM events "
-         "WHERE occurred_at_us >= $1 AND type = 'checkin' GROUP BY 1",
-         &ActivityBucket::checkins},
-        {"SELECT created_at_us / $2, count(*) FROM records "
-         "WHERE kind = 'redemption' AND created_at_us >= $1 GROUP BY 1",
-         &ActivityBucket::redemptions},
-    };
-    for (const Count& count : counts) {
+    for (const ActivityCountQuery& count : kActivityCountQueries) {
       r = db.query(count.sql, params);
       for (int i = 0; i < r.rows(); ++i) buckets[r.integer(i, 0)].*count.figure = r.integer(i, 1);
     }
-    std::vector<ActivityBucket> out;
-    out.reserve(buckets.size());
-    for (auto& [number, bucket] : buckets) {
-      bucket.start_us = number * kActivityBucketUs;
-      out.push_back(bucket);
-    }
-    return out;
+    return ordered_buckets(buckets);
   });
 }
 

@@ -2,86 +2,41 @@
 // Every call goes through the shared ApiClient with the member's bearer token; a 401 anywhere
 // calls `onUnauthenticated` (the session store sends the member to /login).
 import { ApiClient, type Credentials, type Page } from '@/shared/api';
+import type {
+  ItemKind,
+  Money,
+  Member,
+  Balance,
+  MemberTier,
+  ExplanationLine,
+  Transaction,
+  PeriodLimit,
+  ShippingAddress,
+  Order,
+} from '@/shared/types';
+export type {
+  ItemKind,
+  OrderState,
+  Money,
+  Member,
+  ExpiringPoints,
+  Balance,
+  TierInfo,
+  MemberTier,
+  ExplanationLine,
+  Transaction,
+  PeriodLimit,
+  ShippingAddress,
+  Order,
+} from '@/shared/types';
 
-export type ItemKind = 'physical' | 'coupon' | 'service' | 'tier_upgrade';
+
 export const ITEM_KINDS: ItemKind[] = ['physical', 'coupon', 'service', 'tier_upgrade'];
-
-export type OrderState =
-  | 'awaiting_payment'
-  | 'reserved'
-  | 'confirmed'
-  | 'fulfilled'
-  | 'shipped'
-  | 'delivered'
-  | 'cancelled'
-  | 'failed';
-
-export interface Money {
-  amount: number;
-  currency: string;
-}
 
 export interface MemberSession {
   token: string;
   member_id: number;
   expires_at: string;
-}
-
-export interface Member {
-  id: number;
-  external_id: string;
-  email: string | null;
-  phone: string | null;
-  name: string | null;
-  birthday: string | null;
-  gender: string | null;
-  region: string | null;
-  referrer: string | null;
-  tags: string[];
-  status: 'active' | 'frozen';
-  joined_at: string;
-  updated_at: string;
-}
-
-export interface ExpiringPoints {
-  points: number;
-  expires_at: string;
-}
-
-export interface Balance {
-  member_id: number;
-  available: number;
-  pending: number;
-  frozen: number;
-  held: number;
-  debt: number;
-  lifetime_earned: number;
-  account_frozen: boolean;
-  expiring: ExpiringPoints[];
-}
-
-export interface TierInfo {
-  level: number;
-  id: string;
-  name: string;
-  threshold: number;
-  earn_percent: number;
-  validity_days: number;
-  redemption_discount_percent: number;
-  exclusive_item_tags: string[];
-}
-
-export interface MemberTier {
-  member_id: number;
-  tier: TierInfo | null;
-  measure: {
-    kind: 'points_earned' | 'money_spent';
-    value: number;
-    currency?: string;
-    from_month: string;
-    to_month: string;
-  };
-  next_tier: (TierInfo & { remaining: number }) | null;
 }
 
 export interface CheckinStatus {
@@ -96,14 +51,6 @@ export interface CheckinStatus {
   cycle_days: number;
 }
 
-export interface ExplanationLine {
-  rule: string;
-  campaign?: string;
-  kind: string;
-  points: number;
-  detail: string;
-}
-
 export interface CheckinResult {
   transaction_id: number;
   points: number;
@@ -111,18 +58,6 @@ export interface CheckinResult {
   explanation: ExplanationLine[];
   balance: { available: number; pending: number; debt: number };
   streak: number;
-}
-
-export interface Transaction {
-  id: number;
-  kind: string;
-  points: number;
-  at: string;
-  reference: string;
-  explanation: string;
-  actor: string;
-  // Not in the API yet: the explanation lines of an earn, if a later version adds them.
-  lines?: ExplanationLine[];
 }
 
 export interface Referral {
@@ -144,11 +79,6 @@ export interface MyTask {
   points: number;
   times_per_member: number | null;
   completed: number;
-}
-
-export interface PeriodLimit {
-  units: number;
-  period: 'day' | 'week' | 'month' | 'lifetime';
 }
 
 export interface MemberItem {
@@ -175,36 +105,6 @@ export interface MemberItem {
   stock_left: number | null;
   on_sale: boolean;
   needs_shipping: boolean;
-}
-
-export interface ShippingAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  region?: string;
-  postal_code: string;
-  country: string;
-  phone?: string;
-}
-
-export interface Order {
-  id: string;
-  member_id: number;
-  item: { id: string; name: string; kind: ItemKind };
-  quantity: number;
-  unit_points: number;
-  points: number;
-  cash: Money | null;
-  state: OrderState;
-  shipping_address: ShippingAddress | null;
-  carrier: string | null;
-  tracking_number: string | null;
-  coupon_codes: string[];
-  tier: string | null;
-  created_at: string;
-  hold_expires_at: string | null;
-  history: { state: OrderState; at: string; actor: string; note: string | null }[];
 }
 
 export type CouponBenefit =

@@ -1,5 +1,27 @@
 // The API's shapes the console reads (docs/openapi.yaml, components/schemas). Documents the console
 // only shows or edits as JSON (rules, tiers, engagement, coupon templates) stay loosely typed.
+import type {
+  ItemKind,
+  Money,
+  ExplanationLine,
+  PeriodLimit,
+} from '@/shared/types';
+export type {
+  ItemKind,
+  OrderState,
+  Money,
+  Member,
+  ExpiringPoints,
+  Balance,
+  TierInfo,
+  MemberTier,
+  ExplanationLine,
+  Transaction,
+  PeriodLimit,
+  ShippingAddress,
+  Order,
+} from '@/shared/types';
+
 
 export type OperatorRole = 'operator' | 'admin' | 'analyst';
 export type KeyRole = 'merchant' | OperatorRole;
@@ -8,11 +30,6 @@ export interface OperatorSession {
   operator: { id: number; name: string; role: OperatorRole };
   csrf_token: string;
   expires_at: string;
-}
-
-export interface MoneyAmount {
-  amount: number;
-  currency: string;
 }
 
 export interface OverviewDay {
@@ -40,38 +57,10 @@ export interface OverviewReport {
     redemptions: number;
     outstanding: number;
     members: number;
-    liability: MoneyAmount;
+    liability: Money;
     redemption_rate_bp: number;
   };
   top_items: { item_id: string; name: string; orders: number; units: number; points: number }[];
-}
-
-export interface Member {
-  id: number;
-  external_id: string;
-  email: string | null;
-  phone: string | null;
-  name: string | null;
-  birthday: string | null;
-  gender: string | null;
-  region: string | null;
-  referrer: string | null;
-  tags: string[];
-  status: 'active' | 'frozen';
-  joined_at: string;
-  updated_at: string;
-}
-
-export interface Balance {
-  member_id: number;
-  available: number;
-  pending: number;
-  frozen: number;
-  held: number;
-  debt: number;
-  lifetime_earned: number;
-  account_frozen: boolean;
-  expiring: { points: number; expires_at: string }[];
 }
 
 export interface Lot {
@@ -86,42 +75,6 @@ export interface Lot {
   expires_at: string | null;
 }
 
-export interface Transaction {
-  id: number;
-  kind: string;
-  points: number;
-  at: string;
-  reference: string;
-  explanation: string;
-  actor: string;
-}
-
-export interface TierInfo {
-  level: number;
-  id: string;
-  name: string;
-  threshold: number;
-  earn_percent: number;
-  validity_days: number;
-  redemption_discount_percent: number;
-  exclusive_item_tags: string[];
-}
-
-export interface MemberTier {
-  member_id: number;
-  tier: TierInfo | null;
-  measure: { kind: string; value: number; currency?: string; from_month: string; to_month: string };
-  next_tier: (TierInfo & { remaining: number }) | null;
-  history: { at: string; from: string; to: string; reason: string; transaction_id: number }[];
-}
-
-export type ItemKind = 'physical' | 'coupon' | 'service' | 'tier_upgrade';
-
-export interface PeriodLimit {
-  units: number;
-  period: 'day' | 'week' | 'month' | 'lifetime';
-}
-
 export interface ItemDocument {
   id: string;
   version?: number;
@@ -133,7 +86,7 @@ export interface ItemDocument {
   tags?: string[];
   images?: string[];
   points_price: number;
-  cash_price?: MoneyAmount;
+  cash_price?: Money;
   stock?: number;
   limits?: { per_order?: number; per_member?: PeriodLimit; global?: PeriodLimit };
   window?: { from?: string; until?: string };
@@ -156,43 +109,6 @@ export interface DocumentVersion<D> {
   created_at: string;
   created_by: string;
   document: D;
-}
-
-export type OrderState =
-  | 'awaiting_payment'
-  | 'reserved'
-  | 'confirmed'
-  | 'fulfilled'
-  | 'shipped'
-  | 'delivered'
-  | 'cancelled'
-  | 'failed';
-
-export interface Order {
-  id: string;
-  member_id: number;
-  item: { id: string; name: string; kind: ItemKind };
-  quantity: number;
-  unit_points: number;
-  points: number;
-  cash: MoneyAmount | null;
-  state: OrderState;
-  shipping_address: Record<string, string> | null;
-  carrier: string | null;
-  tracking_number: string | null;
-  coupon_codes: string[];
-  tier: string | null;
-  created_at: string;
-  hold_expires_at: string | null;
-  history: { state: OrderState; at: string; actor: string; note: string | null }[];
-}
-
-export interface ExplanationLine {
-  rule: string;
-  campaign?: string;
-  kind: string;
-  points: number;
-  detail: string;
 }
 
 export interface DryRunResult {

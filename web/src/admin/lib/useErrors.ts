@@ -21,5 +21,14 @@ export function useErrors() {
     const key = `${prefix}.${value}`;
     return te(key) ? t(key) : value;
   }
-  return { describe, notify, label };
+  // The JSON object an editor holds, or null after telling the operator the text is not JSON.
+  function parseJson<T = Record<string, unknown>>(text: string): T | null {
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      ElMessage.error(t('common.invalidJson'));
+      return null;
+    }
+  }
+  return { describe, notify, label, parseJson };
 }

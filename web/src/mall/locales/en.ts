@@ -211,8 +211,6 @@ export default {
       unfreeze_lot: 'Points unfrozen',
       event: 'Event',
     },
-    rule: 'Rule {rule}',
-    campaign: 'Campaign {campaign}',
   },
   invite: {
     title: 'Invite friends',

@@ -211,8 +211,6 @@ export default {
       unfreeze_lot: '积分解冻',
       event: '事件',
     },
-    rule: '规则 {rule}',
-    campaign: '活动 {campaign}',
   },
   invite: {
     title: '邀请好友',
