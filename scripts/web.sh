@@ -7,6 +7,7 @@
 #                                free loopback port and drives Debian's Chromium (playwright-core,
 #                                never a downloaded browser); screenshots go to web/test-results/
 set -euo pipefail
+caller_dir=$PWD  # BINARY may be relative to it
 cd "$(dirname "$0")/../web"
 
 require_node() {
@@ -47,7 +48,7 @@ case ${1:-} in
     npx vitest run
     ;;
   e2e)
-    binary=$(realpath "${2:?usage: scripts/web.sh e2e BINARY}")
+    binary=$(cd "$caller_dir" && realpath "${2:?usage: scripts/web.sh e2e BINARY}")
     [[ -f dist/index.html ]] || { echo "error: build web/dist first (scripts/web.sh build)" >&2; exit 1; }
     rm -rf test-results
     POINTSMALL_BIN=$binary node --test --test-concurrency=1 e2e/
