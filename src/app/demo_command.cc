@@ -226,7 +226,8 @@ void check_in_over_the_year(Demo& demo, MemberId member, std::mt19937_64& random
     const std::int64_t run = 1 + static_cast<std::int64_t>(random() % 8);
     for (std::int64_t i = 0; i < run && day > 2; ++i, --day)
       check_in(demo, member,
-               demo.now_us - day * kUsPerDay + static_cast<TimeUs>(random() % 12) * kUsPerHour);
+               demo_data::local_time(demo.programs.zone(), demo.now_us, -day,
+                                     8 + static_cast<int>(random() % 12)));
     day -= 3 + static_cast<std::int64_t>(random() % 20);
   }
 }
@@ -392,7 +393,7 @@ void demo_member_activity(Demo& demo, MemberId member) {
                       ledger::Adjust{kDemoMemberGoodwillPoints}},
       demo.results.count());
   for (std::int64_t day = 3; day >= 1; --day)
-    check_in(demo, member, demo.now_us - day * kUsPerDay + 9 * kUsPerHour);
+    check_in(demo, member, demo_data::local_time(demo.programs.zone(), demo.now_us, -day, 9));
   const auto snapshot = demo.catalog.current();
   std::vector<std::pair<std::string, std::vector<mall::OrderStep>>> lives;
   using Step = mall::OrderStep;

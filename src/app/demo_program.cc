@@ -195,6 +195,13 @@ std::string local_date(const TimeZone& zone, TimeUs now_us, std::int64_t days) {
   return text.data();
 }
 
+TimeUs local_time(const TimeZone& zone, TimeUs now_us, std::int64_t days, int hour) {
+  const CivilTime today = zone.to_local(now_us);
+  CivilTime at = civil_from_days(days_from_civil(today.year, today.month, today.day) + days);
+  at.hour = hour;
+  return zone.to_utc(at);
+}
+
 std::vector<json> rules() {
   return {
       {{"id", "base-rate"},

@@ -16,6 +16,10 @@ namespace pointsmall::app::demo_data {
 
 // A local date "YYYY-MM-DD" `days` days after `now_us`'s local date in `zone` (negative: before).
 std::string local_date(const TimeZone& zone, TimeUs now_us, std::int64_t days);
+// The instant at `hour`:00 local time on the local day `days` days after `now_us`'s local day.
+// Counting in local days (not in 24-hour steps back from now) keeps "yesterday at 9" on yesterday
+// whatever the time of day now and across a change of summer time.
+TimeUs local_time(const TimeZone& zone, TimeUs now_us, std::int64_t days, int hour);
 
 // The standing rules: 1 point per whole pound, a welcome bonus on the first purchase, points for
 // reviews and shares. None multiplies a purchase.

@@ -72,6 +72,20 @@ TEST(DemoDates, LocalDatesCountFromTodayInTheZone) {
   EXPECT_EQ(local_date(*tokyo, kNow + 11 * 3'600'000'000LL + 1'800'000'000LL, 0), "2026-11-24");
 }
 
+TEST(DemoDates, YesterdayAtNineIsYesterdayWhateverTheTimeNow) {
+  const auto london = TimeZone::load("Europe/London");
+  const TimeUs yesterday_nine = *parse_rfc3339("2026-11-22T09:00:00Z");
+  // Late in the afternoon, 24 hours back plus 9 would land on today; local days do not.
+  for (const char* now : {"2026-11-23T00:30:00Z", "2026-11-23T12:00:00Z", "2026-11-23T16:30:00Z",
+                          "2026-11-23T23:59:00Z"}) {
+    EXPECT_EQ(local_time(*london, *parse_rfc3339(now), -1, 9), yesterday_nine) << now;
+  }
+  // Across the spring change of clocks (29 March 2026): 9 GMT the day before, 9 BST on the day.
+  const TimeUs after_change = *parse_rfc3339("2026-03-30T12:00:00Z");
+  EXPECT_EQ(local_time(*london, after_change, -2, 9), *parse_rfc3339("2026-03-28T09:00:00Z"));
+  EXPECT_EQ(local_time(*london, after_change, -1, 9), *parse_rfc3339("2026-03-29T08:00:00Z"));
+}
+
 // Every document is accepted by the same checks as the API's, and the program and catalog they
 // make are what the demo promises.
 class DemoDocuments : public ::testing::Test {
