@@ -8,7 +8,6 @@
 #include "app/commands.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_backup.h"
-#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_earning_documents.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -45,15 +44,6 @@ int copy_failure_exit_code(store::BackupFailure failure) {
   return failure == store::BackupFailure::copy ? kExitProblem : kExitBadInput;
 }
 
-// The newest migration the copy has; -1 when it has none (not a ledger).
-std::int64_t schema_version(const std::string& path) {
-  store::sqlite::Connection db(path, /*create=*/false, /*read_only=*/false);
-  return db.query_int(
-      "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations') "
-      "THEN (SELECT max(version) FROM schema_migrations) ELSE -1 END",
-      -1);
-}
-
 // Runs `check` on the ledger file `path`; fills `totals`.
 int check_file(const std::string& path, Console console, CheckTotals& totals) {
   auto ledger = open_ledger_file(path, {}, console);
@@ -67,7 +57,7 @@ int check_file(const std::string& path, Console console, CheckTotals& totals) {
 // backup itself stays restorable by the release that wrote it.
 int check_copy(const std::string& to, Console console, CheckTotals& totals) {
   const std::int64_t known = store::migrations().back().version;
-  const std::int64_t version = schema_version(to);
+  const std::int64_t version = store::sqlite_schema_version(to);
   if (version == known) return check_file(to, console, totals);
   if (version > known || version < 0) {
     console.err << "error: " << to << " has schema version " << version << " and this pointsmall "

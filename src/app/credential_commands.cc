@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::string_view kTotpIssuer = "pointsmall";
 
-// Opens (creating and migrating if needed) the ledger of `where`, then its credentials.
-std::unique_ptr<auth::CredentialStore> open_credentials(const StoreLocation& where,
-                                                        Console console) {
-  auto stores = open_stores(where, /*create=*/true, console);
-  if (!stores) return nullptr;
-  return std::move(stores->credentials);
-}
-
 // The role named `name` if `holder` ("an API key", "an operator") may have it; otherwise says
 // which roles it may have.
 std::optional<auth::Role> parse_role(const std::string& name, std::string_view holder,
@@ -43,7 +35,7 @@ int apikey_create(const StoreLocation& where, const std::string& name, const std
     console.err << "error: " << *problem << "\n";
     return kExitBadInput;
   }
-  auto credentials = open_credentials(where, console);
+  auto credentials = open_credential_store(where, console);
   if (!credentials) return kExitBadInput;
   auto created = credentials->create_api_key(name, *parsed_role, clock.now_us());
   if (!created.ok()) {
@@ -67,7 +59,7 @@ int operator_create(const StoreLocation& where, const std::string& name, const s
     console.err << "error: " << *problem << "\n";
     return kExitBadInput;
   }
-  auto credentials = open_credentials(where, console);
+  auto credentials = open_credential_store(where, console);
   if (!credentials) return kExitBadInput;
   auto created = credentials->create_operator(name, *parsed_role, password, clock.now_us());
   if (!created.ok()) {

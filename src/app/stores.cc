@@ -1,9 +1,11 @@
 #include "app/stores.h"
 
+#include <filesystem>
 #include <ostream>
 
 #include "auth/pg_credential_store.h"
 #include "auth/sqlite_credential_store.h"
+#include "store/migrations.h"
 #include "store/postgresql/pg_db.h"
 #include "store/postgresql/pg_earning_documents.h"
 #include "store/postgresql/pg_member_directory.h"
@@ -93,6 +95,31 @@ std::optional<Stores> open_stores(const StoreLocation& where, bool create,
 std::optional<Stores> open_stores(const StoreLocation& where, bool create, Console console) {
   static const StoreSettings defaults;
   return open_stores(where, create, defaults, console);
+}
+
+std::unique_ptr<auth::CredentialStore> open_credential_store(const StoreLocation& where,
+                                                             Console console) {
+  if (!where.is_postgres()) {
+    const std::string path = database_path(where.data_dir);
+    std::error_code missing;
+    bool migrated = false;
+    if (std::filesystem::exists(path, missing)) {
+      try {
+        migrated = store::sqlite_schema_version(path) == store::migrations().back().version;
+      } catch (const std::exception&) {
+        migrated = false;  // open_stores below says what is wrong with the file
+      }
+    }
+    if (migrated) {
+      std::string error;
+      auto credentials = auth::open_sqlite_credential_store(path, error);
+      if (!credentials) console.err << "error: cannot open credentials: " << error << "\n";
+      return credentials;
+    }
+  }
+  auto stores = open_stores(where, /*create=*/true, console);
+  if (!stores) return nullptr;
+  return std::move(stores->credentials);
 }
 
 }  // namespace pointsmall::app

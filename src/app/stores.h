@@ -50,4 +50,11 @@ std::optional<Stores> open_stores(const StoreLocation& where, bool create,
 // The same with the default settings (what a store that exists already keeps anyway).
 std::optional<Stores> open_stores(const StoreLocation& where, bool create, Console console);
 
+// Opens the credentials (API keys, operators) of `where` alone, so that `apikey create` and
+// `operator create` work beside a running server: an embedded ledger that is migrated already
+// is not opened (its server holds it); a new or older one is created or migrated first through
+// open_stores. On failure says why on console.err and returns nullptr.
+std::unique_ptr<auth::CredentialStore> open_credential_store(const StoreLocation& where,
+                                                             Console console);
+
 }  // namespace pointsmall::app

@@ -177,6 +177,34 @@ TEST_F(ApiDurability, ConcurrentSpendsNeverOverdraw) {
   EXPECT_EQ(spends, 10) << "the history shows exactly the successful spends";
 }
 
+// `pointsmall expire` from cron beside a running server. The embedded ledger has one writer:
+// a second one once handed out the ids the server was about to use, and every later write of the
+// server failed until a restart. Now it is refused with a message naming the server, and changes
+// nothing. PostgreSQL has many writers, and there the same command runs.
+TEST_F(ApiDurability, ASecondWriterBesideTheServerLeavesTheServerWriting) {
+  const std::int64_t member = create_member("beside-expire");
+  give_points(member, 40);
+  // In 2100 the 40 points (365 days) are due to expire: the command has work to write.
+  std::vector<std::string> args{"expire", "--at", "2100-01-01"};
+  for (std::string& word : server_.store_args()) args.push_back(std::move(word));
+  const CliResult expire = server_.cli(args);
+  if (testing_on_postgres()) {
+    EXPECT_EQ(expire.exit_code, 0) << expire.out << expire.err;
+  } else {
+    EXPECT_EQ(expire.exit_code, 2) << expire.out << expire.err;
+    EXPECT_NE(expire.err.find("the ledger is open in another process"), std::string::npos)
+        << expire.err;
+    EXPECT_NE(expire.err.find("serve"), std::string::npos) << "names the holder: " << expire.err;
+    EXPECT_EQ(expire.out, "") << "nothing ran";
+  }
+  give_points(member, 2);
+  EXPECT_EQ(available(member), testing_on_postgres() ? 2 : 42) << "the server still writes";
+  const std::int64_t other = create_member("beside-expire-later");
+  give_points(other, 5);
+  EXPECT_EQ(available(other), 5);
+  stop_and_check();
+}
+
 TEST_F(ApiDurability, AcknowledgedWritesSurviveSigkillAndRetriesCountOnce) {
   const std::int64_t member = create_member("crash-buyer");
   std::map<std::string, PurchaseLoad::Outcome> outcomes;

@@ -1,9 +1,12 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -14,6 +17,7 @@
 #include "store/sqlite/record_tables.h"
 #include "store/sqlite/sqlite_audit.h"
 #include "store/sqlite/sqlite_reports.h"
+#include "store/sqlite/writer_lock.h"
 #include "store/writer_queue.h"
 
 namespace pointsmall::store {
@@ -114,6 +118,7 @@ struct SqliteLedgerStore::Impl {
   };
 
   SqliteOptions options;
+  std::optional<WriterLock> writer_lock;  // taken before the first connection, let go last
   ledger::Policy policy;
   Connection writer_db;
   std::unique_ptr<AccountProjection> accounts;
@@ -398,8 +403,17 @@ struct SqliteLedgerStore::Impl {
     begin.reset(), commit.reset(), rollback.reset();
     savepoint.reset(), release.reset(), rollback_to.reset();
     if (crash) writer_db.abandon();
+    writer_lock.reset();
   }
 };
+
+std::int64_t sqlite_schema_version(const std::string& path) {
+  Connection db(path, /*create=*/false, /*read_only=*/false);
+  return db.query_int(
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations') "
+      "THEN (SELECT max(version) FROM schema_migrations) ELSE -1 END",
+      -1);
+}
 
 std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& options,
                                                      std::string& error) {
@@ -411,6 +425,10 @@ std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& option
   try {
     auto impl = std::make_unique<SqliteLedgerStore::Impl>();
     impl->options = options;
+    if (options.create_if_missing || ::access(options.path.c_str(), F_OK) == 0) {
+      impl->writer_lock = WriterLock::acquire(options.path, error);
+      if (!impl->writer_lock) return nullptr;
+    }
     impl->writer_db = Connection(options.path, options.create_if_missing, false);
     configure(impl->writer_db, options, true);
     migrate(impl->writer_db);

@@ -4,6 +4,9 @@
 // Durability: with synchronous=FULL (the default) a command's callback runs only after the
 // COMMIT of its batch has been fsynced. Each command runs inside its own SAVEPOINT, so a command
 // that fails while writing is undone alone and its neighbours in the batch still commit.
+//
+// One store per database file at a time, across processes: opening takes "<file>.lock" (see
+// writer_lock.h), and a second open fails with a message naming the process that holds it.
 #pragma once
 
 #include <memory>
@@ -30,9 +33,14 @@ struct SqliteOptions {
 class SqliteLedgerStore;
 
 // Opens or creates the store and applies pending migrations. Returns nullptr and sets `error`
-// (e.g. "not a database", "cannot open ...") on failure.
+// (e.g. "not a database", "cannot open ...", "the ledger is open in another process ...") on
+// failure.
 std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& options,
                                                      std::string& error);
+
+// The newest migration the database file at `path` has; -1 when it has none (not a ledger).
+// Throws SqliteError when the file cannot be opened.
+std::int64_t sqlite_schema_version(const std::string& path);
 
 class SqliteLedgerStore final : public LedgerStore {
  public:
