@@ -204,15 +204,67 @@ void answer_member(const CallPtr& call, unsigned status, MemberId member_id,
   call->json(status, member_json(*record, *account), std::move(headers));
 }
 
+// The display name of a rule (of `campaign` when set) in `program`; "" when it is not there any
+// more (retired) or `rule` is a built-in step such as "checkin".
+std::string rule_name(const rules::Program& program, const std::string& campaign,
+                      const std::string& rule) {
+  const std::vector<rules::Rule>* rules = &program.rules;
+  if (!campaign.empty()) {
+    const auto found = std::find_if(program.campaigns.begin(), program.campaigns.end(),
+                                    [&](const rules::Campaign& c) { return c.id == campaign; });
+    if (found == program.campaigns.end()) return "";
+    rules = &found->rules;
+  }
+  for (const rules::Rule& r : *rules)
+    if (r.id == rule) return r.name;
+  return "";
+}
+
+std::string campaign_name(const rules::Program& program, const std::string& campaign) {
+  for (const rules::Campaign& c : program.campaigns)
+    if (c.id == campaign) return c.name;
+  return "";
+}
+
+// The lines of an earning transaction's record (the rules that paid, as the event's answer gave
+// them), each with the display names the program has for its rule and campaign today, so that a
+// member reads "Double points weekend" rather than an id. Empty when the transaction has no
+// record (imports before the earning engine, adjustments).
+nlohmann::json explained_lines(const CallPtr& call, const rules::Program& program,
+                               TransactionId transaction_id) {
+  const auto stored = call->services.ledger.earning_record(transaction_id);
+  const nlohmann::json record =
+      stored ? nlohmann::json::parse(*stored, nullptr, false) : nlohmann::json();
+  nlohmann::json lines = nlohmann::json::array();
+  if (!record.is_object() || !record.contains("rules") || !record["rules"].is_array()) return lines;
+  for (nlohmann::json line : record["rules"]) {
+    if (!line.is_object()) continue;
+    const std::string campaign = line.value("campaign", "");
+    const std::string name = rule_name(program, campaign, line.value("rule", ""));
+    if (!name.empty()) line["name"] = name;
+    const std::string campaign_title = campaign.empty() ? "" : campaign_name(program, campaign);
+    if (!campaign_title.empty()) line["campaign_name"] = campaign_title;
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 void answer_transactions(const CallPtr& call, MemberId member_id) {
   auto page = page_params(call);
   if (!page) return;
   auto history = call->services.ledger.history(member_id, page->cursor, page->limit + 1);
   const bool more = history.size() > page->limit;
   if (more) history.resize(page->limit);
+  const auto program = call->services.earning.current();
   nlohmann::json data = nlohmann::json::array();
-  for (const ledger::Transaction& transaction : history)
-    data.push_back(transaction_json(transaction));
+  for (const ledger::Transaction& transaction : history) {
+    nlohmann::json line = transaction_json(transaction);
+    if (transaction.kind == ledger::TransactionKind::earn) {
+      nlohmann::json lines = explained_lines(call, *program, transaction.id);
+      if (!lines.empty()) line["lines"] = std::move(lines);
+    }
+    data.push_back(std::move(line));
+  }
   call->json(200, {{"data", std::move(data)},
                    {"next_cursor", cursor_json(more, more ? history.back().id : 0)}});
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -208,6 +209,45 @@ TEST_F(ApiEarning, ACampaignBudgetStopsAwardingWhenSpent) {
   EXPECT_EQ(points_of(buy(member, "o-1", 100)), 1 + 10);
   EXPECT_EQ(points_of(buy(member, "o-2", 100)), 1 + 5) << "5 left of the budget";
   EXPECT_EQ(points_of(buy(member, "o-3", 100)), 1);
+}
+
+// The member's history names what paid, as the operator named it: the mall shows "Launch
+// bonus" and "10 extra", not ids. A rule retired since keeps its id and loses its name.
+TEST_F(ApiEarning, HistoryLinesNameTheRulesAndCampaignsThatPaid) {
+  const json campaign = {{"id", "launch"},
+                         {"name", "Launch bonus"},
+                         {"from", "2020-01-01T00:00:00Z"},
+                         {"until", "2100-01-01T00:00:00Z"},
+                         {"rules",
+                          {{{"id", "bonus"},
+                            {"name", "10 extra"},
+                            {"event_type", "purchase"},
+                            {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
+  ASSERT_EQ(post("/v1/campaigns", campaign).status, 201);
+  const std::int64_t member = create_member("m1");
+  ASSERT_EQ(points_of(buy(member, "o-1", 500)), 5 + 10);
+  const json earned = transactions(member)[0];
+  ASSERT_EQ(earned["kind"], "earn") << earned;
+  ASSERT_EQ(earned["lines"].size(), 2U) << earned;
+  std::map<std::string, json> by_rule;
+  for (const json& line : earned["lines"]) by_rule[line.value("rule", "")] = line;
+  EXPECT_EQ(by_rule["base-rate-usd"]["points"], 5) << earned;
+  EXPECT_FALSE(by_rule["base-rate-usd"].value("name", "").empty()) << earned;
+  EXPECT_FALSE(by_rule["base-rate-usd"].contains("campaign_name")) << earned;
+  EXPECT_EQ(by_rule["bonus"]["points"], 10) << earned;
+  EXPECT_EQ(by_rule["bonus"]["name"], "10 extra") << earned;
+  EXPECT_EQ(by_rule["bonus"]["campaign"], "launch") << earned;
+  EXPECT_EQ(by_rule["bonus"]["campaign_name"], "Launch bonus") << earned;
+  EXPECT_FALSE(transactions(member).back().contains("lines")) << "opening the account paid none";
+
+  ASSERT_EQ(call(as("operator"), "DELETE", "/v1/campaigns/launch").status, 204);
+  const json later = transactions(member)[0];
+  ASSERT_EQ(later["lines"].size(), 2U) << later;
+  for (const json& line : later["lines"]) {
+    if (line["rule"] != "bonus") continue;
+    EXPECT_EQ(line["campaign"], "launch") << "the id stays: " << later;
+    EXPECT_FALSE(line.contains("name") || line.contains("campaign_name")) << later;
+  }
 }
 
 TEST_F(ApiEarning, TiersUpgradeAtOnceOnPointsEarnedAndSpendingNeverDemotes) {

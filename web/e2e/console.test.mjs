@@ -172,7 +172,8 @@ test('an operator signs in, reads the dashboard and doubles points with a campai
   assert.equal(earned.points, before * 2);
   assert.ok(earned.explanation.some((line) => line.campaign === campaignId), JSON.stringify(earned));
 
-  // The member sees the purchase and the campaign in the mall's history.
+  // The member sees the purchase in the mall's history, with the campaign by the name the
+  // operator gave it.
   const mallContext = await newContext('en');
   const mall = await mallContext.newPage();
   await mall.goto(`${server.url}/login`);
@@ -181,7 +182,13 @@ test('an operator signs in, reads the dashboard and doubles points with a campai
   await mall.click('button[type="submit"]');
   await mall.waitForURL((url) => url.pathname === '/');
   await mall.goto(`${server.url}/history`);
-  await mall.getByText(campaignId, { exact: false }).first().waitFor({ timeout: 15_000 });
+  await mall
+    .locator('[data-testid="transaction"]')
+    .first()
+    .locator('[data-testid="transaction-rule"]')
+    .getByText(name, { exact: true })
+    .waitFor({ timeout: 15_000 });
+  await screenshot(mall, 'mall-history-campaign');
   await mallContext.close();
 
   // A back-test of the example draft draws its chart and the by-rule table.

@@ -35,7 +35,9 @@ std::string command_line() {
 
 }  // namespace
 
-std::string writer_lock_path(const std::string& database_path) { return database_path + ".lock"; }
+std::string writer_lock_path(const std::string& database_path) {
+  return database_path + ".lock";
+}
 
 std::optional<WriterLock> WriterLock::acquire(const std::string& database_path,
                                               std::string& error) {
@@ -77,7 +79,9 @@ WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
   return *this;
 }
 
-WriterLock::~WriterLock() { release(); }
+WriterLock::~WriterLock() {
+  release();
+}
 
 void WriterLock::release() {
   if (fd_ >= 0) ::close(fd_);  // closing the last descriptor of the file lets go of the flock

@@ -79,6 +79,9 @@ export interface MemberTier {
 export interface ExplanationLine {
   rule: string;
   campaign?: string;
+  // In a transaction's lines: the display names the program has for them today.
+  name?: string;
+  campaign_name?: string;
   kind: string;
   points: number;
   detail: string;
@@ -92,6 +95,8 @@ export interface Transaction {
   reference: string;
   explanation: string;
   actor: string;
+  // An earn's rules that paid (absent for other kinds and for earns without a record).
+  lines?: ExplanationLine[];
 }
 
 export interface PeriodLimit {

@@ -193,6 +193,14 @@ export default {
     empty: 'No points activity yet - check in or shop to earn points',
     home: 'Go to home',
     reference: 'Ref. {ref}',
+    showAll: 'Show all activity',
+    noPointChanges: 'No points changes yet - switch on "Show all activity" to see every step',
+    step: {
+      checkin: 'Daily check-in',
+      streak: 'Check-in streak bonus',
+      tier: 'Tier bonus',
+      referral: 'Referral reward',
+    },
     kind: {
       open_account: 'Account opened',
       earn: 'Earned',

@@ -193,6 +193,14 @@ export default {
     empty: '还没有积分记录，签到或购物即可赚积分',
     home: '回到首页',
     reference: '单号 {ref}',
+    showAll: '显示全部记录',
+    noPointChanges: '暂无积分变动，打开“显示全部记录”可查看每一步',
+    step: {
+      checkin: '每日签到',
+      streak: '连续签到奖励',
+      tier: '会员等级加成',
+      referral: '邀请奖励',
+    },
     kind: {
       open_account: '开户',
       earn: '获得',
