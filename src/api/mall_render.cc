@@ -17,10 +17,14 @@ CounterKey taken_key(const mall::Item& item) {
 
 nlohmann::json stock_left(const mall::Item& item, const Counters& taken) {
   if (!item.stock) return nullptr;
-  return std::max<std::int64_t>(0, *item.stock - counter_value(taken, taken_key(item)));
+  return std::max<std::int64_t>(0, *item.stock - taken_of(taken, item));
 }
 
 }  // namespace
+
+std::int64_t taken_of(const Counters& taken, const mall::Item& item) {
+  return counter_value(taken, taken_key(item));
+}
 
 mall::MallSnapshot mall_snapshot(const CallPtr& call) {
   return mall::MallSnapshot{call->services.earning.current(), call->services.mall.current()};
@@ -55,7 +59,7 @@ Counters taken_counters(const CallPtr& call, const std::vector<const mall::Item*
 nlohmann::json operator_item_json(const mall::MallSnapshot& snapshot, const mall::Item& item,
                                   const Counters& taken) {
   nlohmann::json out = mall::item_json(item, snapshot.catalog->item_versions.at(item.id));
-  out["taken"] = counter_value(taken, taken_key(item));
+  out["taken"] = taken_of(taken, item);
   out["stock_left"] = stock_left(item, taken);
   return out;
 }

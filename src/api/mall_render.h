@@ -28,6 +28,8 @@ MemberView member_view(const CallPtr& call, const mall::MallSnapshot& snapshot, 
 
 // The committed "item:<id>:taken" counters of these items.
 Counters taken_counters(const CallPtr& call, const std::vector<const mall::Item*>& items);
+// How many units of `item` have gone out, by those counters.
+std::int64_t taken_of(const Counters& taken, const mall::Item& item);
 
 // The item document with its version, "taken" and "stock_left" (null: unlimited).
 nlohmann::json operator_item_json(const mall::MallSnapshot& snapshot, const mall::Item& item,

@@ -105,6 +105,16 @@ std::optional<mall::CatalogFilter> catalog_filter(const CallPtr& call, bool memb
 void list_catalog(const CallPtr& call, std::optional<MemberId> member) {
   auto filter = catalog_filter(call, member.has_value());
   if (!filter) return;
+  mall::CatalogOrder order = mall::CatalogOrder::by_id;
+  if (auto sort = call->query_value("sort")) {
+    auto parsed = mall::parse_catalog_order(*sort);
+    if (!parsed) {
+      std::vector<FieldError> errors{{"sort", "must be one of id, name, points, -points, popular"}};
+      fail_if_invalid(call, errors);
+      return;
+    }
+    order = *parsed;
+  }
   const mall::MallSnapshot snapshot = mall_snapshot(call);
   const TimeUs now = call->services.clock.now_us();
   std::optional<MemberView> view;
@@ -117,6 +127,8 @@ void list_catalog(const CallPtr& call, std::optional<MemberId> member) {
   for (const auto& [id, item] : snapshot.catalog->items)
     if (mall::matches(item, *filter, *snapshot.program)) listed.push_back(&item);
   const Counters taken = taken_counters(call, listed);
+  mall::order_items(listed, order, *snapshot.program, filter->tier_level,
+                    [&](const Item& item) { return taken_of(taken, item); });
   nlohmann::json data = nlohmann::json::array();
   for (const Item* item : listed)
     data.push_back(view ? member_item_json(snapshot, *item, taken, *view, now)

@@ -586,6 +586,42 @@ bool matches(const Item& item, const CatalogFilter& filter, const rules::Program
   return filter.text.empty() || text_matches(item, filter.text);
 }
 
+std::optional<CatalogOrder> parse_catalog_order(std::string_view text) {
+  if (text == "id") return CatalogOrder::by_id;
+  if (text == "name") return CatalogOrder::name;
+  if (text == "points") return CatalogOrder::points_ascending;
+  if (text == "-points") return CatalogOrder::points_descending;
+  if (text == "popular") return CatalogOrder::popular;
+  return std::nullopt;
+}
+
+void order_items(std::vector<const Item*>& items, CatalogOrder order, const rules::Program& program,
+                 std::optional<int> tier_level,
+                 const std::function<std::int64_t(const Item&)>& taken) {
+  if (order == CatalogOrder::by_id) return;
+  if (order == CatalogOrder::name) {
+    std::stable_sort(items.begin(), items.end(),
+                     [](const Item* a, const Item* b) { return a->name < b->name; });
+    return;
+  }
+  // One key per item, computed once: a price at the tier, or the units gone out.
+  std::vector<std::pair<std::int64_t, const Item*>> keyed;
+  keyed.reserve(items.size());
+  for (const Item* item : items) {
+    std::int64_t key = 0;
+    if (order == CatalogOrder::popular)
+      key = -taken(*item);
+    else if (tier_level)
+      key = unit_points_price(*item, program, *tier_level);
+    else
+      key = item->points_price;
+    keyed.emplace_back(order == CatalogOrder::points_descending ? -key : key, item);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < items.size(); ++i) items[i] = keyed[i].second;
+}
+
 // ---- Redemption --------------------------------------------------------------------------------
 
 std::vector<CounterKey> redemption_counters(const Item& item, MemberId member, TimeUs at_us,

@@ -29,9 +29,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/counters.h"
@@ -145,6 +147,23 @@ struct CatalogFilter {
 };
 
 bool matches(const Item& item, const CatalogFilter& filter, const rules::Program& program);
+
+// The order of a catalog listing: by id (the default: the documents' own order), by name, by
+// points price either way, or the most redeemed first. Ties keep the order by id.
+enum class CatalogOrder : std::uint8_t {
+  by_id,
+  name,
+  points_ascending,
+  points_descending,
+  popular
+};
+// "id", "name", "points", "-points" or "popular"; nullopt for anything else.
+std::optional<CatalogOrder> parse_catalog_order(std::string_view text);
+// Sorts `items` (given in id order). The points price is the unit price at `tier_level` when set
+// (what a member pays), else the list price; `taken` is how many units each item has gone out.
+void order_items(std::vector<const Item*>& items, CatalogOrder order, const rules::Program& program,
+                 std::optional<int> tier_level,
+                 const std::function<std::int64_t(const Item&)>& taken);
 
 // ---- Redemption -------------------------------------------------------------------------------
 

@@ -563,6 +563,60 @@ TEST(CatalogFilter, ByKindAndWithInactiveItemsOnlyWhenAsked) {
             (std::vector<std::string>{"old"}));
 }
 
+// The active items (put in id order, as the catalog keeps them) after order_items.
+std::vector<std::string> ordered(CatalogOrder order, std::optional<int> tier_level,
+                                 const std::map<std::string, std::int64_t>& taken = {},
+                                 std::vector<Item> items = shelf()) {
+  const rules::Program program = tiered_program();
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.id < b.id; });
+  std::vector<const Item*> pointers;
+  for (const Item& item : items)
+    if (item.active) pointers.push_back(&item);
+  order_items(pointers, order, program, tier_level, [&](const Item& item) {
+    const auto found = taken.find(item.id);
+    return found == taken.end() ? std::int64_t{0} : found->second;
+  });
+  std::vector<std::string> ids;
+  for (const Item* item : pointers) ids.push_back(item->id);
+  return ids;
+}
+
+TEST(CatalogOrder, ByPointsEitherWayByNameOrMostRedeemedWithTiesById) {
+  using Ids = std::vector<std::string>;
+  // lounge 850, mug 999, pan 2000 (list prices).
+  EXPECT_EQ(ordered(CatalogOrder::by_id, std::nullopt), (Ids{"lounge", "mug", "pan"}));
+  EXPECT_EQ(ordered(CatalogOrder::points_ascending, std::nullopt), (Ids{"lounge", "mug", "pan"}));
+  EXPECT_EQ(ordered(CatalogOrder::points_descending, std::nullopt), (Ids{"pan", "mug", "lounge"}));
+  EXPECT_EQ(ordered(CatalogOrder::name, std::nullopt)[0], "lounge");
+  EXPECT_EQ(ordered(CatalogOrder::popular, std::nullopt, {{"pan", 7}, {"mug", 2}}),
+            (Ids{"pan", "mug", "lounge"}));
+  EXPECT_EQ(ordered(CatalogOrder::popular, std::nullopt, {{"mug", 3}, {"pan", 3}}),
+            (Ids{"mug", "pan", "lounge"}))
+      << "a tie keeps the id order";
+}
+
+TEST(CatalogOrder, AMemberSeesThePricesOfTheirTier) {
+  Item lamp = item_of("lamp", 1000);
+  lamp.tier_discount = false;
+  const Item rug = item_of("rug", 1100);  // 935 for Gold, after 15% off
+  EXPECT_EQ(ordered(CatalogOrder::points_ascending, std::nullopt, {}, {lamp, rug}),
+            (std::vector<std::string>{"lamp", "rug"}));
+  EXPECT_EQ(ordered(CatalogOrder::points_ascending, kGold, {}, {lamp, rug}),
+            (std::vector<std::string>{"rug", "lamp"}));
+  EXPECT_EQ(ordered(CatalogOrder::points_descending, kGold, {}, {lamp, rug}),
+            (std::vector<std::string>{"lamp", "rug"}));
+}
+
+TEST(CatalogOrder, NamesAreTheQueryWords) {
+  EXPECT_EQ(parse_catalog_order("points"), CatalogOrder::points_ascending);
+  EXPECT_EQ(parse_catalog_order("-points"), CatalogOrder::points_descending);
+  EXPECT_EQ(parse_catalog_order("popular"), CatalogOrder::popular);
+  EXPECT_EQ(parse_catalog_order("name"), CatalogOrder::name);
+  EXPECT_EQ(parse_catalog_order("id"), CatalogOrder::by_id);
+  EXPECT_EQ(parse_catalog_order("price"), std::nullopt);
+  EXPECT_EQ(parse_catalog_order(""), std::nullopt);
+}
+
 // ---- Redemption --------------------------------------------------------------------------------
 
 constexpr TimeUs kNoon = 1795348800 * kMicrosPerSecond;  // 2026-11-22T12:00:00Z, a Sunday

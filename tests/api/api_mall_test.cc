@@ -276,6 +276,36 @@ class ApiMall : public ApiFixture {
 
 // ---- Double clicks and races --------------------------------------------------------------------
 
+// The ids of a catalog listing, in its order.
+std::vector<std::string> ids_of(const HttpResponse& listing) {
+  const json body = listing.json();  // kept: a loop over a temporary's member would dangle
+  std::vector<std::string> ids;
+  for (const json& item : body["data"]) ids.push_back(item.value("id", ""));
+  return ids;
+}
+
+// A member browses cheapest first, dearest first or most redeemed first; an order the API does
+// not know is refused by name.
+TEST_F(ApiMall, TheCatalogListsInTheOrderTheMemberChooses) {
+  using Ids = std::vector<std::string>;
+  add_item(physical_item("bowl", 500, 10));
+  add_item(physical_item("cup", 200, 10));
+  add_item(physical_item("apron", 900, 10));
+  const std::int64_t member = member_with("browser", 5000);
+  for (int i = 0; i < 2; ++i) redeemed(member, "cup", shipping_address());
+  redeemed(member, "apron", shipping_address());
+  const Headers me = bearer(member_token(member));
+  EXPECT_EQ(ids_of(call(me, "GET", "/v1/me/items")), (Ids{"apron", "bowl", "cup"}));
+  EXPECT_EQ(ids_of(call(me, "GET", "/v1/me/items?sort=points")), (Ids{"cup", "bowl", "apron"}));
+  EXPECT_EQ(ids_of(call(me, "GET", "/v1/me/items?sort=-points")), (Ids{"apron", "bowl", "cup"}));
+  EXPECT_EQ(ids_of(call(me, "GET", "/v1/me/items?sort=popular")), (Ids{"cup", "apron", "bowl"}));
+  EXPECT_EQ(ids_of(call(as("analyst"), "GET", "/v1/items?sort=popular&kind=physical")),
+            (Ids{"cup", "apron", "bowl"}));
+  const HttpResponse wrong = call(me, "GET", "/v1/me/items?sort=cheapest");
+  EXPECT_TRUE(is_problem(wrong, 422, "validation_failed")) << wrong.describe();
+  EXPECT_NE(wrong.body.find("popular"), std::string::npos) << "names the choices: " << wrong.body;
+}
+
 TEST_F(ApiMall, ADoubleClickReplaysTheFirstOrderAndHoldsThePointsOnce) {
   const std::int64_t member = member_with("m1");
   add_item(physical_item("mug", 300, 5));

@@ -139,6 +139,15 @@ test('the demo member signs in, checks in and redeems an item; points and stock 
   assert.ok(shownIds.length > 0, 'affordable items are listed');
   assert.ok(shownIds.every((id) => affordable.data.some((candidate) => candidate.id === id)), 'only affordable items');
   await screenshot(page, 'mall-catalog');
+  // Dearest first: the cards follow the API's order for that choice.
+  await page.locator('.van-dropdown-menu__item').nth(1).click();
+  await page.getByText('Points: high to low', { exact: true }).click();
+  await page.waitForURL(/sort=-points/);
+  await settle(page);
+  const dearestFirst = await api('/v1/me/items?affordable=true&sort=-points', token);
+  const sortedIds = await page.$$eval('[data-testid=item-card]', (cards) => cards.map((card) => card.dataset.itemId));
+  assert.deepEqual(sortedIds, dearestFirst.data.slice(0, sortedIds.length).map((candidate) => candidate.id));
+  assert.ok(dearestFirst.data[0].unit_points >= dearestFirst.data.at(-1).unit_points, 'dearest first');
   await page.fill('[data-testid=catalog-search] input', item.name);
   await page.press('[data-testid=catalog-search] input', 'Enter');
   await page.waitForURL(/q=/);

@@ -130,11 +130,16 @@ export interface Coupon {
   discount: Money | null;
 }
 
+// The orders the API lists the catalog in (`sort`); `popular` is the most redeemed first.
+export const ITEM_SORTS = ['popular', 'points', '-points', 'name'] as const;
+export type ItemSort = (typeof ITEM_SORTS)[number];
+
 export interface ItemQuery {
   category?: string;
   q?: string;
   kind?: ItemKind;
   affordable?: boolean;
+  sort?: ItemSort;
   cursor?: string;
   limit?: number;
 }
@@ -197,6 +202,7 @@ export class MallApi {
       q: query.q,
       kind: query.kind,
       affordable: query.affordable ? true : undefined,
+      sort: query.sort,
       cursor: query.cursor,
       limit: query.cursor ? query.limit : undefined,
     });

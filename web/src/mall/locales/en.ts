@@ -59,6 +59,12 @@ export default {
     canAfford: 'I can afford',
     empty: 'No items match. Try another category or search.',
     clearFilters: 'Clear filters',
+    sort: {
+      popular: 'Most popular',
+      points: 'Points: low to high',
+      '-points': 'Points: high to low',
+      name: 'Name',
+    },
   },
   kind: {
     physical: 'Shipped item',

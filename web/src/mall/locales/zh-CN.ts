@@ -59,6 +59,12 @@ export default {
     canAfford: '积分够兑',
     empty: '没有符合条件的商品，换个分类或关键词试试。',
     clearFilters: '清除筛选',
+    sort: {
+      popular: '最受欢迎',
+      points: '积分从低到高',
+      '-points': '积分从高到低',
+      name: '名称',
+    },
   },
   kind: {
     physical: '实物商品',

@@ -77,6 +77,14 @@ describe('HistoryView', () => {
     expect(all[0]!.text()).toContain('order R1 shipped');
   });
 
+  it('names a campaign once when its rule bears the same name', async () => {
+    page[1]!.lines![1]!.name = 'Double points weekend';
+    const wrapper = mount(HistoryView, plugins());
+    await flushPromises();
+    const text = wrapper.findAll('[data-testid="transaction"]')[0]!.text();
+    expect(text.split('Double points weekend')).toHaveLength(2);
+  });
+
   it('speaks Chinese too', async () => {
     const wrapper = mount(HistoryView, plugins('zh-CN'));
     await flushPromises();
