@@ -193,17 +193,22 @@ TEST_F(ApiEarning, CheckInOncePerDayWithAStreak) {
   EXPECT_EQ(status.json()["streak"], 1);
 }
 
+// "Launch bonus": 10 extra points on every purchase, running from 2020 to 2100.
+json launch_campaign() {
+  return {{"id", "launch"},
+          {"name", "Launch bonus"},
+          {"from", "2020-01-01T00:00:00Z"},
+          {"until", "2100-01-01T00:00:00Z"},
+          {"rules",
+           {{{"id", "bonus"},
+             {"name", "10 extra"},
+             {"event_type", "purchase"},
+             {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
+}
+
 TEST_F(ApiEarning, ACampaignBudgetStopsAwardingWhenSpent) {
-  const json campaign = {{"id", "launch"},
-                         {"name", "Launch bonus"},
-                         {"from", "2020-01-01T00:00:00Z"},
-                         {"until", "2100-01-01T00:00:00Z"},
-                         {"budget", 15},
-                         {"rules",
-                          {{{"id", "bonus"},
-                            {"name", "10 extra"},
-                            {"event_type", "purchase"},
-                            {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
+  json campaign = launch_campaign();
+  campaign["budget"] = 15;
   ASSERT_EQ(post("/v1/campaigns", campaign).status, 201);
   const std::int64_t member = create_member("m1");
   EXPECT_EQ(points_of(buy(member, "o-1", 100)), 1 + 10);
@@ -214,16 +219,7 @@ TEST_F(ApiEarning, ACampaignBudgetStopsAwardingWhenSpent) {
 // The member's history names what paid, as the operator named it: the mall shows "Launch
 // bonus" and "10 extra", not ids. A rule retired since keeps its id and loses its name.
 TEST_F(ApiEarning, HistoryLinesNameTheRulesAndCampaignsThatPaid) {
-  const json campaign = {{"id", "launch"},
-                         {"name", "Launch bonus"},
-                         {"from", "2020-01-01T00:00:00Z"},
-                         {"until", "2100-01-01T00:00:00Z"},
-                         {"rules",
-                          {{{"id", "bonus"},
-                            {"name", "10 extra"},
-                            {"event_type", "purchase"},
-                            {"effect", {{"kind", "bonus"}, {"points", 10}}}}}}};
-  ASSERT_EQ(post("/v1/campaigns", campaign).status, 201);
+  ASSERT_EQ(post("/v1/campaigns", launch_campaign()).status, 201);
   const std::int64_t member = create_member("m1");
   ASSERT_EQ(points_of(buy(member, "o-1", 500)), 5 + 10);
   const json earned = transactions(member)[0];
