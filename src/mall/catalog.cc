@@ -7,6 +7,7 @@
 #include <iterator>
 #include <limits>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "core/time_zone.h"
@@ -604,22 +605,31 @@ void order_items(std::vector<const Item*>& items, CatalogOrder order, const rule
                      [](const Item* a, const Item* b) { return a->name < b->name; });
     return;
   }
-  // One key per item, computed once: a price at the tier, or the units gone out.
-  std::vector<std::pair<std::int64_t, const Item*>> keyed;
+  // One key per item, computed once: a price at the tier, or (sold out last, since a member
+  // cannot have those) the units gone out.
+  struct Keyed {
+    bool sold_out = false;
+    std::int64_t key = 0;
+    const Item* item = nullptr;
+  };
+  std::vector<Keyed> keyed;
   keyed.reserve(items.size());
   for (const Item* item : items) {
-    std::int64_t key = 0;
-    if (order == CatalogOrder::popular)
-      key = -taken(*item);
-    else if (tier_level)
-      key = unit_points_price(*item, program, *tier_level);
-    else
-      key = item->points_price;
-    keyed.emplace_back(order == CatalogOrder::points_descending ? -key : key, item);
+    Keyed entry{false, 0, item};
+    if (order == CatalogOrder::popular) {
+      const std::int64_t gone = taken(*item);
+      entry.sold_out = item->stock && gone >= *item->stock;
+      entry.key = -gone;
+    } else {
+      entry.key = tier_level ? unit_points_price(*item, program, *tier_level) : item->points_price;
+      if (order == CatalogOrder::points_descending) entry.key = -entry.key;
+    }
+    keyed.push_back(entry);
   }
-  std::stable_sort(keyed.begin(), keyed.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (std::size_t i = 0; i < items.size(); ++i) items[i] = keyed[i].second;
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.sold_out, a.key) < std::tie(b.sold_out, b.key);
+  });
+  for (std::size_t i = 0; i < items.size(); ++i) items[i] = keyed[i].item;
 }
 
 // ---- Redemption --------------------------------------------------------------------------------

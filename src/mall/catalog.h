@@ -149,7 +149,8 @@ struct CatalogFilter {
 bool matches(const Item& item, const CatalogFilter& filter, const rules::Program& program);
 
 // The order of a catalog listing: by id (the default: the documents' own order), by name, by
-// points price either way, or the most redeemed first. Ties keep the order by id.
+// points price either way, or the most redeemed first (sold-out items last). Ties keep the order
+// by id.
 enum class CatalogOrder : std::uint8_t {
   by_id,
   name,

@@ -595,6 +595,17 @@ TEST(CatalogOrder, ByPointsEitherWayByNameOrMostRedeemedWithTiesById) {
       << "a tie keeps the id order";
 }
 
+TEST(CatalogOrder, TheMostPopularSoldOutItemComesLast) {
+  Item lamp = item_of("lamp", 100);
+  lamp.stock = 5;
+  Item rug = item_of("rug", 100);
+  rug.stock = 50;
+  const Item vase = item_of("vase", 100);  // unlimited
+  EXPECT_EQ(ordered(CatalogOrder::popular, std::nullopt, {{"lamp", 5}, {"rug", 4}, {"vase", 1}},
+                    {lamp, rug, vase}),
+            (std::vector<std::string>{"rug", "vase", "lamp"}));
+}
+
 TEST(CatalogOrder, AMemberSeesThePricesOfTheirTier) {
   Item lamp = item_of("lamp", 1000);
   lamp.tier_discount = false;
