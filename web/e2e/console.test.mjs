@@ -191,6 +191,20 @@ test('an operator signs in, reads the dashboard and doubles points with a campai
   await screenshot(mall, 'mall-history-campaign');
   await mallContext.close();
 
+  // The tiers in their form: the operator renames the second tier and saves; the program has it.
+  await page.goto(`${server.url}/admin/program?tab=tiers`);
+  await page.waitForSelector('[data-testid="tiers-form"] [data-testid="tier-row"]');
+  await settle(page);
+  const tierName = `Silver ${randomUUID().slice(0, 4)}`;
+  await page.fill('input[name="tier-name-1"]', tierName);
+  await screenshot(page, 'console-tiers');
+  await page.click('[data-testid="save-tiers"]');
+  await page.locator('.el-message--success').first().waitFor();
+  const tiers = await (
+    await fetch(`${server.url}/v1/tiers`, { headers: { Authorization: `Bearer ${server.demo.api_key}` } })
+  ).json();
+  assert.equal(tiers.tiers[1].name, tierName, JSON.stringify(tiers));
+
   // A back-test of the example draft draws its chart and the by-rule table.
   await page.goto(`${server.url}/admin/program?tab=backTest`);
   await page.click('[data-testid="run-back-test"]');

@@ -55,11 +55,18 @@ export function formatPoints(points: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(points);
 }
 
+// How many decimals a currency's minor units have (GBP 2, JPY 0); 2 for a code Intl does not know.
+export function minorUnitDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
 // Money in minor units, e.g. {amount: 1999, currency: "GBP"} -> £19.99.
 export function formatMoney(amount: number, currency: string, locale: string): string {
-  const digits = new Intl.NumberFormat(locale, { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits ?? 2;
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(
-    amount / 10 ** digits,
+    amount / 10 ** minorUnitDigits(currency),
   );
 }
