@@ -46,7 +46,9 @@ int copy_failure_exit_code(store::BackupFailure failure) {
 
 // Runs `check` on the ledger file `path`; fills `totals`.
 int check_file(const std::string& path, Console console, CheckTotals& totals) {
-  auto ledger = open_ledger_file(path, {}, console);
+  store::SqliteOptions options;
+  options.writer_lock = false;  // the copy is this command's alone: leave no lock file beside it
+  auto ledger = open_ledger_file(path, options, console);
   if (!ledger) return kExitProblem;
   auto documents = store::open_sqlite_earning_documents(path);
   return check_ledger(*ledger, *documents, console, totals);

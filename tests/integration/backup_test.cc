@@ -101,6 +101,7 @@ TEST_F(Backup, ACopyOfALedgerPassesCheckAndHasTheSameBalancesAndHistories) {
   EXPECT_GT(count_before(backup.out, "pages of"), 0) << backup.out;
   EXPECT_TRUE(fs::is_regular_file(to));
   EXPECT_FALSE(fs::exists(to + ".tmp")) << "the temporary file is renamed, not left behind";
+  EXPECT_FALSE(fs::exists(to + ".lock")) << "checking the copy leaves no lock file beside it";
   EXPECT_EQ(fs::status(to).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write)
       << "the copy holds personal data and credentials: owner-only";

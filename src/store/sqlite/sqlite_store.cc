@@ -425,7 +425,8 @@ std::unique_ptr<SqliteLedgerStore> open_sqlite_store(const SqliteOptions& option
   try {
     auto impl = std::make_unique<SqliteLedgerStore::Impl>();
     impl->options = options;
-    if (options.create_if_missing || ::access(options.path.c_str(), F_OK) == 0) {
+    if (options.writer_lock &&
+        (options.create_if_missing || ::access(options.path.c_str(), F_OK) == 0)) {
       impl->writer_lock = WriterLock::acquire(options.path, error);
       if (!impl->writer_lock) return nullptr;
     }

@@ -19,6 +19,9 @@ namespace pointsmall::store {
 struct SqliteOptions {
   std::string path;               // the database file
   bool create_if_missing = true;  // false: a missing file is an error
+  // Take "<path>.lock" (writer_lock.h). false only for a file no other process opens, such as a
+  // backup copy being checked, so that no lock file is left beside it.
+  bool writer_lock = true;
   bool synchronous_full = true;   // false: synchronous=NORMAL (may lose the last batches on
                                   // power loss, never corrupts); for benchmarks' reference only
   std::size_t max_batch = 8192;   // commands per commit
