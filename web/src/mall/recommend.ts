@@ -1,7 +1,8 @@
 // "Recommended for you" without a recommender: there is no recommendation API yet, so this is a
 // plain heuristic, not personalisation in any deeper sense. Items of the categories the member
 // redeemed before (most recent orders first) come first; then the rest. Within each group, items
-// they can afford now before the others, the dearest first (the best use of their points).
+// they can afford now before the others, then in the order given: the caller lists the catalog
+// most popular first (`sort=popular`), so what other members redeem most comes first.
 // Only items on sale and in stock; the ones already ordered are skipped.
 import type { MemberItem, Order } from './api';
 import { canRedeem } from './itemStatus';
@@ -26,7 +27,6 @@ export function recommend(items: MemberItem[], orders: Order[], count = 8): Memb
       (a, b) =>
         category(a.item) - category(b.item) ||
         unaffordable(a.item) - unaffordable(b.item) ||
-        b.item.unit_points - a.item.unit_points ||
         a.index - b.index,
     )
     .slice(0, count)
