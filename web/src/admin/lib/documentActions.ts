@@ -1,7 +1,8 @@
 import { reactive } from 'vue';
 import { useI18n } from 'vue-i18n';
-import { ElMessage, ElMessageBox } from 'element-plus';
+import { ElMessage } from 'element-plus';
 import type { DocumentVersion } from '../api/types';
+import { useConfirm } from './confirm';
 import { useErrors } from './useErrors';
 
 type VersionsLoader = () => Promise<{ data: DocumentVersion<unknown>[] }>;
@@ -17,26 +18,17 @@ export function useDocumentActions(options: {
   reload: () => void;
 }) {
   const { t } = useI18n();
-  const { notify } = useErrors();
+  const { confirmThenRun } = useConfirm();
   const versions = reactive({ open: false, load: null as VersionsLoader | null });
 
   async function retire(doc: { id: string; name: string }): Promise<void> {
-    try {
-      await ElMessageBox.confirm(t(options.confirmKey, { name: doc.name }), t('common.retire'), {
-        type: 'warning',
-        confirmButtonText: t('common.retire'),
-        cancelButtonText: t('common.cancel'),
-      });
-    } catch {
-      return; // the operator cancelled
-    }
-    try {
-      await options.retire(doc.id);
-      ElMessage.success(t('common.retired'));
-      options.reload();
-    } catch (caught) {
-      notify(caught);
-    }
+    await confirmThenRun({
+      question: t(options.confirmKey, { name: doc.name }),
+      title: t('common.retire'),
+      act: () => options.retire(doc.id),
+      done: t('common.retired'),
+      after: options.reload,
+    });
   }
 
   function showVersions(doc: { id: string }): void {
@@ -45,4 +37,44 @@ export function useDocumentActions(options: {
   }
 
   return { retire, versions, showVersions };
+}
+
+// A versioned document edited as JSON in a dialog (rules, coupon templates): "new" opens
+// `example`, "edit" the document as read (with its version, so a concurrent edit is refused);
+// saving creates or replaces it, then closes the dialog and reloads the table. Bind the dialog
+// to `editor.open`, its text to `editor.text` and its button's loading to `editor.busy`.
+export function useJsonDocumentEditor(options: {
+  example: object;
+  create: (doc: Record<string, unknown>) => Promise<unknown>;
+  replace: (id: string, doc: Record<string, unknown>) => Promise<unknown>;
+  reload: () => void;
+}) {
+  const { t } = useI18n();
+  const { notify, parseJson } = useErrors();
+  const editor = reactive({ open: false, creating: true, id: '', text: '', busy: false });
+
+  function openCreate(): void {
+    Object.assign(editor, { open: true, creating: true, id: '', text: JSON.stringify(options.example, null, 2) });
+  }
+  function openEdit(doc: { id: string }): void {
+    Object.assign(editor, { open: true, creating: false, id: doc.id, text: JSON.stringify(doc, null, 2) });
+  }
+  async function save(): Promise<void> {
+    const doc = parseJson<Record<string, unknown>>(editor.text);
+    if (!doc) return;
+    editor.busy = true;
+    try {
+      if (editor.creating) await options.create(doc);
+      else await options.replace(editor.id, doc);
+      editor.open = false;
+      ElMessage.success(t('common.saved'));
+      options.reload();
+    } catch (caught) {
+      notify(caught);
+    } finally {
+      editor.busy = false;
+    }
+  }
+
+  return { editor, openCreate, openEdit, save };
 }
