@@ -14,21 +14,8 @@ import type {
   ShippingAddress,
   Order,
 } from '@/shared/types';
-export type {
-  ItemKind,
-  OrderState,
-  Money,
-  Member,
-  ExpiringPoints,
-  Balance,
-  TierInfo,
-  MemberTier,
-  ExplanationLine,
-  Transaction,
-  PeriodLimit,
-  ShippingAddress,
-  Order,
-} from '@/shared/types';
+// Every shared API type, so that the app's modules import them from here.
+export type * from '@/shared/types';
 
 
 export const ITEM_KINDS: ItemKind[] = ['physical', 'coupon', 'service', 'tier_upgrade'];
