@@ -52,6 +52,18 @@ struct DayFigures {
   std::int64_t new_members = 0;
   std::int64_t checkins = 0;
   std::int64_t redemptions = 0;
+
+  // Adds what `more` (a bucket or another day) counted; `outstanding` is a level, not a count,
+  // so it is not added.
+  template <typename Counted>
+  void add_counts(const Counted& more) {
+    issued += more.issued;
+    redeemed += more.redeemed;
+    expired += more.expired;
+    new_members += more.new_members;
+    checkins += more.checkins;
+    redemptions += more.redemptions;
+  }
 };
 
 // The value of `points` at `per_100_points` minor units per 100 points, rounded down.
@@ -122,12 +134,7 @@ void get_overview_report(const CallPtr& call) {
       const store::ActivityBucket& bucket = buckets[next];
       change_before_end += bucket.outstanding_change;
       if (bucket.start_us < starts[i]) continue;  // before the first day (its bucket's start)
-      day.issued += bucket.issued;
-      day.redeemed += bucket.redeemed;
-      day.expired += bucket.expired;
-      day.new_members += bucket.new_members;
-      day.checkins += bucket.checkins;
-      day.redemptions += bucket.redemptions;
+      day.add_counts(bucket);
     }
     day.outstanding = outstanding_now - (change_since_from - change_before_end);
   }
@@ -144,12 +151,7 @@ void get_overview_report(const CallPtr& call) {
                         {"new_members", day.new_members},
                         {"checkins", day.checkins},
                         {"redemptions", day.redemptions}});
-    total.issued += day.issued;
-    total.redeemed += day.redeemed;
-    total.expired += day.expired;
-    total.new_members += day.new_members;
-    total.checkins += day.checkins;
-    total.redemptions += day.redemptions;
+    total.add_counts(day);
   }
   const ProgramSettings& program = call->services.program;
   const std::int64_t rate_bp = total.issued > 0 ? total.redeemed * 10'000 / total.issued : 0;
