@@ -2,23 +2,12 @@
 // TOTP, the dashboard's charts and cards, a double-points campaign made in the UI that doubles a
 // purchase's points (the member then sees it in the mall's history), every page in English and
 // Chinese without page errors, missing translations or server failures, and screenshots of each.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchBrowser, nextTotp, screenshot, startDemoServer, watchedPage } from './harness.mjs';
+import { demoServerAndBrowser, nextTotp, screenshot, watchedPage } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const { server, browser } = await demoServerAndBrowser();
 
 const PAGES = [
   ['dashboard', '/admin/'],

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,6 +73,24 @@ export async function startDemoServer() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+// A test file's demo server and browser, started when the file loads and stopped after its last
+// test: `const { server, browser } = await demoServerAndBrowser();`
+export async function demoServerAndBrowser() {
+  const server = await startDemoServer();
+  let browser;
+  try {
+    browser = await launchBrowser();
+  } catch (failure) {
+    await server.stop();
+    throw failure;
+  }
+  after(async () => {
+    await browser.close();
+    await server.stop();
+  });
+  return { server, browser };
 }
 
 export async function launchBrowser() {

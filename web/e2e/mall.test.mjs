@@ -3,29 +3,17 @@
 // item's stock drop; every main page fits a 375 px phone without sideways scrolling; every main
 // page renders in English and Simplified Chinese without missing keys or errors.
 // Run after `npm run build`: node --test --test-concurrency=1 e2e/mall.test.mjs
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   horizontalOverflow,
-  launchBrowser,
+  demoServerAndBrowser,
   screenshot,
-  startDemoServer,
   watchedPage,
 } from './harness.mjs';
 
 const PHONE = { width: 375, height: 812 };
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemoServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const { server, browser } = await demoServerAndBrowser();
 
 // The number a text shows ("7,500", "Only 3 left", "可用积分 1,234" -> 7500, 3, 1234).
 function numberIn(text) {
