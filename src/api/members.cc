@@ -204,25 +204,18 @@ void answer_member(const CallPtr& call, unsigned status, MemberId member_id,
   call->json(status, member_json(*record, *account), std::move(headers));
 }
 
-// The display name of a rule (of `campaign` when set) in `program`; "" when it is not there any
-// more (retired) or `rule` is a built-in step such as "checkin".
-std::string rule_name(const rules::Program& program, const std::string& campaign,
-                      const std::string& rule) {
-  const std::vector<rules::Rule>* rules = &program.rules;
-  if (!campaign.empty()) {
-    const auto found = std::find_if(program.campaigns.begin(), program.campaigns.end(),
-                                    [&](const rules::Campaign& c) { return c.id == campaign; });
-    if (found == program.campaigns.end()) return "";
-    rules = &found->rules;
-  }
-  for (const rules::Rule& r : *rules)
-    if (r.id == rule) return r.name;
-  return "";
+const rules::Campaign* find_campaign(const rules::Program& program, const std::string& id) {
+  const auto found = std::find_if(program.campaigns.begin(), program.campaigns.end(),
+                                  [&](const rules::Campaign& c) { return c.id == id; });
+  return found == program.campaigns.end() ? nullptr : &*found;
 }
 
-std::string campaign_name(const rules::Program& program, const std::string& campaign) {
-  for (const rules::Campaign& c : program.campaigns)
-    if (c.id == campaign) return c.name;
+// The display name of a standing rule, or of a rule of `campaign` (when given); "" when it is not
+// in the program any more (retired) or `rule` is a built-in step such as "checkin".
+std::string rule_name(const rules::Program& program, const rules::Campaign* campaign,
+                      const std::string& rule) {
+  for (const rules::Rule& r : campaign != nullptr ? campaign->rules : program.rules)
+    if (r.id == rule) return r.name;
   return "";
 }
 
@@ -239,11 +232,16 @@ nlohmann::json explained_lines(const CallPtr& call, const rules::Program& progra
   if (!record.is_object() || !record.contains("rules") || !record["rules"].is_array()) return lines;
   for (nlohmann::json line : record["rules"]) {
     if (!line.is_object()) continue;
-    const std::string campaign = line.value("campaign", "");
+    const std::string campaign_id = line.value("campaign", "");
+    const rules::Campaign* campaign =
+        campaign_id.empty() ? nullptr : find_campaign(program, campaign_id);
+    if (!campaign_id.empty() && campaign == nullptr) {  // retired: ids only
+      lines.push_back(std::move(line));
+      continue;
+    }
     const std::string name = rule_name(program, campaign, line.value("rule", ""));
     if (!name.empty()) line["name"] = name;
-    const std::string campaign_title = campaign.empty() ? "" : campaign_name(program, campaign);
-    if (!campaign_title.empty()) line["campaign_name"] = campaign_title;
+    if (campaign != nullptr && !campaign->name.empty()) line["campaign_name"] = campaign->name;
     lines.push_back(std::move(line));
   }
   return lines;
